@@ -1,0 +1,427 @@
+"""Read report files (txt, md, pdf, docx, html) into cleaned text with metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import (
+    EmptyReport,
+    ReportError,
+    ReportTooLarge,
+    SettingsError,
+    UnreadableReport,
+    UnsupportedFormat,
+)
+from assistant.types import Report, ReportMeta
+
+MANIFEST_NAME = "manifest.toml"
+SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read_text_file(path: Path, data: bytes) -> str:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableReport(path, "binary data, not text", "export the report as PDF, DOCX or text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableReport(path, "text in an unknown encoding", "save it as UTF-8")
+    text = str(best)
+    if _junk_share(text) > 0.05:
+        raise UnreadableReport(path, "binary data, not text", "export the report as PDF, DOCX or text")
+    return text
+
+
+def _junk_share(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 0.0
+    junk = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t\f") or ch == "\ufffd")
+    return junk / len(sample)
+
+
+def _read_pdf(path: Path, data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:
+                raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy") from None
+            if reader.is_encrypted and not reader.pages:
+                raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except ReportError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise UnreadableReport(path, f"corrupt PDF ({exc})", "re-export the PDF") from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy") from None
+        raise UnreadableReport(path, f"corrupt PDF ({exc})", "re-export the PDF") from None
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise UnreadableReport(
+            path, "the PDF has no text layer (scanned?)", "run it through OCR first, then ingest"
+        )
+    return text
+
+
+def _read_docx(path: Path, data: bytes) -> str:
+    import io
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UnreadableReport(path, f"corrupt Word file ({exc})", "re-save it from Word") from None
+    blocks: list[str] = []
+    numbering: dict[str, int] = {}
+    for para in document.paragraphs:
+        text = para.text.strip()
+        if not text:
+            continue
+        style = (para.style.name or "").lower() if para.style is not None else ""
+        if "list" in style:
+            if "number" in style:
+                numbering[style] = numbering.get(style, 0) + 1
+                text = f"{numbering[style]}. {text}"
+            else:
+                text = f"- {text}"
+        blocks.append(text)
+    for table in document.tables:
+        for row in table.rows:
+            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
+            if cells:
+                blocks.append("\t".join(dict.fromkeys(cells)))
+    return "\n\n".join(blocks)
+
+
+def _read_html(path: Path, data: bytes) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "template"]):
+        tag.decompose()
+    blocks: list[str] = []
+    for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre"]):
+        if element.find_parent(["li", "p", "tr"]) is not None and element.name != "li":
+            continue
+        if element.name == "tr":
+            text = "\t".join(c.get_text(" ", strip=True) for c in element.find_all(["td", "th"]))
+        else:
+            text = element.get_text(" ", strip=True)
+        if not text:
+            continue
+        if element.name == "li":
+            parent = element.find_parent(["ol", "ul"])
+            if parent is not None and parent.name == "ol":
+                index = len(element.find_previous_siblings("li")) + 1
+                text = f"{index}. {text}"
+            else:
+                text = f"- {text}"
+        blocks.append(text)
+    if not blocks:
+        blocks = [soup.get_text("\n", strip=True)]
+    return "\n\n".join(blocks)
+
+
+READERS: dict[str, Callable[[Path, bytes], str]] = {
+    ".txt": _read_text_file,
+    ".md": _read_text_file,
+    ".pdf": _read_pdf,
+    ".docx": _read_docx,
+    ".html": _read_html,
+    ".htm": _read_html,
+}
+
+
+def read_bytes(path: Path, max_mb: float) -> bytes:
+    """File bytes, after the checks that need no parsing."""
+    suffix = path.suffix.lower()
+    if suffix not in READERS:
+        raise UnsupportedFormat(
+            path,
+            f"unsupported file type '{suffix or 'none'}'",
+            f"convert it to one of {', '.join(SUPPORTED)}",
+        )
+    try:
+        size = path.stat().st_size
+        if size > max_mb * 1024 * 1024:
+            raise ReportTooLarge(
+                path,
+                f"{size / 1024 / 1024:.0f} MB is over the {max_mb:g} MB limit",
+                "split the report or raise ASSISTANT_MAX_FILE_MB",
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableReport(path, "the file disappeared before it could be read", "check the corpus folder") from None
+    except IsADirectoryError:
+        raise UnreadableReport(path, "is a folder, not a file") from None
+    except PermissionError:
+        raise UnreadableReport(path, "permission denied", "make the file readable") from None
+    if not data.strip():
+        raise EmptyReport(path, "the file is empty", "remove it or replace it with the full report")
+    return data
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_report(path: Path, *, max_mb: float = 50.0, meta: ReportMeta | None = None, data: bytes | None = None) -> Report:
+    """Read, clean and describe one report file; raises a ReportError naming the file."""
+    path = Path(path)
+    if data is None:
+        data = read_bytes(path, max_mb)
+    raw = READERS[path.suffix.lower()](path, data)
+    text = clean_text(raw)
+    if len(re.findall(r"[A-Za-z]{2,}", text)) < 5:
+        raise EmptyReport(path, "no readable text found", "check the file opens and holds the report")
+    inferred = infer_metadata(text)
+    if meta is not None:
+        overrides = {k: v for k, v in meta.model_dump().items() if v}
+        inferred = inferred.model_copy(update=overrides)
+    return Report(source=path.name, text=text, content_hash=content_hash(data), **inferred.model_dump())
+
+
+# ---------------------------------------------------------------- cleaning
+
+# PDF converters print a paragraph number as "- 1**"; bold as **text**.
+_NUMBER_STARS = re.compile(r"^(\s*(?:-\s+)?)(\d+(?:\.\d+)*)\*\*\s*", re.M)
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+_STRAY_STARS = re.compile(r"\*\*")
+_PAGE_FURNITURE = re.compile(
+    r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|\d{1,3}|-\s*\d{1,3}\s*-|ITEM NO\.?|agenda item\s*\d*)\s*$",
+    re.I,
+)
+_LIST_START = re.compile(r"^\s*(?:[-•*–]\s|\(?[a-z]{1,4}\)\s|\(?\d+[.)]?\s|\d+\.\d+\s)", re.I)
+_CONNECTIVES = {
+    "the", "a", "an", "of", "to", "and", "or", "in", "on", "for", "with", "by", "as", "at",
+    "from", "that", "which", "who", "whose", "their", "its", "our", "this", "these", "is",
+    "are", "was", "were", "be", "been", "have", "has", "had", "not", "such", "than", "into",
+}
+
+
+def clean_text(raw: str) -> str:
+    """Undo PDF-conversion artefacts without changing the words."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    text = text.replace("\u00a0", " ").replace("\u00ad", "")
+    text = _NUMBER_STARS.sub(lambda m: f"{m.group(1)}{m.group(2)} ", text)
+    text = _BOLD.sub(r"\1", text)
+    text = _STRAY_STARS.sub("", text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    lines = [
+        "" if (line.strip() in {"-", "–", "•", "*"} or _PAGE_FURNITURE.match(line)) else line
+        for line in lines
+    ]
+    return "\n".join(_join_broken_lines(lines)).strip() + "\n"
+
+
+def _join_broken_lines(lines: list[str]) -> list[str]:
+    """Join a sentence the converter broke across lines (and page breaks)."""
+    out: list[str] = []
+    pending_blank = False
+    for line in lines:
+        if not line.strip():
+            pending_blank = True
+            continue
+        if out and _continues(out[-1], line, after_blank=pending_blank):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            if pending_blank and out:
+                out.append("")
+            out.append(line)
+        pending_blank = False
+    return out
+
+
+def _continues(previous: str, line: str, *, after_blank: bool) -> bool:
+    prev = previous.rstrip()
+    stripped = line.strip()
+    if not prev or prev[-1] in ".!?:;" or _LIST_START.match(line):
+        return False
+    last_word = prev.split()[-1].lower()
+    starts_lower = stripped[0].islower()
+    if starts_lower and (len(prev) > 40 or last_word in _CONNECTIVES or prev[-1] == ","):
+        return True
+    if last_word in _CONNECTIVES and len(prev) > 40:
+        return True
+    # An indented continuation line inside a list item (no blank line between).
+    return not after_blank and starts_lower
+
+
+# ---------------------------------------------------------------- metadata
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})\s+(\d{{4}})\b", re.I)
+_DATE_MY = re.compile(rf"\b({_MONTHS})\s+(\d{{4}})\b", re.I)
+_COUNCIL = re.compile(
+    r"\b((?:[A-Z][a-z]+|of|upon|on|and)(?:[ -](?:[A-Z][a-z]+|upon|on|and|of))*?)\s+"
+    r"(?:County|Borough|City|District|Metropolitan Borough|Metropolitan District)?\s*Council\b"
+)
+_COUNCIL_STOP = {"The", "County", "Borough", "City", "District", "Parish", "Town", "Full", "This", "Our", "Each"}
+_FIELD = re.compile(r"^\s*([A-Za-z/ ]{3,40}):\s*(.+?)\s*$", re.M)
+_COMMITTEE = re.compile(
+    r"\b(?:[A-Z][A-Za-z&'’]*\s+){0,8}(?:PANEL|COMMITTEE|CABINET|BOARD|Panel|Committee|Board)\b"
+)
+
+
+def iso_date(day: str | None, month: str, year: str) -> str:
+    number = _MONTHS.split("|").index(month.lower()) + 1
+    if day:
+        return f"{int(year):04d}-{number:02d}-{int(day):02d}"
+    return f"{int(year):04d}-{number:02d}"
+
+
+def _head(text: str, lines: int = 12) -> list[str]:
+    return [line.strip() for line in text.split("\n") if line.strip()][:lines]
+
+
+def infer_metadata(text: str) -> ReportMeta:
+    """Metadata stated in the text; a field the text does not state is left empty."""
+    fields = {k.strip().lower(): v for k, v in _FIELD.findall(text[:4000])}
+    head = _head(text)
+    return ReportMeta(
+        title=_infer_title(fields, head),
+        council=_infer_council(text, head),
+        committee=_infer_committee(fields, head),
+        date=_infer_date(fields, head),
+        author=_infer_author(fields),
+    )
+
+
+def _infer_date(fields: dict[str, str], head: list[str]) -> str:
+    for key in ("date of meeting", "meeting date", "date of report", "date"):
+        if key in fields:
+            found = _DATE_DMY.search(fields[key])
+            if found:
+                return iso_date(*found.groups())
+    for line in head:
+        if len(line) > 160:
+            continue
+        found = _DATE_DMY.search(line)
+        if found:
+            return iso_date(*found.groups())
+        found = _DATE_MY.search(line)
+        if found:
+            return iso_date(None, *found.groups())
+    return ""
+
+
+def _infer_title(fields: dict[str, str], head: list[str]) -> str:
+    for key in ("subject of report", "title", "report title", "subject"):
+        if key in fields:
+            return fields[key]
+    for line in head:
+        if ":" in line[:40] and not line.lower().startswith(("ofsted", "update")) and len(line) < 60:
+            continue
+        if _DATE_DMY.search(line) and len(line.split()) < 14 and _COMMITTEE.search(line):
+            continue
+        if re.fullmatch(r"[\w\s']*Council", line) or len(line.split()) < 3:
+            continue
+        return line
+    return ""
+
+
+def _infer_council(text: str, head: list[str]) -> str:
+    names: Counter[str] = Counter()
+    for match in _COUNCIL.finditer(text):
+        words = match.group(1).split()
+        while words and (words[0] in _COUNCIL_STOP or words[0].islower()):
+            words = words[1:]
+        if words:
+            names[" ".join(words)] += 1
+    if not names:
+        return ""
+    mentions = {name: len(re.findall(rf"\b{re.escape(name)}\b", text)) for name in names}
+    in_head = [name for name in mentions if any(name in line for line in head)]
+    if in_head:
+        return max(in_head, key=lambda name: mentions[name])
+    ranked = sorted(mentions.items(), key=lambda item: -item[1])
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < 2:
+        return ""  # no clear owner: never guess between councils a report merely mentions
+    return ranked[0][0]
+
+
+def _infer_committee(fields: dict[str, str], head: list[str]) -> str:
+    for line in head:
+        found = re.match(r"report to (?:the )?(.+)", line, re.I)
+        if found:
+            return found.group(1).strip()
+        found = _COMMITTEE.search(line)
+        if found and _DATE_DMY.search(line):
+            return found.group(0).strip().title().replace("And", "and")
+    return fields.get("meeting", fields.get("committee", ""))
+
+
+def _infer_author(fields: dict[str, str]) -> str:
+    for key in ("author", "officer/member presenting", "report author", "contact officer", "lead officer"):
+        if key in fields:
+            return fields[key]
+    return ""
+
+
+# ---------------------------------------------------------------- manifest
+
+
+def load_manifest(folder: Path) -> dict[str, ReportMeta]:
+    """Metadata overrides from `manifest.toml` in a corpus folder, keyed by file name."""
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix or remove the manifest") from None
+    result: dict[str, ReportMeta] = {}
+    for name, values in data.items():
+        if not isinstance(values, dict):
+            raise SettingsError(f"{path}: [{name}] must be a table of fields like title = \"…\"")
+        unknown = set(values) - set(ReportMeta.model_fields)
+        if unknown:
+            raise SettingsError(
+                f"{path}: [{name}] has unknown field(s) {', '.join(sorted(unknown))}; "
+                f"allowed: {', '.join(ReportMeta.model_fields)}"
+            )
+        result[name] = ReportMeta(**{k: str(v) for k, v in values.items()})
+    return result
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Report files under the given files and folders, sorted, skipping manifests and hidden files."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not _skipped(child, path):
+                    found.append(child)
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def _skipped(child: Path, root: Path) -> bool:
+    relative = child.relative_to(root)
+    return child.name == MANIFEST_NAME or any(part.startswith(".") for part in relative.parts)

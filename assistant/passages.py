@@ -1,0 +1,314 @@
+"""Split a report into passages: one numbered paragraph (with its list) = one passage.
+
+Written by hand because llama-index's splitters cut by token count, not by the numbered
+paragraphs that council reports are cited by; `ParagraphNodeParser` wraps it as a node parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.node_parser.interface import NodeParser
+from llama_index.core.schema import BaseNode, Document, MetadataMode, TextNode
+
+from assistant.types import Passage, Report
+
+SPLITTER_VERSION = "paragraphs-1"
+
+_NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
+_BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
+_SUBLABEL = re.compile(r"^\s*(?:[-•]\s+)?\(([a-z]|[ivx]{1,4})\)\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=[\"'‘“(]?[A-Z0-9])")
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass
+class _Line:
+    kind: str  # "num", "bullet", "text", "heading", "short"
+    text: str
+    start: int
+    end: int
+    label: str = ""
+    body_start: int = 0
+
+
+@dataclass
+class _Draft:
+    label: str
+    section: str
+    lines: list[_Line] = field(default_factory=list)
+    short: bool = False
+
+    @property
+    def start(self) -> int:
+        first = self.lines[0]
+        return first.body_start if first.kind == "num" else first.start
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1].end
+
+
+def _lines(text: str) -> list[_Line]:
+    out: list[_Line] = []
+    offset = 0
+    for raw in text.split("\n"):
+        start, end = offset, offset + len(raw)
+        offset = end + 1
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        lead = len(raw) - len(raw.lstrip())
+        out.append(_Line("text", stripped, start + lead, start + lead + len(stripped)))
+    return out
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def _heading_like(text: str) -> bool:
+    words = _word_count(text)
+    if words == 0 or words > 14 or len(text) > 100:
+        return False
+    if text[-1] in ".,;" or (text.endswith(":") and words > 2):
+        return False
+    if re.search(r"\d{5,}|@|https?:|www\.|\t|,", text) or text[0].islower():
+        return False
+    # "Key: value" lines are fields of a cover sheet, not headings.
+    return not re.search(r"\w:\s+\S", text)
+
+
+def _classify(lines: list[_Line]) -> None:
+    last_number: int | None = None
+    for line in lines:
+        number = _NUMBERED.match(line.text)
+        if number and not _SUBLABEL.match(line.text):
+            head = int(number.group(2).split(".")[0])
+            plausible = head == 1 or (last_number is not None and last_number < head <= last_number + 3)
+            if last_number is None and head <= 3:
+                plausible = True
+            if plausible:
+                line.kind, line.label = "num", number.group(2)
+                line.body_start = line.start + number.end()
+                last_number = head
+                continue
+        if _BULLET.match(line.text):
+            line.kind = "bullet"
+        elif _heading_like(line.text):
+            line.kind = "candidate"
+    _resolve_headings(lines)
+
+
+def _numbered_heading(line: _Line) -> bool:
+    body = line.text[line.body_start - line.start :]
+    return line.kind == "num" and _heading_like(body) and not body.endswith(":") and _word_count(body) <= 8
+
+
+def _resolve_headings(lines: list[_Line]) -> None:
+    """A run of short lines is a heading only when substantive text follows it."""
+    i = 0
+    while i < len(lines):
+        if lines[i].kind != "candidate" and not _numbered_heading(lines[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and (lines[j].kind == "candidate" or _numbered_heading(lines[j])):
+            j += 1
+        following = lines[j] if j < len(lines) else None
+        substantive = following is not None and (
+            following.kind in ("num", "bullet") or _word_count(following.text) >= 12
+        )
+        for k in range(i, j):
+            if _numbered_heading(lines[k]) and following is not None:
+                lines[k].kind = "heading"
+            elif substantive and k >= j - 2:
+                lines[k].kind = "heading"
+            elif lines[k].kind == "candidate":
+                lines[k].kind = "short"
+        i = j
+
+
+def _drafts(lines: list[_Line]) -> list[_Draft]:
+    drafts: list[_Draft] = []
+    section: list[str] = []
+    after_heading = False
+    current: _Draft | None = None
+    for line in lines:
+        if line.kind == "heading":
+            title = line.text.rstrip(":").strip()
+            section = section[-1:] + [title] if after_heading else [title]
+            after_heading = True
+            current = None
+            continue
+        after_heading = False
+        heading = " › ".join(section)
+        if line.kind == "num":
+            current = _Draft(line.label, heading, [line])
+            drafts.append(current)
+        elif line.kind == "bullet":
+            if current is None or current.short:
+                current = _Draft("", heading, [line])
+                drafts.append(current)
+            else:
+                current.lines.append(line)
+        elif line.text.endswith(":") and line.kind != "short":
+            current = _Draft("", heading, [line])
+            drafts.append(current)
+        elif line.kind == "short" or _word_count(line.text) < 12:
+            if current is not None and current.short:
+                current.lines.append(line)
+            elif current is not None and current.lines[-1].text.endswith(":"):
+                current.lines.append(line)
+            else:
+                current = _Draft("", heading, [line], short=True)
+                drafts.append(current)
+        else:
+            lead_in = current is not None and current.lines[-1].text.endswith(":")
+            if current is not None and not current.short and (current.label or lead_in):
+                current.lines.append(line)
+            else:
+                current = _Draft("", heading, [line])
+                drafts.append(current)
+    return drafts
+
+
+def _sentence_spans(text: str, base: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((base + start, base + match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((base + start, base + len(text)))
+    return spans
+
+
+def _pieces(draft: _Draft, report_text: str, section: str, limit: int, count: TokenCounter) -> list[tuple[int, int]]:
+    """Split a too-long draft at line breaks, then sentence boundaries, into spans under the limit."""
+    units: list[tuple[int, int]] = []
+    for index, line in enumerate(draft.lines):
+        start = line.body_start if (index == 0 and line.kind == "num") else line.start
+        units.extend(_sentence_spans(report_text[start : line.end], start))
+    prefix = count(section) + 2 if section else 0
+    pieces: list[tuple[int, int]] = []
+    piece_start: int | None = None
+    piece_end = 0
+    for start, end in units:
+        if piece_start is None:
+            piece_start, piece_end = start, end
+            continue
+        if prefix + count(report_text[piece_start:end]) > limit:
+            pieces.append((piece_start, piece_end))
+            piece_start = start
+        piece_end = end
+    if piece_start is not None:
+        pieces.append((piece_start, piece_end))
+    return pieces
+
+
+def split_report(report: Report, *, max_tokens: int = 256, count_tokens: TokenCounter | None = None) -> list[Passage]:
+    """Passages of a report, in reading order, each with a label and its span in the text."""
+    count = count_tokens or (lambda text: len(text.split()) * 4 // 3)
+    lines = _lines(report.text)
+    _classify(lines)
+    passages: list[Passage] = []
+    unnumbered = 0
+    for draft in _drafts(lines):
+        if draft.label:
+            label = draft.label
+        else:
+            unnumbered += 1
+            label = f"¶{unnumbered}"
+        whole = (draft.start, draft.end)
+        text = report.text[whole[0] : whole[1]]
+        spans = [whole]
+        section_text = draft.section
+        if count(f"{section_text}: {text}" if section_text else text) > max_tokens:
+            spans = _pieces(draft, report.text, section_text, max_tokens, count)
+        for part, (start, end) in enumerate(spans, start=1 if len(spans) > 1 else 0):
+            ordinal = len(passages)
+            passages.append(
+                Passage(
+                    id=f"{report.source}#{ordinal}@{report.content_hash[:10]}",
+                    source=report.source,
+                    title=report.title,
+                    council=report.council,
+                    committee=report.committee,
+                    date=report.date,
+                    section=section_text,
+                    paragraph=label,
+                    part=part,
+                    ordinal=ordinal,
+                    start=start,
+                    end=end,
+                    text=report.text[start:end],
+                )
+            )
+    return passages
+
+
+@lru_cache(maxsize=4)
+def token_counter(model_dir: Path) -> TokenCounter:
+    """Word-piece counter of the embedding model (the `tokenizers` library; no torch needed)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=True).ids)
+
+    return count
+
+
+def report_document(report: Report) -> Document:
+    """A report as a llama-index Document (metadata kept flat for the vector store)."""
+    return Document(
+        id_=f"{report.source}@{report.content_hash[:10]}",
+        text=report.text,
+        metadata=report.meta.model_dump() | {"source": report.source},
+    )
+
+
+def passage_node(passage: Passage) -> TextNode:
+    metadata = passage.metadata()
+    return TextNode(
+        id_=passage.id,
+        text=passage.text,
+        metadata=metadata,
+        start_char_idx=passage.start,
+        end_char_idx=passage.end,
+        excluded_embed_metadata_keys=list(metadata),
+        excluded_llm_metadata_keys=[k for k in metadata if k not in ("title", "council", "date", "paragraph")],
+    )
+
+
+class ParagraphNodeParser(NodeParser):
+    """llama-index node parser: Documents from `report_document` → one TextNode per passage."""
+
+    max_tokens: int = 256
+    token_counter: Any = None
+
+    def _parse_nodes(self, nodes: Sequence[BaseNode], show_progress: bool = False, **kwargs: Any) -> list[BaseNode]:
+        out: list[BaseNode] = []
+        for node in nodes:
+            meta = dict(node.metadata)
+            report = Report(
+                source=meta.pop("source", node.node_id),
+                text=node.get_content(metadata_mode=MetadataMode.NONE),
+                content_hash=node.node_id.rpartition("@")[2] or "0" * 10,
+                **{k: v for k, v in meta.items() if k in ("title", "council", "committee", "date", "author")},
+            )
+            for passage in split_report(report, max_tokens=self.max_tokens, count_tokens=self.token_counter):
+                text_node = passage_node(passage)
+                text_node.relationships = {}
+                out.append(text_node)
+        return out

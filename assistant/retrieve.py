@@ -1,0 +1,251 @@
+"""Hybrid retrieval: dense (Chroma via llama-index) and BM25 rankings fused, with metadata filters."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from assistant.index import Index
+from assistant.settings import Settings
+from assistant.types import Passage, SearchHit, date_bounds
+
+RRF_K = 60
+
+
+class Filters(BaseModel):
+    """Restrictions on which passages may be retrieved; empty means no restriction."""
+
+    councils: list[str] = Field(default_factory=list, description="Council short names.")
+    date_from: str = Field("", description="Earliest report date, ISO (2020, 2020-03, 2020-03-01).")
+    date_to: str = Field("", description="Latest report date, ISO.")
+    sources: list[str] = Field(default_factory=list, description="Report file names.")
+
+    def is_empty(self) -> bool:
+        return not (self.councils or self.date_from or self.date_to or self.sources)
+
+    def bounds(self) -> tuple[int, int]:
+        low = date_bounds(self.date_from)[0] if self.date_from else 0
+        high = date_bounds(self.date_to)[1] if self.date_to else 99999999
+        return low, high
+
+    def to_llama(self) -> Any:
+        from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
+
+        items: list[MetadataFilter] = []
+        if self.councils:
+            items.append(MetadataFilter(key="council", value=list(self.councils), operator=FilterOperator.IN))
+        if self.sources:
+            items.append(MetadataFilter(key="source", value=list(self.sources), operator=FilterOperator.IN))
+        low, high = self.bounds()
+        if self.date_from:
+            items.append(MetadataFilter(key="date_to", value=low, operator=FilterOperator.GTE))
+        if self.date_to:
+            items.append(MetadataFilter(key="date_from", value=high, operator=FilterOperator.LTE))
+        return MetadataFilters(filters=items) if items else None  # type: ignore[arg-type]
+
+    def allows(self, council: str, source: str, date_from: int, date_to: int) -> bool:
+        if self.councils and council not in self.councils:
+            return False
+        if self.sources and source not in self.sources:
+            return False
+        low, high = self.bounds()
+        if self.date_from and date_to < low:
+            return False
+        return not (self.date_to and date_from > high)
+
+
+# ---------------------------------------------------------------- BM25
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def bm25_text(passage: Passage) -> str:
+    """Text BM25 sees: council and section name the topic a paragraph does not repeat."""
+    return f"{passage.council} {passage.section} {passage.text}"
+
+
+class BM25Store:
+    """A bm25s index plus the per-passage fields needed to filter without touching Chroma."""
+
+    def __init__(self, retriever: Any, ids: list[str], meta: dict[str, np.ndarray], names: dict[str, list[str]]) -> None:
+        self.retriever = retriever
+        self.ids = ids
+        self.meta = meta
+        self.names = names
+        self.stemmer = _stemmer()
+
+    @classmethod
+    def build(cls, passages: Sequence[Passage]) -> BM25Store:
+        import bm25s
+
+        stemmer = _stemmer()
+        corpus = [bm25_text(p) for p in passages] or [""]
+        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
+        retriever = bm25s.BM25()
+        retriever.index(tokens, show_progress=False)
+        councils = sorted({p.council for p in passages})
+        sources = sorted({p.source for p in passages})
+        council_code = {c: i for i, c in enumerate(councils)}
+        source_code = {s: i for i, s in enumerate(sources)}
+        bounds = [date_bounds(p.date) for p in passages]
+        meta = {
+            "council": np.array([council_code[p.council] for p in passages], dtype=np.int32),
+            "source": np.array([source_code[p.source] for p in passages], dtype=np.int32),
+            "date_from": np.array([b[0] for b in bounds], dtype=np.int64),
+            "date_to": np.array([b[1] for b in bounds], dtype=np.int64),
+        }
+        return cls(retriever, [p.id for p in passages], meta, {"council": councils, "source": sources})
+
+    def save(self, folder: Path) -> None:
+        tmp = folder.with_name(folder.name + ".tmp")
+        if tmp.exists():
+            import shutil
+
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        self.retriever.save(str(tmp / "bm25s"))
+        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "names": self.names}), encoding="utf-8")
+        np.savez(tmp / "meta.npz", **self.meta)
+        if folder.exists():
+            import shutil
+
+            old = folder.with_name(folder.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            folder.rename(old)
+            tmp.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> BM25Store:
+        import bm25s
+
+        retriever = bm25s.BM25.load(str(folder / "bm25s"), mmap=True)
+        data = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        with np.load(folder / "meta.npz") as npz:
+            meta = {k: npz[k] for k in npz.files}
+        return cls(retriever, data["ids"], meta, data["names"])
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        if filters.is_empty():
+            return None
+        keep = np.ones(len(self.ids), dtype=bool)
+        if filters.councils:
+            codes = [i for i, c in enumerate(self.names["council"]) if c in filters.councils]
+            keep &= np.isin(self.meta["council"], codes)
+        if filters.sources:
+            codes = [i for i, s in enumerate(self.names["source"]) if s in filters.sources]
+            keep &= np.isin(self.meta["source"], codes)
+        low, high = filters.bounds()
+        if filters.date_from:
+            keep &= self.meta["date_to"] >= low
+        if filters.date_to:
+            keep &= (self.meta["date_from"] <= high) & (self.meta["date_from"] > 0)
+        return keep.astype(np.float32)
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        import bm25s
+
+        if not self.ids:
+            return []
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False)
+        words = tokens[0] if tokens else []
+        if not words:
+            return []
+        mask = self.mask(filters) if filters else None
+        scores = self.retriever.get_scores(words, weight_mask=mask)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+# ---------------------------------------------------------------- hybrid
+
+
+def _cosine_from_chroma(similarity: float) -> float:
+    """llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos."""
+    return 1.0 + math.log(max(similarity, 1e-12))
+
+
+class Retriever:
+    """Dense + BM25 retrieval fused by weighted reciprocal rank; near-duplicates collapsed."""
+
+    def __init__(self, index: Index, settings: Settings | None = None) -> None:
+        self.index = index
+        self.settings = settings or index.settings
+
+    def search(self, query: str, *, k: int | None = None, filters: Filters | None = None) -> list[SearchHit]:
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        self.index.require_ready()
+        k = k or self.settings.top_k
+        filters = filters or Filters()
+        candidates = max(self.settings.candidates, k)
+        vector = self.index.embedder.embed_query(query)
+        result = self.index.vector_store.query(
+            VectorStoreQuery(
+                query_embedding=vector.tolist(), similarity_top_k=candidates, filters=filters.to_llama()
+            )
+        )
+        hits: dict[str, SearchHit] = {}
+        dense_rank: dict[str, int] = {}
+        for rank, (node, similarity) in enumerate(zip(result.nodes, result.similarities or []), start=1):
+            hit = SearchHit.from_node(node, score=_cosine_from_chroma(similarity))
+            hits[hit.passage.id] = hit
+            dense_rank[hit.passage.id] = rank
+        bm25 = self.index.bm25.search(query, candidates, filters)
+        bm25_rank = {pid: rank for rank, (pid, _) in enumerate(bm25, start=1)}
+        missing = [pid for pid, _ in bm25 if pid not in hits]
+        if missing:
+            rows = self.index.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+            for pid, text, meta, emb in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"]):
+                cosine = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+                hits[pid] = SearchHit(passage=Passage.from_metadata(pid, text, meta), score=0.0, dense_score=cosine)
+        for pid, score in bm25:
+            if pid in hits:
+                hits[pid].bm25_score = score
+        for pid, hit in hits.items():
+            hit.score = self.settings.dense_weight / (RRF_K + dense_rank.get(pid, candidates * 2)) + (
+                self.settings.bm25_weight / (RRF_K + bm25_rank.get(pid, candidates * 2))
+            )
+        ranked = sorted(hits.values(), key=lambda h: -h.score)
+        ranked = collapse_duplicates(ranked)[:k]
+        for rank, hit in enumerate(ranked, start=1):
+            hit.rank = rank
+        return ranked
+
+
+def _shingles(text: str) -> set[str]:
+    words = _TOKEN.findall(text.lower())
+    return {" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+
+
+def collapse_duplicates(hits: list[SearchHit], threshold: float = 0.8) -> list[SearchHit]:
+    """Keep the better-ranked of two passages that say nearly the same thing."""
+    kept: list[tuple[SearchHit, set[str]]] = []
+    for hit in hits:
+        shingles = _shingles(hit.passage.text)
+        duplicate = False
+        for _, other in kept:
+            overlap = len(shingles & other) / max(1, min(len(shingles), len(other)))
+            if overlap >= threshold:
+                duplicate = True
+                break
+        if not duplicate:
+            kept.append((hit, shingles))
+    return [hit for hit, _ in kept]

@@ -1,0 +1,148 @@
+"""Domain types: a Report is split into Passages; search yields SearchHits; an Answer holds Citations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ReportMeta(BaseModel):
+    """What is known about a report; empty strings where the text does not say."""
+
+    title: str = Field("", description="Report title as printed.")
+    council: str = Field("", description="Council short name, e.g. 'West Sussex'.")
+    committee: str = Field("", description="Committee or meeting the report went to.")
+    date: str = Field("", description="Report or meeting date, ISO 8601: 2020-10-21, 2021-03 or 2016.")
+    author: str = Field("", description="Author or presenting officer/member.")
+
+
+class Report(ReportMeta):
+    """One report file, read and cleaned."""
+
+    source: str = Field(description="File name; citations and evaluation name reports by it.")
+    text: str = Field(description="Cleaned report text; passage spans point into it.")
+    content_hash: str = Field(description="SHA-256 of the file bytes.")
+
+    @property
+    def meta(self) -> ReportMeta:
+        return ReportMeta(**self.model_dump(include=set(ReportMeta.model_fields)))
+
+
+class Passage(BaseModel):
+    """One numbered paragraph (or part of one, or an unnumbered block) of a report."""
+
+    id: str = Field(description="Stable id: source, content hash prefix and ordinal.")
+    source: str = Field(description="File name of the report.")
+    title: str = ""
+    council: str = ""
+    committee: str = ""
+    date: str = ""
+    section: str = Field("", description="Heading(s) the passage sits under, joined by ' › '.")
+    paragraph: str = Field(description="Label as printed ('8', '3(b)'), or '¶n' for unnumbered text.")
+    part: int = Field(0, description="0 for a whole paragraph; 1, 2, … for parts of a long one.")
+    ordinal: int = Field(description="Position of the passage in its report, from 0.")
+    start: int = Field(description="Start of the passage in the report's cleaned text.")
+    end: int = Field(description="End (exclusive) of the passage in the report's cleaned text.")
+    text: str = Field(description="Passage text as indexed.")
+
+    def embedding_text(self) -> str:
+        """Text given to the encoder: the section heading gives a short paragraph its topic."""
+        return f"{self.section}: {self.text}" if self.section else self.text
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat metadata for the vector store (no nested values)."""
+        data = self.model_dump(exclude={"id", "text"})
+        data["date_from"], data["date_to"] = date_bounds(self.date)
+        return data
+
+    @classmethod
+    def from_metadata(cls, id: str, text: str, metadata: dict[str, Any]) -> Passage:
+        fields = {k: v for k, v in metadata.items() if k in cls.model_fields}
+        return cls(id=id, text=text, **fields)
+
+
+class SearchHit(BaseModel):
+    """A passage found for a query, with how it was found."""
+
+    passage: Passage
+    score: float = Field(description="Fused relevance score; higher is better.")
+    dense_score: float | None = Field(None, description="Cosine similarity to the query, if ranked densely.")
+    bm25_score: float | None = Field(None, description="BM25 score, if ranked by keywords.")
+    rank: int = Field(0, description="1-based rank in the result list.")
+
+    @classmethod
+    def from_node(cls, node: Any, score: float | None = None) -> SearchHit:
+        """The one place a llama-index node (or NodeWithScore) becomes ours."""
+        inner = getattr(node, "node", node)
+        node_score = score if score is not None else getattr(node, "score", None)
+        passage = Passage.from_metadata(inner.node_id, inner.get_content(), dict(inner.metadata))
+        return cls(passage=passage, score=float(node_score or 0.0), dense_score=node_score)
+
+
+class Citation(BaseModel):
+    """A numbered reference from an answer to the passage that holds the cited words."""
+
+    n: int = Field(description="Marker number as it appears in the answer: [n].")
+    source: str = Field(description="File name of the report.")
+    title: str = ""
+    council: str = ""
+    date: str = ""
+    paragraph: str = Field(description="Paragraph label as printed.")
+    section: str = ""
+    quote: str = Field(description="The cited sentence(s), verbatim from the passage.")
+    passage: str = Field(description="The whole passage text as indexed.")
+    passage_id: str = ""
+    start: int = Field(0, description="Start of the passage in the report's cleaned text.")
+    end: int = Field(0, description="End of the passage in the report's cleaned text.")
+
+    @classmethod
+    def from_passage(cls, n: int, passage: Passage, quote: str) -> Citation:
+        return cls(
+            n=n,
+            source=passage.source,
+            title=passage.title,
+            council=passage.council,
+            date=passage.date,
+            paragraph=passage.paragraph,
+            section=passage.section,
+            quote=quote,
+            passage=passage.text,
+            passage_id=passage.id,
+            start=passage.start,
+            end=passage.end,
+        )
+
+
+class Answer(BaseModel):
+    """An answer to one question; it holds its citations as data, never glued into the text."""
+
+    question: str
+    standalone_question: str = Field(description="The question rewritten to stand alone.")
+    answer: str = Field(description="Answer text with [n] markers.")
+    refused: bool = Field(description="True when the reports do not answer the question.")
+    citations: list[Citation] = Field(default_factory=list)
+    closest: list[SearchHit] = Field(
+        default_factory=list, description="Closest passages, shown when the answer is refused."
+    )
+    kind: str = Field("fact", description="Kind of question understood: when, who, number, …")
+    filters: dict[str, Any] = Field(default_factory=dict, description="Filters in force.")
+    latency_ms: float = 0.0
+
+
+def date_bounds(date: str) -> tuple[int, int]:
+    """ISO date (full, month or year) as an inclusive yyyymmdd range; (0, 0) when unknown."""
+    parts = date.split("-") if date else []
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        return 0, 0
+    if len(numbers) == 3:
+        value = numbers[0] * 10000 + numbers[1] * 100 + numbers[2]
+        return value, value
+    if len(numbers) == 2:
+        base = numbers[0] * 10000 + numbers[1] * 100
+        return base + 1, base + 31
+    if len(numbers) == 1:
+        return numbers[0] * 10000 + 101, numbers[0] * 10000 + 1231
+    return 0, 0
