@@ -80,12 +80,24 @@ def bm25_text(passage: Passage) -> str:
 class BM25Store:
     """A bm25s index plus the per-passage fields needed to filter without touching Chroma."""
 
-    def __init__(self, retriever: Any, ids: list[str], meta: dict[str, np.ndarray], names: dict[str, list[str]]) -> None:
+    def __init__(
+        self,
+        retriever: Any,
+        ids: list[str],
+        meta: dict[str, np.ndarray],
+        names: dict[str, list[str]],
+        df: dict[str, int],
+    ) -> None:
         self.retriever = retriever
         self.ids = ids
         self.meta = meta
         self.names = names
+        self.df = df
         self.stemmer = _stemmer()
+
+    def doc_freq(self, term: str) -> int:
+        """Passages containing a (stemmed) term."""
+        return self.df.get(term, 0)
 
     @classmethod
     def build(cls, passages: Sequence[Passage]) -> BM25Store:
@@ -96,6 +108,11 @@ class BM25Store:
         tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False)
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
+        vocab = {i: word for word, i in tokens.vocab.items()}
+        df: dict[str, int] = {}
+        for doc in tokens.ids:
+            for i in set(doc):
+                df[vocab[i]] = df.get(vocab[i], 0) + 1
         councils = sorted({p.council for p in passages})
         sources = sorted({p.source for p in passages})
         council_code = {c: i for i, c in enumerate(councils)}
@@ -107,7 +124,7 @@ class BM25Store:
             "date_from": np.array([b[0] for b in bounds], dtype=np.int64),
             "date_to": np.array([b[1] for b in bounds], dtype=np.int64),
         }
-        return cls(retriever, [p.id for p in passages], meta, {"council": councils, "source": sources})
+        return cls(retriever, [p.id for p in passages], meta, {"council": councils, "source": sources}, df)
 
     def save(self, folder: Path) -> None:
         tmp = folder.with_name(folder.name + ".tmp")
@@ -117,7 +134,7 @@ class BM25Store:
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
         self.retriever.save(str(tmp / "bm25s"))
-        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "names": self.names}), encoding="utf-8")
+        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "names": self.names, "df": self.df}), encoding="utf-8")
         np.savez(tmp / "meta.npz", **self.meta)
         if folder.exists():
             import shutil
@@ -138,7 +155,7 @@ class BM25Store:
         data = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         with np.load(folder / "meta.npz") as npz:
             meta = {k: npz[k] for k in npz.files}
-        return cls(retriever, data["ids"], meta, data["names"])
+        return cls(retriever, data["ids"], meta, data["names"], data["df"])
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():

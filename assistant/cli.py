@@ -1,0 +1,377 @@
+"""Command line: `assistant ingest|docs|search|ask|chat|eval|serve|settings`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings, load_settings
+
+
+def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn AssistantError into one line on stderr and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AssistantError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]  # type: ignore[no-any-return]
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "ASSISTANT"})
+@click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (env ASSISTANT_INDEX_DIR).")
+@click.version_option(package_name="council-reports-assistant")
+@click.pass_context
+def cli(ctx: click.Context, index_dir: Path | None) -> None:
+    """Cited answers from UK council reports, offline.
+
+    \b
+    Examples:
+      assistant ingest corpus/
+      assistant ask "How many agency social workers does West Sussex have?"
+    """
+    ctx.ensure_object(dict)
+    try:
+        ctx.obj["settings"] = load_settings(index_dir=index_dir)
+    except AssistantError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- ingest & library
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Drop reports whose files are no longer among PATHS.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+@_fail_cleanly
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, quiet: bool) -> None:
+    """Read reports into the index; unchanged files are skipped.
+
+    PATHS are files or folders (default: the corpus folder). Supported: .txt .md .pdf .docx .html
+
+    \b
+    Examples:
+      assistant ingest corpus/
+      assistant ingest --prune corpus/
+    """
+    from tqdm import tqdm
+
+    from assistant.index import FileResult, Index
+
+    settings = _settings(ctx)
+    index = Index(settings)
+    targets = list(paths) or [settings.corpus_dir]
+    bar: Any = None
+
+    def progress(number: int, total: int, name: str) -> None:
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="file", file=sys.stderr, leave=False, dynamic_ncols=True)
+        bar.set_description(name[:40])
+        bar.update(1)
+
+    def on_file(result: FileResult) -> None:
+        line = f"{result.status:<9} {result.source}"
+        if result.passages and result.status != "failed":
+            line += f"  ({result.passages} passages)"
+        if result.message:
+            line += f"  {result.message}"
+        if bar is not None:
+            bar.clear()
+        click.echo(line)
+
+    summary = index.ingest(targets, prune=prune, on_file=on_file, progress=progress)
+    if bar is not None:
+        bar.close()
+    parts = [f"{summary.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if summary.count(s)]
+    click.echo(f"{', '.join(parts) or 'nothing to do'}; {len(index.reports)} reports indexed ({summary.seconds:.1f}s)")
+    if summary.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_fail_cleanly
+def docs(ctx: click.Context, as_json: bool) -> None:
+    """List the indexed reports with their metadata and passage counts.
+
+    \b
+    Example:
+      assistant docs --json
+    """
+    from assistant.index import Index
+
+    index = Index(_settings(ctx))
+    rows = [
+        {k: entry.get(k, "") for k in ("title", "council", "committee", "date", "author", "passages")} | {"source": source}
+        for source, entry in sorted(index.reports.items(), key=lambda item: (item[1].get("council", ""), item[1].get("date", "")))
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("No reports indexed yet: run `assistant ingest corpus/`.")
+        return
+    for row in rows:
+        click.echo(f"{row['council'] or '?':<16} {row['date'] or '?':<10} {row['passages']:>4}  {row['source']}  {row['title'][:70]}")
+
+
+@cli.command()
+@click.argument("source")
+@click.pass_context
+@_fail_cleanly
+def remove(ctx: click.Context, source: str) -> None:
+    """Remove one report (by file name) from the index; its file is kept.
+
+    \b
+    Example:
+      assistant remove 000_593dbc0cfa530023.txt
+    """
+    from assistant.index import Index
+
+    result = Index(_settings(ctx)).remove(source)
+    if result.status == "failed":
+        raise AssistantError(result.message)
+    click.echo(f"removed {source} ({result.passages} passages)")
+
+
+def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--council", "councils", multiple=True, help="Only this council (repeatable).")(func)
+    func = click.option("--from", "date_from", default="", help="Reports dated on or after (2020, 2020-03).")(func)
+    func = click.option("--to", "date_to", default="", help="Reports dated on or before.")(func)
+    func = click.option("--report", "sources", multiple=True, help="Only this report file (repeatable).")(func)
+    return func
+
+
+def _filters(councils: tuple[str, ...], date_from: str, date_to: str, sources: tuple[str, ...]) -> Any:
+    from assistant.retrieve import Filters
+
+    return Filters(councils=list(councils), date_from=date_from, date_to=date_to, sources=list(sources))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "k", type=int, default=None, help="How many passages (default: top_k setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_filter_options
+@click.pass_context
+@_fail_cleanly
+def search(ctx: click.Context, query: str, k: int | None, as_json: bool, **filters: Any) -> None:
+    """Rank passages for QUERY (hybrid dense + BM25).
+
+    \b
+    Examples:
+      assistant search "agency social workers" -k 3
+      assistant search --json "monitoring visit" --council Worcestershire
+    """
+    from assistant.index import Index
+    from assistant.retrieve import Retriever
+
+    settings = _settings(ctx)
+    hits = Retriever(Index(settings)).search(query, k=k, filters=_filters(**filters))
+    if as_json:
+        _emit_json([hit_json(hit) for hit in hits])
+        return
+    for hit in hits:
+        p = hit.passage
+        click.echo(f"{hit.rank}. [{hit.score:.4f}] {p.council} · {p.date} · para {p.paragraph} · {p.source}")
+        click.echo(f"   {p.text[:300]}")
+
+
+def hit_json(hit: Any) -> dict[str, Any]:
+    p = hit.passage
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "dense_score": hit.dense_score,
+        "bm25_score": hit.bm25_score,
+        "id": p.id,
+        "source": p.source,
+        "title": p.title,
+        "council": p.council,
+        "committee": p.committee,
+        "date": p.date,
+        "paragraph": p.paragraph,
+        "section": p.section,
+        "start": p.start,
+        "end": p.end,
+        "text": p.text,
+    }
+
+
+def render_answer(answer: Any) -> str:
+    """Readable answer with its citations listed beneath."""
+    lines = [answer.answer]
+    if answer.standalone_question != answer.question:
+        lines.insert(0, f"(understood as: {answer.standalone_question})")
+    for c in answer.citations:
+        lines.append(f"  [{c.n}] {c.council} · {c.title} · {c.date or 'undated'} · para {c.paragraph} · {c.source}")
+        lines.append(f'      "{c.quote[:300]}"')
+    if answer.refused:
+        for hit in answer.closest:
+            p = hit.passage
+            lines.append(f"  - {p.council} · {p.date} · para {p.paragraph} · {p.source}: {p.text[:200]}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON answer object.")
+@click.option("--jsonl", is_flag=True, help="Read JSON lines {question, conversation} from stdin; print one answer per line.")
+@_filter_options
+@click.pass_context
+@_fail_cleanly
+def ask(ctx: click.Context, question: str | None, as_json: bool, jsonl: bool, **filters: Any) -> None:
+    """Answer QUESTION from the reports, citing each sentence.
+
+    \b
+    Examples:
+      assistant ask "When is the next Ofsted monitoring visit in Worcestershire?"
+      echo '{"question": "Who is the Chief Executive?", "conversation": "c1"}' | assistant ask --jsonl
+    """
+    from assistant.answer import Engine
+
+    engine = Engine(_settings(ctx))
+    engine.index.require_ready()
+    chosen = _filters(**filters)
+    if jsonl:
+        chats: dict[str, Any] = {}
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row["question"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise click.UsageError(f"stdin line {number}: expected JSON like {{\"question\": \"…\", \"conversation\": \"c1\"}}") from None
+            key = str(row.get("conversation") or f"line-{number}")
+            chat = chats.setdefault(key, engine.conversation(chosen))
+            answer = chat.ask(text)
+            click.echo(json.dumps(answer.model_dump(mode="json") | {"conversation": key}, ensure_ascii=False))
+        return
+    if not question:
+        raise click.UsageError("give a QUESTION, or --jsonl to read questions from stdin")
+    answer = engine.conversation(chosen).ask(question)
+    if as_json:
+        _emit_json(answer.model_dump(mode="json"))
+    else:
+        click.echo(render_answer(answer))
+
+
+@cli.command()
+@_filter_options
+@click.pass_context
+@_fail_cleanly
+def chat(ctx: click.Context, **filters: Any) -> None:
+    """Chat in the terminal; follow-up questions use the conversation so far.
+
+    Type a question; `/new` starts over, `/quit` (or Ctrl-D) leaves.
+
+    \b
+    Example:
+      assistant chat --council "West Sussex"
+    """
+    from assistant.answer import Engine
+
+    engine = Engine(_settings(ctx))
+    engine.index.require_ready()
+    conversation = engine.conversation(_filters(**filters))
+    click.echo("Ask about the reports. /new starts over, /quit leaves.", err=True)
+    while True:
+        try:
+            question = click.prompt("you", prompt_suffix="> ", err=True).strip()
+        except (EOFError, click.Abort):
+            click.echo("", err=True)
+            return
+        if question in ("/quit", "/exit"):
+            return
+        if question == "/new":
+            conversation.reset()
+            click.echo("(new conversation)", err=True)
+            continue
+        if question:
+            click.echo(render_answer(conversation.ask(question)) + "\n")
+
+
+@cli.command("eval")
+@click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the table as Markdown.")
+@click.option("--details", "details_out", type=click.Path(dir_okay=False, path_type=Path), help="Write each question's answer as JSON lines.")
+@click.option("--no-baselines", is_flag=True, help="Skip the BM25 and plain llama-index baselines.")
+@click.option("--check", is_flag=True, help="Exit 1 if a quality target is missed.")
+@click.pass_context
+@_fail_cleanly
+def evaluate(ctx: click.Context, qa_file: Path, markdown_out: Path | None, details_out: Path | None, no_baselines: bool, check: bool) -> None:
+    """Measure retrieval and answers on a QA file, beside BM25 and plain llama-index baselines.
+
+    \b
+    Example:
+      assistant eval ../shared/eval/dev_qa.jsonl --markdown eval.md
+    """
+    from assistant import evaluate as ev
+    from assistant.answer import Engine
+
+    engine = Engine(_settings(ctx))
+    engine.index.require_ready()
+    report = ev.run(qa_file, engine, baselines=not no_baselines)
+    table = report.markdown()
+    click.echo(table)
+    if markdown_out:
+        markdown_out.write_text(table + "\n", encoding="utf-8")
+    if details_out:
+        details_out.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in report.details), encoding="utf-8")
+    problems = report.failures()
+    for problem in problems:
+        click.echo(f"below target: {problem}", err=True)
+    if check and problems:
+        sys.exit(1)
+
+
+@cli.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def show_settings(ctx: click.Context, as_json: bool) -> None:
+    """Show the settings in force (environment ASSISTANT_*, assistant.toml, defaults).
+
+    \b
+    Example:
+      assistant settings --json
+    """
+    settings = _settings(ctx)
+    data = json.loads(settings.model_dump_json())
+    if data.get("llm_api_key"):
+        data["llm_api_key"] = "***"
+    if as_json:
+        _emit_json(data)
+        return
+    for name, field in Settings.model_fields.items():
+        click.echo(f"{name} = {data[name]!r}    # {field.description}")
+
+
+def main() -> None:
+    cli(obj={})

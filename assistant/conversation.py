@@ -1,0 +1,129 @@
+"""A chat: follow-up questions rewritten to stand alone, filters that persist until changed.
+
+Written by hand: without an LLM, llama-index's condense-question chat engines cannot run,
+and these follow-ups ("what about North Somerset?", "is another one planned?") yield to rules.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from assistant.retrieve import Filters
+from assistant.types import Answer
+
+if TYPE_CHECKING:
+    from assistant.answer import Engine
+
+_SWITCH = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
+_AND_X = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([A-Z][\w' -]{1,40}?)\s*\??\s*$")
+_LEADING = re.compile(r"^\s*(?:and|but|so|also|ok|okay|then)\b[,\s]*", re.I)
+_ONE = re.compile(r"\b(another|the next|the last|the first|the second|the third|that|this)\s+one\b", re.I)
+_IT = re.compile(r"\b(it|its|it's|that|this|he|she|him|her|they|them)\b", re.I)
+_TOPIC = re.compile(
+    r"\b((?:the|a|an|its|their|[A-Z][\w-]*['’]s)\s+[^?.,;]*?)(?=\s+(?:by|for|in|at|on|during|to|from|when|after|before)\b|[?.,;]|$)"
+)
+_WH = re.compile(r"^\s*(?:who|what|when|where|which|why|how|is|are|was|were|did|does|do|has|have|will|can)\b", re.I)
+
+
+def mentioned_councils(question: str, councils: list[str]) -> list[str]:
+    """Councils named in a question, in the order named."""
+    found = []
+    for council in councils:
+        match = re.search(rf"\b{re.escape(council)}\b", question, re.I)
+        if match:
+            found.append((match.start(), council))
+    return [c for _, c in sorted(found)]
+
+
+def _topic(question: str) -> str:
+    """The main noun phrase of a question ('the mid-term review of Darlington's improvement plan')."""
+    body = _WH.sub("", question.strip().rstrip("?"))
+    candidates = [m.group(1).strip() for m in _TOPIC.finditer(body)]
+    candidates = [c for c in candidates if len(c.split()) >= 2]
+    if not candidates:
+        return ""
+    return max(candidates, key=lambda c: len(c.split()))
+
+
+def _head(topic: str) -> str:
+    """A topic without its determiner and ordinal: 'the last monitoring visit' → 'monitoring visit'."""
+    words = topic.split()
+    while words and words[0].lower() in {"the", "a", "an", "last", "first", "second", "third", "next", "latest", "its", "their"}:
+        words = words[1:]
+    return " ".join(words)
+
+
+def is_follow_up(question: str) -> bool:
+    words = question.split()
+    return bool(
+        _SWITCH.match(question)
+        or _LEADING.match(question)
+        or _ONE.search(question)
+        or _IT.search(question)
+        or len(words) <= 3
+    )
+
+
+def rewrite(question: str, previous: str, councils: list[str]) -> str:
+    """Rewrite a follow-up to stand alone, given the previous standalone question."""
+    if not previous or not is_follow_up(question):
+        return question
+    previous_councils = mentioned_councils(previous, councils)
+    switch = _SWITCH.match(question) or _AND_X.match(question)
+    if switch:
+        target = switch.group(1).strip()
+        if previous_councils:
+            out = previous
+            for council in previous_councils:
+                out = re.sub(rf"\b{re.escape(council)}\b", target, out, count=1, flags=re.I)
+            return out
+        return f"{previous.rstrip(' ?')} for {target}?"
+    text = _LEADING.sub("", question).strip()
+    text = text[0].upper() + text[1:] if text else question
+    topic = _topic(previous)
+    if topic:
+        head = _head(topic)
+        text, replaced = _ONE.subn(lambda m: f"{m.group(1)} {head}" if m.group(1).lower() not in ("that", "this") else topic, text, count=1)
+        if not replaced:
+            text, replaced = re.subn(r"\b(it|that|this)\b(?!\s+(?:is|was)\s+(?:the|a)\b)", topic, text, count=1, flags=re.I)
+            if replaced and re.search(r"\b(?:[Ww]hat|[Ww]ho|[Ww]hen|[Hh]ow)['’]s " + re.escape(topic), text):
+                text = re.sub(r"(\w+)['’]s " + re.escape(topic), rf"\1 is {topic}", text, count=1)
+        if not replaced and not mentioned_councils(text, councils):
+            text = f"{text.rstrip(' ?')} ({topic})?" if len(text.split()) <= 4 else text
+    if previous_councils and not mentioned_councils(text, councils):
+        text = f"{text.rstrip(' ?')} in {' and '.join(previous_councils)}?"
+    return text
+
+
+@dataclass
+class Turn:
+    question: str
+    standalone: str
+    answer: Answer
+
+
+@dataclass
+class Conversation:
+    """One user's chat: history and filters. Not shared between users."""
+
+    engine: Engine
+    filters: Filters = field(default_factory=Filters)
+    turns: list[Turn] = field(default_factory=list)
+
+    def ask(self, question: str, *, filters: Filters | None = None) -> Answer:
+        started = time.perf_counter()
+        if filters is not None:
+            self.filters = filters
+        previous = self.turns[-1].standalone if self.turns else ""
+        standalone = rewrite(question, previous, self.engine.councils())
+        answer = self.engine.answer(question, standalone=standalone, filters=self.filters)
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        self.turns.append(Turn(question, standalone, answer))
+        return answer
+
+    def reset(self) -> None:
+        self.turns.clear()
+        self.filters = Filters()
