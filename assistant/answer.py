@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from assistant.conversation import Conversation, mentioned_councils
 from assistant.index import Index
+from assistant.passages import unit_spans
 from assistant.retrieve import Filters, Retriever
 from assistant.settings import Settings, load_settings
 from assistant.types import Answer, Citation, Passage, SearchHit
@@ -95,6 +98,8 @@ class Unit:
     lead_in: bool
     score: float = 0.0
     lexical: float = 0.0
+    semantic: float | None = None
+    raw_semantic: float = 0.0
 
     @property
     def passage(self) -> Passage:
@@ -105,55 +110,11 @@ class Unit:
         return self.hit.passage.text[self.start : self.end]
 
 
-_BULLET = re.compile(r"^\s*(?:[-•*–]\s+)?(?:\(?(?:[a-z]|[ivx]{1,4})\)\s+)?")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> Any:
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-@lru_cache(maxsize=20000)
-def _unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
-    """(start, end, is_bullet, is_lead_in) for each sentence or list item of a passage."""
-    spans: list[tuple[int, int, bool, bool]] = []
-    offset = 0
-    for line in text.split("\n"):
-        line_start = offset
-        offset += len(line) + 1
-        if not line.strip():
-            continue
-        marker = _BULLET.match(line)
-        is_bullet = bool(marker and marker.end() > 0 and re.match(r"^\s*(?:[-•*–]|\(?[a-z]{1,4}\))\s", line))
-        body_start = line_start + (marker.end() if is_bullet and marker else len(line) - len(line.lstrip()))
-        body = text[body_start : line_start + len(line)].rstrip()
-        if not body:
-            continue
-        if is_bullet and len(body) < 400:
-            spans.append((body_start, body_start + len(body), True, False))
-            continue
-        for sentence in _segmenter().segment(body):
-            s = sentence.sent.strip()
-            if not s:
-                continue
-            start = body_start + sentence.start + (len(sentence.sent) - len(sentence.sent.lstrip()))
-            spans.append((start, start + len(s), is_bullet, False))
-    if spans:
-        last_lead = None
-        for i, (start, end, bullet, _) in enumerate(spans):
-            if not bullet and text[start:end].rstrip().endswith(":") and i + 1 < len(spans) and spans[i + 1][2]:
-                last_lead = i
-        if last_lead is not None:
-            s, e, b, _ = spans[last_lead]
-            spans[last_lead] = (s, e, b, True)
-    return tuple(spans)
-
-
 def units_of(hit: SearchHit) -> list[Unit]:
-    return [Unit(hit, s, e, b, lead) for s, e, b, lead in _unit_spans(hit.passage.text)]
+    return [Unit(hit, s, e, b, lead) for s, e, b, lead in unit_spans(hit.passage.text)]
 
 
 # ---------------------------------------------------------------- scoring
@@ -170,21 +131,53 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=1)
+def _role_stems() -> frozenset[str]:
+    return frozenset(_stem(r) for r in _ROLE_WORDS)
+
+
+# Irregular past forms the stemmer leaves apart from their verb ("kept" vs "keep").
+_IRREGULAR = {
+    "kept": "keep", "went": "go", "gone": "go", "left": "leave", "made": "make", "took": "take",
+    "taken": "take", "found": "find", "led": "lead", "met": "meet", "held": "hold", "gave": "give",
+    "given": "give", "saw": "see", "seen": "see", "began": "begin", "begun": "begin", "brought": "bring",
+    "told": "tell", "paid": "pay", "sent": "send", "spent": "spend", "won": "win", "built": "build",
+    "bought": "buy", "chose": "choose", "chosen": "choose", "came": "come", "knew": "know", "known": "know",
+    "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall", "wrote": "write", "written": "write",
+    "thought": "think", "sought": "seek", "taught": "teach", "understood": "understand", "undertook": "undertake",
+    "undertaken": "undertake", "grew": "grow", "grown": "grow", "heard": "hear", "lost": "lose", "ran": "run",
+}
+
+
 def terms(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text.lower().replace("’", "'")) if w not in _STOP]
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    return [_stem(_IRREGULAR.get(w, w)) for w in words if w not in _STOP]
 
 
 @dataclass
 class Evidence:
-    """How well the best unit answers: the refusal decision reads this."""
+    """How well the chosen unit answers; the refusal decision reads this."""
 
     score: float
     coverage: float
     typed: bool
 
 
+_CIRCUMSTANCE = re.compile(
+    r"^\s*(?:after|before|during|following|since|in|under|at)\b[^,?]{3,60},|\b(?:during|after|before|since|following|under)\b[^,?]{3,60}\??\s*$",
+    re.I,
+)
+_CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
+_NUMERIC_KIND = re.compile(r"\b(?:rate|percentage|proportion|share|per ?cent)\b", re.I)
+
+
 class ExtractiveAnswerer:
-    """Picks and cites the sentences that answer; refuses when the evidence is weak."""
+    """Picks and cites the sentences that answer; reports how strong the evidence is."""
+
+    # lexical coverage, sentence similarity (normalised over candidates), passage similarity, rank
+    # Tuned on the dev questions (a plateau, not a peak): words matter most, then meaning.
+    weights = (0.5, 0.15, 0.05, 0.05)
+    typed_bonus = 0.3
 
     def __init__(self, settings: Settings, idf: Any = None) -> None:
         self.settings = settings
@@ -192,25 +185,39 @@ class ExtractiveAnswerer:
 
     # -- scoring
 
-    def _score(self, units: list[Unit], question: str, kind: str) -> None:
-        q_terms = list(dict.fromkeys(terms(question)))
-        weights = {t: self.idf(t) for t in q_terms}
+    def _question_weights(self, question: str, councils: list[str]) -> dict[str, float]:
+        """Rarer words count more; named councils (already filtered on) and circumstances count less."""
+        context = {t for m in _CIRCUMSTANCE.finditer(question) for t in terms(m.group(0))}
+        council_terms = {t for c in councils for t in terms(c)}
+        weights: dict[str, float] = {}
+        for term in dict.fromkeys(terms(question)):
+            if term in council_terms:
+                continue
+            weights[term] = self.idf(term) * (0.5 if term in context else 1.0)
+        return weights
+
+    def _score(self, units: list[Unit], question: str, kind: str, councils: list[str]) -> None:
+        weights = self._question_weights(question, councils)
         total = sum(weights.values()) or 1.0
-        role_terms = {t for t in q_terms if t in {_stem(r) for r in _ROLE_WORDS}}
-        for unit in units:
+        role_terms = {t for t in weights if t in _role_stems()}
+        semantic = [u.semantic if u.semantic is not None else (u.hit.dense_score or 0.0) for u in units]
+        low, high = min(semantic), max(semantic)
+        for unit, sem in zip(units, semantic):
             u_terms = set(terms(unit.text))
-            context = set(terms(f"{unit.passage.section} {unit.passage.council} {unit.passage.title}"))
+            context = set(terms(f"{unit.passage.section} {unit.passage.title}"))
             matched = sum(w for t, w in weights.items() if t in u_terms)
             in_context = sum(w for t, w in weights.items() if t not in u_terms and t in context)
             unit.lexical = (matched + 0.5 * in_context) / total
-            dense = unit.hit.dense_score or 0.0
+            unit.raw_semantic = sem
+            sem_n = (sem - low) / ((high - low) or 1.0)
             rank_prior = 1.0 / (1.0 + 0.3 * (unit.hit.rank - 1))
-            bonus = 0.15 if self._typed(unit, kind, question, role_terms) else 0.0
-            if kind == "commitment" and _FUTURE.search(unit.text):
-                bonus += 0.1
+            bonus = self.typed_bonus if self._typed(unit, kind, question, role_terms) else 0.0
+            if kind == "commitment" and not _FUTURE.search(unit.text):
+                bonus = 0.0
             if unit.lead_in and kind != "list":
                 bonus -= 0.1
-            unit.score = 0.55 * unit.lexical + 0.3 * dense + 0.15 * rank_prior + bonus
+            a, b, c, d = self.weights
+            unit.score = a * unit.lexical + b * sem_n + c * (unit.hit.dense_score or 0.0) + d * rank_prior + bonus
 
     def _typed(self, unit: Unit, kind: str, question: str, role_terms: set[str]) -> bool:
         """Does the unit hold the kind of fact the question asks for?"""
@@ -218,9 +225,12 @@ class ExtractiveAnswerer:
         if kind == "when":
             return bool(_DATE.search(text))
         if kind == "number":
-            if re.search(r"\b(?:cost|budget|spend|price|funding)\b", question, re.I) and re.search(r"\bhow much\b|\bcost\b", question, re.I):
-                return bool(_MONEY.search(text))
-            return bool(_NUMBER.search(text))
+            undated = _DATE.sub(" ", text)
+            if re.search(r"\bhow much\b|\bcost\b|\bbudget\b|\bspend\b", question, re.I):
+                return bool(_MONEY.search(undated))
+            if _NUMERIC_KIND.search(question):
+                return bool(re.search(r"\d\s?%|per ?cent|\bout of\b|\bin every\b|\bratio\b", undated, re.I))
+            return bool(_NUMBER.search(undated))
         if kind == "who":
             return _names_role(text, role_terms)
         if kind == "judgement":
@@ -229,89 +239,128 @@ class ExtractiveAnswerer:
             return bool(_FUTURE.search(text))
         return True
 
-    # -- composing
+    def _evidence(self, unit: Unit, kind: str, question: str, councils: list[str]) -> Evidence:
+        role_terms = {t for t in self._question_weights(question, councils) if t in _role_stems()}
+        typed = self._typed(unit, kind, question, role_terms) if kind in ("when", "number", "who", "judgement") else True
+        return Evidence(0.5 * unit.lexical + 0.5 * unit.raw_semantic, unit.lexical, typed)
 
-    def answer(self, question: str, hits: Sequence[SearchHit], *, kind: str, councils: list[str]) -> tuple[str, list[Citation], Evidence]:
+    # -- choosing
+
+    def answer(
+        self,
+        question: str,
+        hits: Sequence[SearchHit],
+        *,
+        kind: str,
+        councils: list[str],
+        query_vector: np.ndarray | None = None,
+        unit_vectors: dict[str, tuple[Any, np.ndarray]] | None = None,
+    ) -> tuple[str, list[Citation], Evidence]:
         units = [u for hit in hits for u in units_of(hit)]
         if not units:
             return "", [], Evidence(0.0, 0.0, False)
-        self._score(units, question, kind)
+        if query_vector is not None and unit_vectors:
+            _attach_semantic(units, query_vector, unit_vectors)
+        self._score(units, question, kind, councils)
         ranked = sorted(units, key=lambda u: -u.score)
         if kind == "compare" and len(councils) >= 2:
             return self._compare(question, ranked, councils)
-        best = ranked[0]
-        typed_kind = kind if kind != "compare" else question_kind(question)
-        role_terms = {t for t in terms(question) if t in {_stem(r) for r in _ROLE_WORDS}}
-        evidence = Evidence(best.score, best.lexical, self._typed(best, typed_kind, question, role_terms))
-        chosen = [best]
         if kind == "list":
-            chosen = self._list_block(best, units)
-        elif kind == "when" and not _DATE.search(best.text):
+            block = self._best_list(question, units, ranked[0], councils)
+            if block:
+                return self._compose(block) + (self._evidence(ranked[0], kind, question, councils),)
+        best = ranked[0]
+        chosen = [best]
+        if kind == "when" and not _DATE.search(best.text):
             dated = [u for u in ranked[:8] if u.passage.id == best.passage.id and _DATE.search(u.text)]
-            if dated:
-                chosen.append(dated[0])
+            chosen += dated[:1]
         else:
-            second = ranked[1] if len(ranked) > 1 else None
-            if (
-                second is not None
-                and second.passage.id == best.passage.id
-                and second.score >= 0.9 * best.score
-                and abs(second.start - best.end) < 3
-            ):
-                chosen.append(second)
-        return self._compose(chosen) + (evidence,)
+            chosen += self._continuation(best, units, ranked)
+        return self._compose(chosen) + (self._evidence(best, kind, question, councils),)
 
-    def _list_block(self, best: Unit, units: list[Unit]) -> list[Unit]:
-        same = [u for u in units if u.passage.id == best.passage.id]
-        items = [u for u in same if u.bullet]
-        if not items or (not best.bullet and not best.lead_in and best.lexical > 0.6):
-            return [best]
-        lead = [u for u in same if u.lead_in]
-        return (lead[:1] + items)[:12]
+    def _continuation(self, best: Unit, units: list[Unit], ranked: list[Unit]) -> list[Unit]:
+        """The next sentence, when it carries on the same point and scores nearly as well."""
+        same = [u for u in units if u.passage.id == best.passage.id and not u.bullet]
+        following = next((u for u in same if u.start > best.end and u.start - best.end < 3), None)
+        if following is None:
+            return []
+        if following.score >= 0.85 * best.score or (_CONTINUES.match(following.text) and following.score >= 0.7 * best.score):
+            return [following]
+        return []
+
+    def _best_list(self, question: str, units: list[Unit], best: Unit, councils: list[str]) -> list[Unit]:
+        """Lead-in and items of the list that, taken whole, covers the question best."""
+        weights = self._question_weights(question, councils)
+        total = sum(weights.values()) or 1.0
+        blocks: dict[str, list[Unit]] = {}
+        for unit in units:
+            blocks.setdefault(unit.passage.id, []).append(unit)
+        scored: list[tuple[float, list[Unit]]] = []
+        for group in blocks.values():
+            items = [u for u in group if u.bullet]
+            if len(items) < 2:
+                continue
+            lead = [u for u in group if u.lead_in][:1]
+            words = set(terms(" ".join(u.text for u in lead + items) + " " + group[0].passage.section))
+            coverage = sum(w for t, w in weights.items() if t in words) / total
+            top = max(u.score for u in group)
+            scored.append((0.6 * coverage + 0.4 * top, lead + items))
+        if not scored:
+            return []
+        score, block = max(scored, key=lambda item: item[0])
+        if score < 0.8 * best.score:
+            return []
+        return block[:13]
 
     def _compose(self, chosen: list[Unit]) -> tuple[str, list[Citation]]:
         citations: list[Citation] = []
-        numbers: dict[str, int] = {}
         groups: dict[str, list[Unit]] = {}
-        for unit in sorted(chosen, key=lambda u: (chosen.index(u) if not u.bullet else 999, u.start)):
+        for unit in chosen:
             groups.setdefault(unit.passage.id, []).append(unit)
         parts: list[str] = []
-        for pid, group in groups.items():
+        for n, group in enumerate(groups.values(), start=1):
             group.sort(key=lambda u: u.start)
             passage = group[0].passage
-            n = numbers.setdefault(pid, len(numbers) + 1)
-            quote = passage.text[group[0].start : group[-1].end]
-            citations.append(Citation.from_passage(n, passage, quote))
+            citations.append(Citation.from_passage(n, passage, passage.text[group[0].start : group[-1].end]))
             if any(u.bullet for u in group):
-                lines = [u.text if not u.bullet else f"- {u.text.rstrip(';,. ')}" for u in group]
-                head = lines[0] if not group[0].bullet else ""
-                items = lines[1:] if head else lines
-                parts.append((head + "\n" if head else "") + "\n".join(items) + f" [{n}]")
+                lines = [f"- {u.text.rstrip(';,. ')}" if u.bullet else u.text for u in group]
+                parts.append("\n".join(lines) + f" [{n}]")
             else:
                 parts.append(" ".join(u.text for u in group) + f" [{n}]")
-        return "\n".join(parts) if any("\n" in p for p in parts) else " ".join(parts), citations
+        joiner = "\n" if any("\n" in p for p in parts) else " "
+        return joiner.join(parts), citations
 
     def _compare(self, question: str, ranked: list[Unit], councils: list[str]) -> tuple[str, list[Citation], Evidence]:
-        inner = question_kind(re.sub(_COMPARE, "", question))
-        role_terms: set[str] = set()
+        inner = question_kind(_COMPARE.sub("", question))
         parts: list[str] = []
         citations: list[Citation] = []
-        scores: list[float] = []
+        evidences: list[Evidence] = []
         for council in councils:
             mine = [u for u in ranked if u.passage.council == council]
             if not mine:
                 continue
-            typed = [u for u in mine if self._typed(u, inner, question, role_terms)]
-            best = (typed or mine)[0]
+            typed = [u for u in mine if self._typed(u, inner, question, set())]
+            best = typed[0] if typed and typed[0].score >= 0.8 * mine[0].score else mine[0]
             n = len(citations) + 1
             citations.append(Citation.from_passage(n, best.passage, best.text))
-            label = f"{council} ({_report_label(best.passage)})"
-            parts.append(f"{label}: {best.text} [{n}]")
-            scores.append(best.score)
+            parts.append(f"{council} ({_report_label(best.passage)}): {best.text} [{n}]")
+            evidences.append(self._evidence(best, inner, question, councils))
         if not parts:
             return "", [], Evidence(0.0, 0.0, False)
-        best_score = min(scores) if len(scores) == len(councils) else 0.0
-        return "\n".join(parts), citations, Evidence(best_score, 1.0, True)
+        weakest = min(evidences, key=lambda e: e.score)
+        return "\n".join(parts), citations, weakest
+
+
+def _attach_semantic(units: list[Unit], query_vector: np.ndarray, unit_vectors: dict[str, tuple[Any, np.ndarray]]) -> None:
+    """Sentence similarity from the unit vectors stored at ingest."""
+    for unit in units:
+        stored = unit_vectors.get(unit.passage.id)
+        if stored is None:
+            continue
+        for (start, end, _, _), vector in zip(*stored):
+            if start == unit.start and end == unit.end:
+                unit.semantic = float(np.dot(vector, query_vector))
+                break
 
 
 def _report_label(passage: Passage) -> str:
@@ -337,7 +386,7 @@ def _names_role(text: str, role_terms: set[str]) -> bool:
         for pos in role_positions:
             low, high = sorted((pos, name_index))
             between = {w for _, _, w in words[low + 1 : high]}
-            other_roles = {_stem(r) for r in _ROLE_WORDS} - role_terms
+            other_roles = _role_stems() - role_terms
             if high - low <= 6 and not (between & other_roles):
                 return True
     return False
@@ -377,16 +426,18 @@ class Engine:
     def retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
         """The passages an answer is drawn from (a question naming councils searches only those)."""
         kind, named, search_filters = self._plan(standalone, filters or Filters())
+        given_k = k is not None
         k = k or max(self.settings.top_k, 8)
         if kind == "compare" and len(named) >= 2:
+            per = max(k // len(named), 6)
             per_council = [
-                self.retriever.search(standalone, k=max(k // len(named), 4), filters=search_filters.model_copy(update={"councils": [c]}))
+                self.retriever.search(standalone, k=per, filters=search_filters.model_copy(update={"councils": [c]}))
                 for c in named
             ]
             # Interleave so each council's best passages come first.
             merged = [hit for group in zip(*per_council) for hit in group]
             merged += [hit for group in per_council for hit in group if hit not in merged]
-            return merged[:k]
+            return merged if k >= per * len(named) or not given_k else merged[:k]
         return self.retriever.search(standalone, k=k, filters=search_filters)
 
     def answer(self, question: str, *, standalone: str | None = None, filters: Filters | None = None) -> Answer:
@@ -395,7 +446,17 @@ class Engine:
         filters = filters or Filters()
         kind, named, search_filters = self._plan(standalone, filters)
         hits = self.retrieve(standalone, filters)
-        text, citations, evidence = self.answerer.answer(standalone, hits, kind=kind, councils=named)
+        unit_vectors: dict[str, Any] = {}
+        for source in dict.fromkeys(hit.passage.source for hit in hits):
+            unit_vectors.update(self.index.unit_vectors(source))
+        text, citations, evidence = self.answerer.answer(
+            standalone,
+            hits,
+            kind=kind,
+            councils=named,
+            query_vector=self.index.embedder.embed_query(standalone),
+            unit_vectors=unit_vectors,
+        )
         refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
         if refused:
             text = "The reports do not answer this question. The closest passages are listed below."

@@ -50,6 +50,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent: dict[str, np.ndarray] = {}
 
     @property
     def model(self) -> Any:
@@ -72,8 +73,51 @@ class SentenceTransformerEmbedder:
             show_progress_bar=show_progress,
         )
 
+    def embed_with_units(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *, show_progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors for texts, plus one per (start, end) span of each text, from the same forward pass.
+
+        A span's vector is the mean of its contextual token vectors: sentence-level vectors for
+        answer selection at no extra encoding cost.
+        """
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32), []
+        outputs = self.model.encode(
+            list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=show_progress
+        )
+        offsets = self.model.tokenizer(
+            list(texts), return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
+        )["offset_mapping"]
+        vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        unit_vectors: list[np.ndarray] = []
+        for i, (output, text_spans) in enumerate(zip(outputs, spans)):
+            sentence = output["sentence_embedding"].float().numpy()
+            vectors[i] = sentence / max(float(np.linalg.norm(sentence)), 1e-12)
+            tokens = output["token_embeddings"].float().numpy()
+            starts = np.array([a for a, b in offsets[i]])
+            ends = np.array([b for a, b in offsets[i]])
+            real = ends > starts
+            mine = np.zeros((len(text_spans), 384), dtype=np.float32)
+            for j, (start, end) in enumerate(text_spans):
+                inside = real & (starts >= start) & (ends <= end)
+                pooled = tokens[: len(inside)][inside].mean(axis=0) if inside.any() else vectors[i]
+                mine[j] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+            unit_vectors.append(mine)
+        return vectors, unit_vectors
+
     def embed_query(self, text: str) -> np.ndarray:
         """One vector, on few threads: a single short encode gains nothing from more."""
+        cached = self._recent.get(text)
+        if cached is not None:
+            return cached
+        vector = self._encode_one(text)
+        if len(self._recent) > 256:
+            self._recent.clear()
+        self._recent[text] = vector
+        return vector
+
+    def _encode_one(self, text: str) -> np.ndarray:
         import torch
 
         model = self.model

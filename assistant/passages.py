@@ -18,7 +18,7 @@ from llama_index.core.schema import BaseNode, Document, MetadataMode, TextNode
 
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-1"
+SPLITTER_VERSION = "paragraphs-2"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
@@ -230,8 +230,10 @@ def split_report(report: Report, *, max_tokens: int = 256, count_tokens: TokenCo
         text = report.text[whole[0] : whole[1]]
         spans = [whole]
         section_text = draft.section
-        if count(f"{section_text}: {text}" if section_text else text) > max_tokens:
-            spans = _pieces(draft, report.text, section_text, max_tokens, count)
+        # Count what the encoder will read: Passage.embedding_text() puts council and section first.
+        context = ". ".join(part for part in (report.council, section_text) if part)
+        if count(f"{context}: {text}" if context else text) > max_tokens:
+            spans = _pieces(draft, report.text, context, max_tokens, count)
         for part, (start, end) in enumerate(spans, start=1 if len(spans) > 1 else 0):
             ordinal = len(passages)
             passages.append(
@@ -267,6 +269,52 @@ def token_counter(model_dir: Path) -> TokenCounter:
         return len(tokenizer.encode(text, add_special_tokens=True).ids)
 
     return count
+
+
+_UNIT_BULLET = re.compile(r"^\s*(?:[-•*–]\s+)?(?:\(?(?:[a-z]|[ivx]{1,4})\)\s+)?")
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+@lru_cache(maxsize=20000)
+def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
+    """(start, end, is_bullet, is_lead_in) for each sentence or list item of a passage."""
+    spans: list[tuple[int, int, bool, bool]] = []
+    offset = 0
+    for line in text.split("\n"):
+        line_start = offset
+        offset += len(line) + 1
+        if not line.strip():
+            continue
+        marker = _UNIT_BULLET.match(line)
+        is_bullet = bool(marker and marker.end() > 0 and re.match(r"^\s*(?:[-•*–]|\(?[a-z]{1,4}\))\s", line))
+        body_start = line_start + (marker.end() if is_bullet and marker else len(line) - len(line.lstrip()))
+        body = text[body_start : line_start + len(line)].rstrip()
+        if not body:
+            continue
+        if is_bullet and len(body) < 400:
+            spans.append((body_start, body_start + len(body), True, False))
+            continue
+        for sentence in _segmenter().segment(body):
+            s = sentence.sent.strip()
+            if not s:
+                continue
+            start = body_start + sentence.start + (len(sentence.sent) - len(sentence.sent.lstrip()))
+            spans.append((start, start + len(s), is_bullet, False))
+    if spans:
+        last_lead = None
+        for i, (start, end, bullet, _) in enumerate(spans):
+            if not bullet and text[start:end].rstrip().endswith(":") and i + 1 < len(spans) and spans[i + 1][2]:
+                last_lead = i
+        if last_lead is not None:
+            s, e, b, _ = spans[last_lead]
+            spans[last_lead] = (s, e, b, True)
+    return tuple(spans)
 
 
 def report_document(report: Report) -> Document:

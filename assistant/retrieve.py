@@ -236,15 +236,30 @@ class Retriever:
         for pid, score in bm25:
             if pid in hits:
                 hits[pid].bm25_score = score
-        for pid, hit in hits.items():
-            hit.score = self.settings.dense_weight / (RRF_K + dense_rank.get(pid, candidates * 2)) + (
-                self.settings.bm25_weight / (RRF_K + bm25_rank.get(pid, candidates * 2))
-            )
+        _fuse(list(hits.values()), dense_rank, bm25_rank, self.settings, candidates)
         ranked = sorted(hits.values(), key=lambda h: -h.score)
         ranked = collapse_duplicates(ranked)[:k]
         for rank, hit in enumerate(ranked, start=1):
             hit.rank = rank
         return ranked
+
+
+def _fuse(hits: list[SearchHit], dense_rank: dict[str, int], bm25_rank: dict[str, int], settings: Settings, depth: int) -> None:
+    """Weighted sum of min-max normalised scores, or weighted reciprocal-rank fusion."""
+    if settings.fusion == "rrf":
+        for hit in hits:
+            pid = hit.passage.id
+            hit.score = settings.dense_weight / (RRF_K + dense_rank.get(pid, depth * 2)) + (
+                settings.bm25_weight / (RRF_K + bm25_rank.get(pid, depth * 2))
+            )
+        return
+    dense = [h.dense_score or 0.0 for h in hits]
+    low, high = min(dense), max(dense)
+    top_bm25 = max((h.bm25_score or 0.0) for h in hits) or 1.0
+    for hit in hits:
+        d = ((hit.dense_score or 0.0) - low) / ((high - low) or 1.0)
+        b = (hit.bm25_score or 0.0) / top_bm25
+        hit.score = settings.dense_weight * d + settings.bm25_weight * b
 
 
 def _shingles(text: str) -> set[str]:

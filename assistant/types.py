@@ -47,8 +47,9 @@ class Passage(BaseModel):
     text: str = Field(description="Passage text as indexed.")
 
     def embedding_text(self) -> str:
-        """Text given to the encoder: the section heading gives a short paragraph its topic."""
-        return f"{self.section}: {self.text}" if self.section else self.text
+        """Text given to the encoder: council and section give a paragraph the topic it omits."""
+        context = ". ".join(part for part in (self.council, self.section) if part)
+        return f"{context}: {self.text}" if context else self.text
 
     def metadata(self) -> dict[str, Any]:
         """Flat metadata for the vector store (no nested values)."""
