@@ -55,17 +55,18 @@ def _junk_share(text: str) -> float:
 def _read_pdf(path: Path, data: bytes) -> str:
     import io
 
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
+            # An empty user password opens many "protected" PDFs; decrypt() reports failure, not raises.
             try:
-                reader.decrypt("")
+                opened = reader.decrypt("")
             except Exception:
-                raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy") from None
-            if reader.is_encrypted and not reader.pages:
+                opened = PasswordType.NOT_DECRYPTED
+            if opened == PasswordType.NOT_DECRYPTED:
                 raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy")
         pages = [page.extract_text() or "" for page in reader.pages]
     except ReportError:
@@ -128,21 +129,35 @@ def _read_html(path: Path, data: bytes) -> str:
             continue
         if element.name == "tr":
             text = "\t".join(c.get_text(" ", strip=True) for c in element.find_all(["td", "th"]))
+        elif element.name == "li":
+            # A nested list's items are blocks of their own; leave them out of the outer item.
+            own = [c for c in element.contents if getattr(c, "name", None) not in ("ul", "ol")]
+            text = " ".join(" ".join(_node_text(c).split()) for c in own).strip()
         else:
             text = element.get_text(" ", strip=True)
         if not text:
             continue
         if element.name == "li":
             parent = element.find_parent(["ol", "ul"])
+            depth = len(element.find_parents("li"))
             if parent is not None and parent.name == "ol":
                 index = len(element.find_previous_siblings("li")) + 1
-                text = f"{index}. {text}"
+                text = f"{'  ' * depth}{index}. {text}"
             else:
-                text = f"- {text}"
+                text = f"{'  ' * depth}- {text}"
         blocks.append(text)
     if not blocks:
         blocks = [soup.get_text("\n", strip=True)]
     return "\n\n".join(blocks)
+
+
+def _node_text(node: object) -> str:
+    from bs4 import Comment
+
+    if isinstance(node, Comment):
+        return ""
+    get_text = getattr(node, "get_text", None)
+    return get_text(" ") if get_text is not None else str(node)
 
 
 READERS: dict[str, Callable[[Path, bytes], str]] = {
@@ -169,7 +184,7 @@ def read_bytes(path: Path, max_mb: float) -> bytes:
         if size > max_mb * 1024 * 1024:
             raise ReportTooLarge(
                 path,
-                f"{size / 1024 / 1024:.0f} MB is over the {max_mb:g} MB limit",
+                f"{size / 1024 / 1024:.2f} MB is over the {max_mb:g} MB limit",
                 "split the report or raise ASSISTANT_MAX_FILE_MB",
             )
         data = path.read_bytes()
@@ -278,8 +293,8 @@ _MONTHS = (
 _DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})\s+(\d{{4}})\b", re.I)
 _DATE_MY = re.compile(rf"\b({_MONTHS})\s+(\d{{4}})\b", re.I)
 _COUNCIL = re.compile(
-    r"\b((?:[A-Z][a-z]+|of|upon|on|and)(?:[ -](?:[A-Z][a-z]+|upon|on|and|of))*?)\s+"
-    r"(?:County|Borough|City|District|Metropolitan Borough|Metropolitan District)?\s*Council\b"
+    r"\b((?:[A-Z][a-z]+|of|upon|on|and)(?:[ -](?:[A-Z][a-z]+|upon|on|and|of))*?)[ \t]+"
+    r"(?:County|Borough|City|District|Metropolitan Borough|Metropolitan District)?[ \t]*Council\b"
 )
 _COUNCIL_STOP = {"The", "County", "Borough", "City", "District", "Parish", "Town", "Full", "This", "Our", "Each"}
 _FIELD = re.compile(r"^\s*([A-Za-z/ ]{3,40}):\s*(.+?)\s*$", re.M)
@@ -297,6 +312,29 @@ def iso_date(day: str | None, month: str, year: str) -> str:
 
 def _head(text: str, lines: int = 12) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()][:lines]
+
+
+# Cover-sheet lines are short; a longer line near the top is already body text.
+_HEAD_LINE = 160
+_FIELD_KEYS = {
+    "date", "date of meeting", "meeting date", "date of report", "subject", "subject of report",
+    "title", "report title", "town or parish", "wards", "wards affected", "key decision", "reason",
+    "officer/member presenting", "author", "report author", "contact", "contact officer",
+    "lead officer", "report of", "report by", "meeting", "committee", "classification",
+}
+
+
+def _cover_line(line: str) -> bool:
+    """A line that can belong to a cover sheet or title block, not a body sentence or list item."""
+    return len(line) <= _HEAD_LINE and not line.endswith(".") and not _LIST_START.match(line)
+
+
+def _is_field(line: str) -> bool:
+    """A cover-sheet "Key: value" line (a known key, or a one-word value), not a title with a colon."""
+    key, colon, value = line.partition(":")
+    if not colon or len(key) > 40:
+        return False
+    return key.strip().lower() in _FIELD_KEYS or len(value.split()) <= 1
 
 
 def infer_metadata(text: str) -> ReportMeta:
@@ -319,7 +357,7 @@ def _infer_date(fields: dict[str, str], head: list[str]) -> str:
             if found:
                 return iso_date(*found.groups())
     for line in head:
-        if len(line) > 160:
+        if len(line) > _HEAD_LINE:
             continue
         found = _DATE_DMY.search(line)
         if found:
@@ -335,8 +373,8 @@ def _infer_title(fields: dict[str, str], head: list[str]) -> str:
         if key in fields:
             return fields[key]
     for line in head:
-        if ":" in line[:40] and not line.lower().startswith(("ofsted", "update")) and len(line) < 60:
-            continue
+        if not _cover_line(line) or _is_field(line):
+            continue  # body sentences, list items and cover-sheet fields are not titles
         if _DATE_DMY.search(line) and len(line.split()) < 14 and _COMMITTEE.search(line):
             continue
         if re.fullmatch(r"[\w\s']*Council", line) or len(line.split()) < 3:
@@ -356,17 +394,19 @@ def _infer_council(text: str, head: list[str]) -> str:
     if not names:
         return ""
     mentions = {name: len(re.findall(rf"\b{re.escape(name)}\b", text)) for name in names}
-    in_head = [name for name in mentions if any(name in line for line in head)]
+    in_head = [name for name in mentions if any(name in line for line in head if _cover_line(line))]
     if in_head:
         return max(in_head, key=lambda name: mentions[name])
     ranked = sorted(mentions.items(), key=lambda item: -item[1])
-    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < 2:
-        return ""  # no clear owner: never guess between councils a report merely mentions
+    if len(ranked) > 1:
+        return ""  # several councils named, none in the heading: never guess which owns the report
     return ranked[0][0]
 
 
 def _infer_committee(fields: dict[str, str], head: list[str]) -> str:
     for line in head:
+        if not _cover_line(line):
+            continue
         found = re.match(r"report to (?:the )?(.+)", line, re.I)
         if found:
             return found.group(1).strip()

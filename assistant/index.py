@@ -25,13 +25,23 @@ import numpy as np
 
 from assistant.documents import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, IndexMismatch, IndexNotReady, ReportError, SettingsError
-from assistant.passages import SPLITTER_VERSION, ParagraphNodeParser, passage_node, report_document, token_counter
+from assistant.passages import (
+    SPLITTER_VERSION,
+    ParagraphNodeParser,
+    passage_node,
+    report_document,
+    token_counter,
+    unit_spans,
+)
 from assistant.settings import Settings, load_settings
 from assistant.types import Passage, Report, ReportMeta
 
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
+# Passages embedded per call across files: enough for the encoder's length-sorted batches to
+# carry little padding, few enough that a batch's token vectors stay small in memory.
+EMBED_BATCH = 256
 
 
 @dataclass
@@ -46,6 +56,17 @@ class FileResult:
     @property
     def source(self) -> str:
         return Path(self.path).name
+
+
+@dataclass
+class _Pending:
+    """A report read and split, waiting to be embedded and stored."""
+
+    path: Path
+    report: Report
+    passages: list[Passage]
+    overrides: dict[str, Any]
+    replaces: bool
 
 
 @dataclass
@@ -80,6 +101,8 @@ class Index:
         self._client: Any = None
         self._collection: Any = None
         self._bm25: Any = None
+        self._unsafe = False  # a failed write could not be undone: keep .dirty so the next ingest repairs
+        self._units: dict[str, Any] = {}
         self.manifest = self._load_manifest()
 
     # ------------------------------------------------------------ plumbing
@@ -161,6 +184,29 @@ class Index:
         data = json.loads((self.root / "reports" / f"{entry['hash']}.json").read_text(encoding="utf-8"))
         return Report(**data["report"]), [Passage(**p) for p in data["passages"]]
 
+    def unit_vectors(self, source: str) -> dict[str, tuple[list[tuple[int, int, bool, bool]], np.ndarray]]:
+        """Sentence (unit) spans and vectors of each passage of a report, computed at ingest."""
+        entry = self.reports.get(source)
+        if entry is None:
+            return {}
+        cached = self._units.get(entry["hash"])
+        if cached is not None:
+            return cached
+        folder = self.root / "reports"
+        data = json.loads((folder / f"{entry['hash']}.json").read_text(encoding="utf-8"))
+        result: dict[str, tuple[list[tuple[int, int, bool, bool]], np.ndarray]] = {}
+        array_path = folder / f"{entry['hash']}.units.npy"
+        if data.get("units") is not None and array_path.is_file():
+            array = np.load(array_path).astype(np.float32)
+            row = 0
+            for passage, spans in zip(data["passages"], data["units"]):
+                result[passage["id"]] = ([tuple(s) for s in spans], array[row : row + len(spans)])  # type: ignore[misc]
+                row += len(spans)
+        if len(self._units) > 256:
+            self._units.clear()
+        self._units[entry["hash"]] = result
+        return result
+
     def all_passages(self) -> Iterable[Passage]:
         for source in sorted(self.reports):
             yield from self.load_report(source)[1]
@@ -195,57 +241,65 @@ class Index:
         """Bring the index in step with the given files and folders; one bad file spoils nothing."""
         started = time.perf_counter()
         summary = IngestSummary()
-        self._check_provenance()
-        files = discover([Path(p) for p in paths])
-        missing = [p for p in paths if not Path(p).exists()]
-        for path in missing:
-            result = FileResult(str(path), "failed", message=f"{path}: no such file or folder")
+
+        def record(result: FileResult) -> None:
             summary.results.append(result)
+            if result.status in ("added", "updated"):
+                summary.embedded += result.passages
             if on_file:
                 on_file(result)
-        manifests: dict[Path, dict[str, ReportMeta]] = {}
+
+        self._check_provenance()
+        given = [Path(p) for p in paths]
+        for path in given:
+            if not path.exists():
+                record(FileResult(str(path), "failed", message=f"{path}: no such file or folder (check the path)"))
+        files = discover([p for p in given if p.exists()])
+        # Every manifest is read before any work, so a bad one stops the run with nothing written.
+        manifests = {folder: load_manifest(folder) for folder in dict.fromkeys(p.parent for p in files)}
         hashes = {entry["hash"]: source for source, entry in self.reports.items()}
         seen: set[str] = set()
-        changed = False
         dirty = self.root / ".dirty"
+        self._unsafe = False
         if dirty.exists():
             self._reconcile()
+        pending: list[_Pending] = []
+
+        def flush() -> None:
+            for result in self._commit(pending, hashes, dirty):
+                record(result)
+            pending.clear()
+
         for number, path in enumerate(files, start=1):
             if progress:
                 progress(number, len(files), path.name)
-            folder = path.parent
-            if folder not in manifests:
-                manifests[folder] = load_manifest(folder)
-            meta = manifests[folder].get(path.name)
-            result = self._ingest_one(path, meta, hashes, seen, dirty)
-            summary.embedded += result.passages if result.status in ("added", "updated") else 0
-            changed |= result.status in ("added", "updated")
-            summary.results.append(result)
-            if on_file:
-                on_file(result)
+            prepared = self._prepare(path, manifests[path.parent].get(path.name), hashes, seen)
+            if isinstance(prepared, FileResult):
+                record(prepared)
+                continue
+            pending.append(prepared)
+            if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
+                flush()
+        flush()
         if prune:
             kept = {p.name for p in files}
             for source in sorted(set(self.reports) - kept):
-                result = self.remove(source, rebuild=False)
-                changed = True
-                summary.results.append(result)
-                if on_file:
-                    on_file(result)
-        if changed:
+                record(self.remove(source, rebuild=False))
+        if any(r.status in ("added", "updated", "removed") for r in summary.results):
             self._rebuild_bm25()
-        if dirty.exists():
+        if dirty.exists() and not self._unsafe:
             dirty.unlink()
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def _ingest_one(
+    def _prepare(
         self,
         path: Path,
         meta: ReportMeta | None,
         hashes: dict[str, str],
         seen: set[str],
-        dirty: Path,
-    ) -> FileResult:
+    ) -> FileResult | _Pending:
+        """Read and split one file, or say why it is skipped or refused; nothing is written."""
         source = path.name
         try:
             data = read_bytes(path, self.settings.max_file_mb)
@@ -264,15 +318,15 @@ class Index:
                     message=f"{source}: same content as {owner}, already indexed; remove one copy",
                 )
             report = read_report(path, max_mb=self.settings.max_file_mb, meta=meta, data=data)
-            passages = self._add_report(report, meta_key, dirty)
-            hashes[digest] = source
-            return FileResult(str(path), "updated" if previous else "added", len(passages))
+            passages = self.split(report)
         except ReportError as exc:
             return FileResult(str(path), "failed", message=str(exc))
         except SettingsError:
             raise
         except AssistantError as exc:
             return FileResult(str(path), "failed", message=f"{source}: {exc}")
+        hashes[digest] = source
+        return _Pending(path, report, passages, meta_key, previous is not None)
 
     def split(self, report: Report) -> list[Passage]:
         """Passages of a report, through the llama-index node parser."""
@@ -284,42 +338,167 @@ class Index:
         nodes = parser.get_nodes_from_documents([report_document(report)])
         return [Passage.from_metadata(n.node_id, n.get_content(), n.metadata) for n in nodes]
 
-    def _add_report(self, report: Report, overrides: dict[str, Any], dirty: Path) -> list[Passage]:
-        passages = self.split(report)
-        vectors = self.embedder.embed_batch([p.embedding_text() for p in passages])
+    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[Any], list[np.ndarray]]:
+        """Vectors (and sentence-unit vectors, when the embedder makes them) for many passages at once."""
+        texts = [p.embedding_text() for p in passages]
+        units = [unit_spans(p.text) for p in passages]
+        with_units = getattr(self.embedder, "embed_with_units", None)
+        if with_units is None:
+            return self.embedder.embed_batch(texts), units, []
+        shifts = [len(t) - len(p.text) for t, p in zip(texts, passages, strict=True)]
+        spans = [[(shift + s, shift + e) for s, e, _, _ in u] for shift, u in zip(shifts, units, strict=True)]
+        vectors, unit_vectors = with_units(texts, spans)
+        return vectors, units, unit_vectors
+
+    def _commit(self, pending: list[_Pending], hashes: dict[str, str], dirty: Path) -> list[FileResult]:
+        """Embed the pending reports in one call, then store each whole or not at all."""
+        if not pending:
+            return []
+        every = [p for item in pending for p in item.passages]
+        try:
+            # One call across files: the encoder sorts by length, so batches carry less padding.
+            vectors, units, unit_vectors = self._embed(every)
+            if len(vectors) != len(every):
+                raise ValueError(f"{len(vectors)} vectors for {len(every)} passages")
+        except Exception as exc:
+            for item in pending:
+                hashes.pop(item.report.content_hash, None)
+            return [
+                FileResult(str(item.path), "failed", message=f"{item.report.source}: embedding failed ({exc}); the index is unchanged")
+                for item in pending
+            ]
+        results: list[FileResult] = []
+        cleanup: list[tuple[list[str], list[Path]]] = []
+        row = 0
+        for item in pending:
+            end = row + len(item.passages)
+            try:
+                cleanup.append(
+                    self._store(item, vectors[row:end], units[row:end], unit_vectors[row:end] if unit_vectors else [], dirty)
+                )
+                results.append(FileResult(str(item.path), "updated" if item.replaces else "added", len(item.passages)))
+            except AssistantError as exc:
+                hashes.pop(item.report.content_hash, None)
+                results.append(FileResult(str(item.path), "failed", message=f"{item.report.source}: {exc}"))
+            row = end
+        if cleanup:
+            # The manifest is the commit point: written once per batch, before old passages go.
+            self._save_manifest()
+            for ids, files in cleanup:
+                self._delete_ids(ids)
+                for path in files:
+                    path.unlink(missing_ok=True)
+        return results
+
+    def _store(
+        self,
+        item: _Pending,
+        vectors: np.ndarray,
+        units: list[Any],
+        unit_vectors: list[np.ndarray],
+        dirty: Path,
+    ) -> tuple[list[str], list[Path]]:
+        """Write one report to Chroma and its files, or undo it all; returns what it replaced."""
+        report, passages = item.report, item.passages
         nodes = []
-        for passage, vector in zip(passages, vectors):
+        for passage, vector in zip(passages, vectors, strict=True):
             node = passage_node(passage)
             node.embedding = vector.tolist()
             nodes.append(node)
         self.root.mkdir(parents=True, exist_ok=True)
         dirty.touch()
-        _atomic_write(
-            self.root / "reports" / f"{report.content_hash}.json",
-            json.dumps({"report": report.model_dump(), "passages": [p.model_dump() for p in passages]}),
-        )
+        folder = self.root / "reports"
+        json_path = folder / f"{report.content_hash}.json"
+        units_path = folder / f"{report.content_hash}.units.npy"
         new_ids = [p.id for p in passages]
-        try:
-            if nodes:
-                self.vector_store.add(nodes)
-        except Exception as exc:
-            self._delete_ids(new_ids)
-            raise AssistantError(f"the vector store refused the passages ({exc}); the index is unchanged") from exc
         old = self.reports.get(report.source)
+        # Same content with new manifest metadata: the passage ids are the same, so rows are
+        # overwritten in place and the old ones kept to put back if anything fails.
+        in_place = old is not None and old["hash"] == report.content_hash
+        backup: dict[str, Any] = {}
+        saved_files: dict[Path, bytes] = {}
+        if old is not None and in_place:
+            backup = self.collection.get(ids=old["ids"], include=["embeddings", "metadatas", "documents"])
+            saved_files = {p: p.read_bytes() for p in (json_path, units_path) if p.is_file()}
+        try:
+            if in_place:
+                self._upsert(nodes)
+            elif nodes:
+                self.vector_store.add(nodes)
+            if unit_vectors:
+                stacked = np.concatenate(unit_vectors) if any(len(u) for u in unit_vectors) else np.zeros((0, 384))
+                _atomic_save_array(units_path, stacked.astype(np.float16))
+            _atomic_write(
+                json_path,
+                json.dumps(
+                    {
+                        "report": report.model_dump(),
+                        "passages": [p.model_dump() for p in passages],
+                        "units": [[list(span) for span in u] for u in units] if unit_vectors else None,
+                    }
+                ),
+            )
+        except Exception as exc:
+            self._undo(new_ids, in_place, backup, saved_files, (json_path, units_path))
+            raise AssistantError(f"the vector store refused the passages ({exc}); the index is unchanged") from exc
         self.reports[report.source] = {
             "hash": report.content_hash,
             "ids": new_ids,
             "passages": len(passages),
-            "overrides": overrides,
+            "overrides": item.overrides,
             "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             **report.meta.model_dump(),
         }
-        self._save_manifest()
-        if old:
-            self._delete_ids([i for i in old["ids"] if i not in set(new_ids)])
-            if old["hash"] != report.content_hash:
-                (self.root / "reports" / f"{old['hash']}.json").unlink(missing_ok=True)
-        return passages
+        self._units.pop(report.content_hash, None)
+        if old is None:
+            return [], []
+        stale_ids = [i for i in old["ids"] if i not in set(new_ids)]
+        stale_files = [] if in_place else [folder / f"{old['hash']}.json", folder / f"{old['hash']}.units.npy"]
+        return stale_ids, stale_files
+
+    def _upsert(self, nodes: list[Any]) -> None:
+        """Overwrite rows by id, stored exactly as ChromaVectorStore.add stores them."""
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+        metadatas = []
+        for node in nodes:
+            metadata = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+            metadatas.append({k: ("" if v is None else v) for k, v in metadata.items()})
+        self.collection.upsert(
+            ids=[n.node_id for n in nodes],
+            embeddings=[n.get_embedding() for n in nodes],
+            metadatas=metadatas,
+            documents=[n.get_content() for n in nodes],
+        )
+
+    def _undo(
+        self,
+        new_ids: list[str],
+        in_place: bool,
+        backup: dict[str, Any],
+        saved_files: dict[Path, bytes],
+        written: tuple[Path, ...],
+    ) -> None:
+        """Put the index back as it was before a report's failed write (reconcile later if this fails too)."""
+        try:
+            if in_place:
+                if backup.get("ids"):
+                    self.collection.upsert(
+                        ids=backup["ids"],
+                        embeddings=backup["embeddings"],
+                        metadatas=backup["metadatas"],
+                        documents=backup["documents"],
+                    )
+            else:
+                self._delete_ids(new_ids)
+            for path in written:
+                if path in saved_files:
+                    _atomic_save_bytes(path, saved_files[path])
+                elif not in_place:
+                    path.unlink(missing_ok=True)
+        except Exception:
+            log.warning("could not undo a failed write; the next ingest will repair the index", exc_info=True)
+            self._unsafe = True
 
     def remove(self, source: str, *, rebuild: bool = True) -> FileResult:
         """Drop a report from the index (its file is left alone)."""
@@ -331,6 +510,7 @@ class Index:
         self._save_manifest()
         self._delete_ids(entry["ids"])
         (self.root / "reports" / f"{entry['hash']}.json").unlink(missing_ok=True)
+        (self.root / "reports" / f"{entry['hash']}.units.npy").unlink(missing_ok=True)
         if rebuild:
             self._rebuild_bm25()
             (self.root / ".dirty").unlink(missing_ok=True)
@@ -349,8 +529,8 @@ class Index:
             log.warning("removing %d passages left by an interrupted ingest", len(orphans))
             self._delete_ids(orphans)
         hashes = {entry["hash"] for entry in self.reports.values()}
-        for path in (self.root / "reports").glob("*.json"):
-            if path.stem not in hashes:
+        for path in (self.root / "reports").glob("*.*"):
+            if path.name.split(".")[0] not in hashes:
                 path.unlink()
         self._rebuild_bm25()
 
@@ -359,6 +539,21 @@ class Index:
 
         BM25Store.build(list(self.all_passages())).save(self.root / "bm25")
         self._bm25 = None
+
+
+def _atomic_save_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def _atomic_save_array(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npy")
+    with os.fdopen(fd, "wb") as handle:
+        np.save(handle, array)
+    os.replace(tmp, path)
 
 
 def open_collection(settings: Settings) -> Any:

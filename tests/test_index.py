@@ -1,0 +1,610 @@
+"""The index: ingest, incremental updates, bad input, atomic writes, the CLI, and a Chroma server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLES
+from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf
+
+import assistant.index as index_module
+from assistant.cli import cli
+from assistant.errors import IndexMismatch, IndexNotReady
+from assistant.index import Index
+from assistant.retrieve import BM25Store
+from assistant.settings import Settings, load_settings
+
+SAMPLE_FILES = sorted(p.name for p in SAMPLES.glob("*.txt"))
+WEST_SUSSEX_2020 = "000_593dbc0cfa530023.txt"
+WORCESTERSHIRE = "001_6c25ee4f623b7f02.txt"
+
+NEW_REPORT = (
+    "Fostering Service Annual Review\n\n"
+    "Introduction\n\n"
+    "1. The fostering service recruited fourteen new foster families during the year, against a target of twenty.\n\n"
+    "2. Placement stability improved: the share of children with three or more moves fell to six per cent.\n"
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class CountingEmbedder:
+    """The real embedder, with a count of the texts it was asked to encode."""
+
+    def __init__(self, inner: Any, *, fail_on_call: int | None = None) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.texts = 0
+        self.fail_on_call = fail_on_call
+        if hasattr(inner, "embed_with_units"):
+            self.embed_with_units = self._embed_with_units
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _count(self, texts: Any) -> None:
+        self.calls += 1
+        self.texts += len(texts)
+        if self.fail_on_call is not None and self.calls >= self.fail_on_call:
+            raise RuntimeError("the encoder ran out of memory")
+
+    def embed_batch(self, texts: Any, **kwargs: Any) -> Any:
+        self._count(texts)
+        return self.inner.embed_batch(texts, **kwargs)
+
+    def _embed_with_units(self, texts: Any, spans: Any, **kwargs: Any) -> Any:
+        self._count(texts)
+        return self.inner.embed_with_units(texts, spans, **kwargs)
+
+
+class FlakyCollection:
+    """A real Chroma collection whose next write of ids containing `marker` stores half the rows, then fails."""
+
+    def __init__(self, inner: Any, marker: str, *, deletes_fail: bool = False) -> None:
+        self.inner = inner
+        self.marker = marker
+        self.failures = 0
+        self.deletes_fail = deletes_fail
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _write(self, method: str, ids: list[str], **columns: Any) -> Any:
+        write = getattr(self.inner, method)
+        if self.failures or not any(self.marker in i for i in ids):
+            return write(ids=ids, **columns)
+        half = max(1, len(ids) // 2)
+        write(ids=ids[:half], **{k: v[:half] for k, v in columns.items() if v is not None})
+        self.failures += 1
+        raise ConnectionError("connection reset by peer")
+
+    def add(self, ids: list[str], **columns: Any) -> Any:
+        return self._write("add", ids, **columns)
+
+    def upsert(self, ids: list[str], **columns: Any) -> Any:
+        return self._write("upsert", ids, **columns)
+
+    def delete(self, ids: list[str], **kwargs: Any) -> Any:
+        if self.deletes_fail:
+            raise ConnectionError("server went away")
+        return self.inner.delete(ids=ids, **kwargs)
+
+
+def snapshot(index: Index) -> dict[str, Any]:
+    """Everything the index holds on disk and in Chroma, for before/after comparisons."""
+    rows = index.collection.get(include=["metadatas", "documents"])
+    reopened = Index(index.settings, embedder=index._embedder)
+    return {
+        "manifest": (index.root / "manifest.json").read_text(encoding="utf-8"),
+        "reports": reopened.reports,
+        "chroma": sorted(
+            (i, d, json.dumps(m, sort_keys=True)) for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)
+        ),
+        "bm25": sorted(BM25Store.load(index.root / "bm25").ids),
+        "files": sorted(p.name for p in (index.root / "reports").iterdir()),
+        "dirty": (index.root / ".dirty").exists(),
+    }
+
+
+def check_consistent(index: Index) -> None:
+    """Manifest, Chroma, BM25 and the per-report files all describe the same passages."""
+    index = Index(index.settings, embedder=index._embedder)
+    ids = {i for entry in index.reports.values() for i in entry["ids"]}
+    assert set(index.collection.get(include=[])["ids"]) == ids
+    assert set(BM25Store.load(index.root / "bm25").ids) == ids
+    assert {p.id for p in index.all_passages()} == ids
+    assert sum(entry["passages"] for entry in index.reports.values()) == len(ids)
+    assert not (index.root / ".dirty").exists()
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    """A writable copy of the sample corpus (same file names as the ingested sample index)."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+@pytest.fixture()
+def shared_model(monkeypatch: pytest.MonkeyPatch, embedder) -> None:
+    """Indexes the CLI opens use the session's (real) model instead of loading it again."""
+    import assistant.embedding
+
+    monkeypatch.setattr(assistant.embedding, "SentenceTransformerEmbedder", lambda *args, **kwargs: embedder)
+
+
+@pytest.fixture()
+def run_cli(shared_model) -> Callable[..., Any]:
+    def run(*args: str, env: dict[str, str] | None = None) -> Any:
+        return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return run
+
+
+# ---------------------------------------------------------------- ingest and updates
+
+
+def test_samples_are_ingested(sample_index: Index) -> None:
+    assert sorted(sample_index.reports) == SAMPLE_FILES
+    assert all(entry["passages"] > 5 for entry in sample_index.reports.values())
+    check_consistent(sample_index)
+    manifest = json.loads((sample_index.root / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == "all-MiniLM-L6-v2"
+    assert manifest["splitter"].endswith("/256")
+
+
+def test_reingest_of_unchanged_files_does_no_embedding_work(sample_index: Index, embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    index = Index(sample_index.settings, embedder=counting)
+    before = snapshot(index)
+    summary = index.ingest([SAMPLES])
+    assert [r.status for r in summary.results] == ["unchanged"] * 5
+    assert summary.embedded == 0
+    assert counting.calls == 0
+    assert snapshot(index) == before
+
+
+def test_a_changed_file_replaces_its_old_passages(sample_index: Index, corpus: Path, embedder) -> None:
+    old = sample_index.reports[WORCESTERSHIRE]
+    path = corpus / WORCESTERSHIRE
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n18. The Panel noted that the zebrafinch pilot will report in spring 2018.\n",
+        encoding="utf-8",
+    )
+    counting = CountingEmbedder(embedder)
+    index = Index(sample_index.settings, embedder=counting)
+    summary = index.ingest([corpus])
+    statuses = {r.source: r.status for r in summary.results}
+    assert statuses[WORCESTERSHIRE] == "updated"
+    assert [s for name, s in statuses.items() if name != WORCESTERSHIRE] == ["unchanged"] * 4
+    new = index.reports[WORCESTERSHIRE]
+    assert new["hash"] != old["hash"]
+    assert counting.texts == new["passages"]  # only the changed report was embedded
+    assert not set(old["ids"]) & set(new["ids"])
+    assert index.collection.get(ids=old["ids"])["ids"] == []
+    bm25 = BM25Store.load(index.root / "bm25")
+    assert not set(old["ids"]) & set(bm25.ids)
+    assert bm25.search("zebrafinch pilot", 3)[0][0] in new["ids"]
+    assert not (index.root / "reports" / f"{old['hash']}.json").exists()
+    check_consistent(index)
+
+
+def test_a_manifest_edit_updates_metadata_in_place(sample_index: Index, corpus: Path, embedder) -> None:
+    manifest = corpus / "manifest.toml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace('committee = "Executive"', 'committee = "Executive Committee"'),
+        encoding="utf-8",
+    )
+    source = "003_820a53567a27642e.txt"
+    old_ids = sample_index.reports[source]["ids"]
+    counting = CountingEmbedder(embedder)
+    index = Index(sample_index.settings, embedder=counting)
+    summary = index.ingest([corpus])
+    assert {r.source: r.status for r in summary.results}[source] == "updated"
+    assert index.reports[source]["committee"] == "Executive Committee"
+    rows = index.collection.get(ids=old_ids, include=["metadatas"])
+    assert len(rows["ids"]) == len(old_ids)
+    assert {m["committee"] for m in rows["metadatas"]} == {"Executive Committee"}
+    assert {p.committee for p in index.load_report(source)[1]} == {"Executive Committee"}
+    assert counting.texts == len(old_ids)
+    check_consistent(index)
+
+
+def test_prune_drops_files_that_left_the_corpus(sample_index: Index, corpus: Path) -> None:
+    gone = sample_index.reports[WEST_SUSSEX_2020]
+    (corpus / WEST_SUSSEX_2020).unlink()
+    summary = sample_index.ingest([corpus], prune=True)
+    assert {r.source: r.status for r in summary.results}[WEST_SUSSEX_2020] == "removed"
+    assert WEST_SUSSEX_2020 not in sample_index.reports
+    assert sample_index.collection.get(ids=gone["ids"])["ids"] == []
+    assert not set(gone["ids"]) & set(BM25Store.load(sample_index.root / "bm25").ids)
+    assert len(sample_index.reports) == 4
+    check_consistent(sample_index)
+
+
+def test_without_prune_missing_files_stay_indexed(sample_index: Index, corpus: Path) -> None:
+    (corpus / WEST_SUSSEX_2020).unlink()
+    sample_index.ingest([corpus])
+    assert WEST_SUSSEX_2020 in sample_index.reports
+
+
+def test_remove_drops_one_report(sample_index: Index) -> None:
+    gone = sample_index.reports[WORCESTERSHIRE]
+    result = sample_index.remove(WORCESTERSHIRE)
+    assert (result.status, result.passages) == ("removed", gone["passages"])
+    assert WORCESTERSHIRE not in Index(sample_index.settings).reports
+    assert sample_index.collection.get(ids=gone["ids"])["ids"] == []
+    check_consistent(sample_index)
+    again = sample_index.remove(WORCESTERSHIRE)
+    assert again.status == "failed"
+    assert again.message.startswith(f"{WORCESTERSHIRE} is not in the index")
+
+
+def test_an_index_built_with_another_splitter_is_refused(sample_index: Index) -> None:
+    settings = sample_index.settings.model_copy(update={"max_passage_tokens": 128})
+    with pytest.raises(IndexMismatch, match="splitter"):
+        Index(settings).ingest([SAMPLES])
+
+
+def test_an_empty_index_says_how_to_fill_it(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotReady, match="assistant ingest"):
+        Index(Settings(index_dir=tmp_path / "empty")).require_ready()
+
+
+def test_an_interrupted_write_is_repaired_on_the_next_ingest(sample_index: Index) -> None:
+    before = snapshot(sample_index)
+    vector = [0.0] * 383 + [1.0]
+    sample_index.collection.add(ids=["orphan#0@0"], embeddings=[vector], documents=["left behind"], metadatas=[{"source": "x"}])
+    (sample_index.root / "reports" / "deadbeef.json").write_text("{}", encoding="utf-8")
+    (sample_index.root / ".dirty").touch()
+    summary = Index(sample_index.settings, embedder=sample_index._embedder).ingest([SAMPLES])
+    assert summary.count("unchanged") == 5
+    assert snapshot(sample_index) == before
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _write(name: str, data: bytes) -> Callable[[Path], list[str]]:
+    def make(folder: Path) -> list[str]:
+        (folder / name).write_bytes(data)
+        return []
+
+    return make
+
+
+def _vanishing(folder: Path) -> list[str]:
+    (folder / "withdrawn.txt").write_text(NEW_REPORT.replace("Fostering", "Adoption"), encoding="utf-8")
+    return []
+
+
+def _missing_path(folder: Path) -> list[str]:
+    return [str(folder.parent / "no-such-report.txt")]
+
+
+BAD_INPUT = [
+    ("empty.txt", _write("empty.txt", b""), "the file is empty"),
+    ("minutes.xlsx", _write("minutes.xlsx", b"PK\x03\x04 spreadsheet"), "unsupported file type '.xlsx'"),
+    ("corrupt.pdf", _write("corrupt.pdf", text_pdf(REPORT_LINES)[:300]), "corrupt PDF"),
+    ("locked.pdf", _write("locked.pdf", encrypted_pdf(REPORT_LINES)), "the PDF is encrypted"),
+    ("scanned.pdf", _write("scanned.pdf", scanned_pdf()), "no text layer"),
+    ("junk.txt", _write("junk.txt", os.urandom(4096) + b"\x00" * 64), "binary data, not text"),
+    ("huge.txt", _write("huge.txt", b"The council met and agreed the plan. " * 1000), "over the 0.02 MB limit"),
+    ("withdrawn.txt", _vanishing, "disappeared before it could be read"),
+    ("no-such-report.txt", _missing_path, "no such file or folder"),
+    ("copy-of-report.txt", _write("copy-of-report.txt", (SAMPLES / WEST_SUSSEX_2020).read_bytes()), f"same content as {WEST_SUSSEX_2020}"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "complaint"), BAD_INPUT, ids=[row[0] for row in BAD_INPUT])
+def test_bad_input_is_named_and_spoils_nothing(
+    sample_index: Index,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_cli: Callable[..., Any],
+    name: str,
+    make: Callable[[Path], list[str]],
+    complaint: str,
+) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    extra = make(folder)
+    if name == "withdrawn.txt":
+        real_discover = index_module.discover
+
+        def discover_then_delete(paths: list[Path]) -> list[Path]:
+            found = real_discover(paths)
+            (folder / name).unlink()  # gone between discovery and reading
+            return found
+
+        monkeypatch.setattr(index_module, "discover", discover_then_delete)
+    before = snapshot(sample_index)
+    env = {"ASSISTANT_INDEX_DIR": str(sample_index.root), "ASSISTANT_MAX_FILE_MB": "0.02"}
+    result = run_cli("ingest", "--quiet", str(folder), *extra, env=env)
+
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.stdout.splitlines() if line.startswith("failed")]
+    assert len(failed) == 1, result.output
+    assert name in failed[0] and complaint in failed[0], failed[0]
+    assert any(line.startswith("added") and "fostering.txt" in line for line in result.stdout.splitlines())
+
+    after = Index(sample_index.settings, embedder=sample_index._embedder)
+    assert sorted(after.reports) == sorted([*SAMPLE_FILES, "fostering.txt"])
+    assert {k: v for k, v in after.reports.items() if k != "fostering.txt"} == before["reports"]
+    check_consistent(after)
+    hits = after.bm25.search("foster families recruited", 3)
+    assert hits and hits[0][0] in after.reports["fostering.txt"]["ids"]
+
+
+def test_bad_manifest_stops_before_anything_is_written(sample_index: Index, corpus: Path, run_cli) -> None:
+    (corpus / "manifest.toml").write_text('["a.txt"]\npublisher = "x"\n', encoding="utf-8")
+    (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    before = snapshot(sample_index)
+    result = run_cli("ingest", "-q", str(corpus), env={"ASSISTANT_INDEX_DIR": str(sample_index.root)})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {corpus / 'manifest.toml'}: [a.txt] has unknown field(s) publisher; "
+        "allowed: title, council, committee, date, author"
+    )
+    assert snapshot(sample_index) == before
+
+
+# ---------------------------------------------------------------- atomicity
+
+
+def test_an_embedder_failure_leaves_the_index_as_it_was(sample_index: Index, corpus: Path, embedder) -> None:
+    path = corpus / WORCESTERSHIRE
+    path.write_text(path.read_text(encoding="utf-8").replace("eight-point", "nine-point"), encoding="utf-8")
+    (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    before = snapshot(sample_index)
+    failing = CountingEmbedder(embedder, fail_on_call=1)
+    summary = Index(sample_index.settings, embedder=failing).ingest([corpus])
+    failed = {r.source: r.message for r in summary.results if r.status == "failed"}
+    assert set(failed) == {WORCESTERSHIRE, "fostering.txt"}
+    assert failed["fostering.txt"] == "fostering.txt: embedding failed (the encoder ran out of memory); the index is unchanged"
+    assert snapshot(sample_index) == before
+
+    summary = Index(sample_index.settings, embedder=embedder).ingest([corpus])
+    assert {r.source: r.status for r in summary.results if r.status != "unchanged"} == {
+        WORCESTERSHIRE: "updated",
+        "fostering.txt": "added",
+    }
+    check_consistent(sample_index)
+
+
+def test_an_embedder_failure_in_a_later_batch_keeps_the_earlier_reports(
+    sample_index: Index, corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "EMBED_BATCH", 1)  # one report per embedding call
+    for number in (1, 2):
+        (corpus / f"review-{number}.txt").write_text(NEW_REPORT.replace("fourteen", f"{number} hundred"), encoding="utf-8")
+    summary = Index(sample_index.settings, embedder=CountingEmbedder(embedder, fail_on_call=2)).ingest([corpus])
+    assert {r.source: r.status for r in summary.results if r.status != "unchanged"} == {
+        "review-1.txt": "added",
+        "review-2.txt": "failed",
+    }
+    check_consistent(sample_index)
+
+
+def test_a_vector_store_failure_mid_report_leaves_the_index_as_it_was(sample_index: Index, corpus: Path, embedder) -> None:
+    path = corpus / WORCESTERSHIRE
+    path.write_text(path.read_text(encoding="utf-8").replace("eight-point", "nine-point"), encoding="utf-8")
+    (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    before = snapshot(sample_index)
+    index = Index(sample_index.settings, embedder=embedder)
+    flaky = FlakyCollection(index.collection, marker=WORCESTERSHIRE)
+    index._collection = flaky
+    summary = index.ingest([corpus])
+    statuses = {r.source: (r.status, r.message) for r in summary.results if r.status != "unchanged"}
+    assert flaky.failures == 1
+    assert statuses[WORCESTERSHIRE] == (
+        "failed",
+        f"{WORCESTERSHIRE}: the vector store refused the passages (connection reset by peer); the index is unchanged",
+    )
+    assert statuses["fostering.txt"][0] == "added"
+    after = snapshot(index)
+    assert after["reports"][WORCESTERSHIRE] == before["reports"][WORCESTERSHIRE]
+    assert [row for row in after["chroma"] if WORCESTERSHIRE in row[0]] == [
+        row for row in before["chroma"] if WORCESTERSHIRE in row[0]
+    ]
+    assert sorted(set(after["files"]) - set(before["files"])) == sorted(
+        f"{after['reports']['fostering.txt']['hash']}{suffix}" for suffix in (".json", ".units.npy")
+        if (index.root / "reports" / f"{after['reports']['fostering.txt']['hash']}{suffix}").exists()
+    )
+    check_consistent(index)
+
+    summary = Index(sample_index.settings, embedder=embedder).ingest([corpus])
+    assert {r.source: r.status for r in summary.results if r.status != "unchanged"} == {WORCESTERSHIRE: "updated"}
+    check_consistent(sample_index)
+
+
+def test_a_failed_undo_is_repaired_by_the_next_ingest(sample_index: Index, corpus: Path, embedder) -> None:
+    (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    before = snapshot(sample_index)
+    index = Index(sample_index.settings, embedder=embedder)
+    index._collection = FlakyCollection(index.collection, marker="fostering.txt", deletes_fail=True)
+    summary = index.ingest([corpus])
+    assert {r.source: r.status for r in summary.results}["fostering.txt"] == "failed"
+    # Half a report is left in Chroma, but the manifest never took it and .dirty says so.
+    assert (index.root / ".dirty").exists()
+    assert Index(sample_index.settings).reports == before["reports"]
+    assert set(BM25Store.load(index.root / "bm25").ids) == set(before["bm25"])
+
+    repaired = Index(sample_index.settings, embedder=embedder)
+    repaired.ingest([SAMPLES])
+    assert snapshot(repaired) == before
+
+
+def test_a_failed_metadata_update_puts_the_old_rows_back(sample_index: Index, corpus: Path, embedder) -> None:
+    manifest = corpus / "manifest.toml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace('council = "Worcestershire"', 'council = "Worcs"'), encoding="utf-8"
+    )
+    before = snapshot(sample_index)
+    index = Index(sample_index.settings, embedder=embedder)
+    index._collection = FlakyCollection(index.collection, marker=WORCESTERSHIRE)
+    summary = index.ingest([corpus])
+    assert {r.source: r.status for r in summary.results}[WORCESTERSHIRE] == "failed"
+    assert snapshot(index) == before
+
+    index = Index(sample_index.settings, embedder=embedder)
+    index.ingest([corpus])
+    rows = index.collection.get(ids=index.reports[WORCESTERSHIRE]["ids"], include=["metadatas"])
+    assert {m["council"] for m in rows["metadatas"]} == {"Worcs"}
+    check_consistent(index)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+SEARCH_FIELDS = {"source", "title", "council", "committee", "date", "paragraph", "section", "text", "score"}
+
+
+def test_cli_ingest_docs_and_search(tmp_path: Path, run_cli) -> None:
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "cli-index")}
+    result = run_cli("ingest", "-q", str(SAMPLES), env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert sorted(line.split()[1] for line in lines if line.startswith("added")) == SAMPLE_FILES
+    assert lines[-1].startswith("5 added; 5 reports indexed")
+
+    again = run_cli("ingest", "-q", str(SAMPLES), env=env)
+    assert again.exit_code == 0
+    assert again.stdout.splitlines()[-1].startswith("5 unchanged; 5 reports indexed")
+
+    docs = run_cli("docs", "--json", env=env)
+    assert docs.exit_code == 0
+    rows = json.loads(docs.stdout)
+    assert sorted(row["source"] for row in rows) == SAMPLE_FILES
+    north_somerset = next(row for row in rows if row["source"] == "003_820a53567a27642e.txt")
+    assert north_somerset == {
+        "source": "003_820a53567a27642e.txt",
+        "title": "Ofsted Report and Draft Improvement Plan",
+        "council": "North Somerset",
+        "committee": "Executive",
+        "date": "2020-10-21",
+        "author": "Sheila Smith, Director, People and Communities",
+        "passages": north_somerset["passages"],
+    }
+    assert north_somerset["passages"] > 20
+
+    search = run_cli("search", "--json", "uncovered vacancy gap", "-k", "3", env=env)
+    assert search.exit_code == 0, search.output
+    hits = json.loads(search.stdout)
+    assert len(hits) == 3
+    for hit in hits:
+        assert set(hit) >= SEARCH_FIELDS
+        assert isinstance(hit["score"], float)
+        assert hit["text"].strip()
+    assert [hit["score"] for hit in hits] == sorted((hit["score"] for hit in hits), reverse=True)
+    top = hits[0]
+    assert (top["source"], top["paragraph"], top["council"], top["date"]) == (WEST_SUSSEX_2020, "8", "West Sussex", "2020-02")
+    assert top["section"] == "Strengthening the Workforce"
+    assert "5.34%" in top["text"]
+
+
+def test_cli_remove(sample_index: Index, run_cli) -> None:
+    env = {"ASSISTANT_INDEX_DIR": str(sample_index.root)}
+    result = run_cli("remove", WORCESTERSHIRE, env=env)
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"removed {WORCESTERSHIRE} (")
+    missing = run_cli("remove", "nothing.txt", env=env)
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("error: nothing.txt is not in the index")
+
+
+def test_cli_search_on_an_empty_index_says_what_to_do(tmp_path: Path, run_cli) -> None:
+    result = run_cli("search", "--json", "anything", env={"ASSISTANT_INDEX_DIR": str(tmp_path / "nothing")})
+    assert result.exit_code == 1
+    assert "run `assistant ingest" in result.stderr
+    assert result.stdout == ""
+
+
+def test_python_m_assistant_docs(sample_index: Index) -> None:
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(sample_index.root)}
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "docs", "--json"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(row["source"] for row in json.loads(done.stdout)) == SAMPLE_FILES
+
+
+# ---------------------------------------------------------------- Chroma server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path) -> Any:
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.fail(f"{chroma} is missing: run `make install`")
+    port = _free_port()
+    log = (tmp_path / "chroma.log").open("w")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "chroma-server")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.mark.slow
+def test_server_mode_ingest_and_search(chroma_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder) -> None:
+    from assistant.retrieve import Retriever
+
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", chroma_server)
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "server-index"))
+    settings = load_settings()
+    index = Index(settings, embedder=embedder)
+    summary = index.ingest([SAMPLES])
+    assert summary.count("added") == 5
+    assert not (settings.index_dir / "chroma").exists()  # the vectors live on the server
+    count = index.collection.count()
+    assert count == sum(entry["passages"] for entry in index.reports.values())
+
+    hits = Retriever(Index(settings, embedder=embedder)).search("uncovered vacancy gap", k=3)
+    assert (hits[0].passage.source, hits[0].passage.paragraph) == (WEST_SUSSEX_2020, "8")
+
+    again = Index(settings, embedder=embedder).ingest([SAMPLES])
+    assert again.count("unchanged") == 5
+    assert Index(settings, embedder=embedder).collection.count() == count

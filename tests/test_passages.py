@@ -1,0 +1,196 @@
+"""Splitting reports into passages: one numbered paragraph (with its list) is one passage."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+from llama_index.core.schema import TextNode
+
+from assistant.documents import load_manifest, read_report
+from assistant.embedding import default_model_dir
+from assistant.passages import ParagraphNodeParser, report_document, split_report, token_counter
+from assistant.types import Passage, Report
+
+SAMPLE_FILES = sorted(p.name for p in SAMPLES.glob("*.txt"))
+MANIFEST = tomllib.loads((SAMPLES / "manifest.toml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def count():
+    return token_counter(default_model_dir())
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, Report]:
+    manifest = load_manifest(SAMPLES)
+    return {name: read_report(SAMPLES / name, meta=manifest[name]) for name in SAMPLE_FILES}
+
+
+@pytest.fixture(scope="module")
+def split(reports, count) -> dict[str, list[Passage]]:
+    return {name: split_report(report, max_tokens=256, count_tokens=count) for name, report in reports.items()}
+
+
+def test_there_are_five_samples() -> None:
+    assert len(SAMPLE_FILES) == 5
+    assert set(MANIFEST) == set(SAMPLE_FILES)
+
+
+@pytest.mark.parametrize("name", SAMPLE_FILES)
+def test_each_sample_gets_its_council_date_and_title(sample_index, name: str) -> None:
+    entry = sample_index.reports[name]
+    expected = MANIFEST[name]
+    assert (entry["council"], entry["date"], entry["title"]) == (expected["council"], expected["date"], expected["title"])
+    report, passages = sample_index.load_report(name)
+    assert (report.council, report.date, report.title) == (expected["council"], expected["date"], expected["title"])
+    assert {(p.council, p.date, p.title) for p in passages} == {(expected["council"], expected["date"], expected["title"])}
+
+
+def test_west_sussex_vacancy_paragraph_is_one_passage_with_its_list(split) -> None:
+    passages = split["000_593dbc0cfa530023.txt"]
+    eights = [p for p in passages if p.paragraph == "8"]
+    assert len(eights) == 1
+    eight = eights[0]
+    assert eight.part == 0
+    assert eight.text.startswith("Significant activity is continuing to build a resilient workforce")
+    assert "The uncovered vacancy gap is currently 5.34%, having been 18.5% in February 2019;" in eight.text
+    assert "four out of the eight social work teams have achieved or improved upon their agreed maximum caseload targets" in eight.text
+    assert eight.text.rstrip().endswith("sickness and other long-term absence is stable.")
+    assert eight.section == "Strengthening the Workforce"
+    # The list belongs to paragraph 8 and nowhere else.
+    assert sum("5.34%" in p.text for p in passages) == 1
+
+
+def test_every_passage_has_a_label(split) -> None:
+    for name, passages in split.items():
+        assert passages, name
+        for passage in passages:
+            assert passage.paragraph.strip(), (name, passage.ordinal)
+            assert passage.text.strip(), (name, passage.ordinal)
+
+
+def test_numbered_paragraphs_keep_their_printed_labels(split) -> None:
+    labels = [p.paragraph for p in split["001_6c25ee4f623b7f02.txt"] if not p.paragraph.startswith("¶")]
+    assert labels == [str(n) for n in range(1, 18)]
+    west_sussex_2021 = {p.paragraph for p in split["004_db1cafc63c8d4454.txt"]}
+    assert {str(n) for n in range(1, 12)} <= west_sussex_2021
+
+
+def test_no_passage_is_longer_than_the_model_reads(split, count) -> None:
+    for name, passages in split.items():
+        for passage in passages:
+            assert count(passage.embedding_text()) <= 256, (name, passage.paragraph, passage.part)
+
+
+def test_passage_text_is_its_span_of_the_report(reports, split) -> None:
+    for name, passages in split.items():
+        text = reports[name].text
+        for passage in passages:
+            assert passage.text == text[passage.start : passage.end]
+            assert passage.text == passage.text.strip()
+        starts = [p.start for p in passages]
+        assert starts == sorted(starts)
+        assert all(a.end <= b.start for a, b in zip(passages[:-1], passages[1:], strict=True))
+        assert [p.ordinal for p in passages] == list(range(len(passages)))
+        assert len({p.id for p in passages}) == len(passages)
+
+
+def test_long_paragraphs_are_split_into_parts_with_one_label(split) -> None:
+    parted = [p for passages in split.values() for p in passages if p.part]
+    assert parted, "the samples hold paragraphs longer than 256 word pieces"
+    by_label: dict[tuple[str, str], list[Passage]] = {}
+    for passage in parted:
+        by_label.setdefault((passage.source, passage.paragraph), []).append(passage)
+    for (_, label), parts in by_label.items():
+        assert [p.part for p in parts] == list(range(1, len(parts) + 1)), label
+        assert len(parts) >= 2
+        assert len({p.section for p in parts}) == 1
+        assert [p.ordinal for p in parts] == list(range(parts[0].ordinal, parts[0].ordinal + len(parts)))
+    ten = [p for p in split["000_593dbc0cfa530023.txt"] if p.paragraph == "10"]
+    assert [p.part for p in ten] == [1, 2]
+
+
+def test_a_long_paragraph_is_cut_at_sentences(count) -> None:
+    sentences = [f"Sentence {n} says that the service made progress on area number {n} this year." for n in range(1, 41)]
+    text = "Workforce\n\n1. " + " ".join(sentences) + "\n2. A short paragraph follows it.\n"
+    report = Report(source="long.txt", text=text, content_hash="0" * 64)
+    passages = split_report(report, max_tokens=64, count_tokens=count)
+    ones = [p for p in passages if p.paragraph == "1"]
+    assert len(ones) > 3
+    assert [p.part for p in ones] == list(range(1, len(ones) + 1))
+    for passage in ones:
+        assert passage.text.startswith("Sentence ") and passage.text.endswith("this year.")
+        assert count(passage.embedding_text()) <= 64
+    assert " ".join(p.text for p in ones) == " ".join(sentences)
+    assert [p.paragraph for p in passages if p.paragraph != "1"] == ["2"]
+
+
+def test_headings_become_sections_not_passages(reports, split) -> None:
+    passages = split["000_593dbc0cfa530023.txt"]
+    headings = [
+        "Introduction",
+        "Continuing role of the Children's Services Commissioner",
+        "Children's Trust",
+        "Ofsted Monitoring Visit",
+        "Strengthening the Workforce",
+        "Other recent service improvements",
+    ]
+    texts = [p.text for p in passages]
+    for heading in headings:
+        assert not any(t == heading or t.startswith(heading + "\n") for t in texts), heading
+    sections = {p.paragraph: p.section for p in passages if p.part in (0, 1)}
+    assert sections["1"] == "Introduction"
+    assert sections["2"] == "Continuing role of the Children's Services Commissioner"
+    assert sections["4"] == sections["5"] == "Ofsted Monitoring Visit"
+    assert sections["9"] == "Other recent service improvements"
+    # The heading is embedded with the text, so a short paragraph keeps its topic.
+    eight = next(p for p in passages if p.paragraph == "8")
+    assert "Strengthening the Workforce: Significant activity" in eight.embedding_text()
+
+
+def test_lettered_items_stay_in_their_paragraph(split) -> None:
+    three = next(p for p in split["002_d7b47842bbdc0095.txt"] if p.paragraph == "3")
+    assert three.text.startswith("Notable activities have included:")
+    assert "(a) A mid-term Improvement Plan progress review" in three.text
+    assert "(c) Improvement Board approval" in three.text
+
+
+def test_node_parser_through_llama_index(reports, split, count) -> None:
+    parser = ParagraphNodeParser(max_tokens=256, token_counter=count, include_prev_next_rel=False)
+    documents = [report_document(report) for report in reports.values()]
+    nodes = parser.get_nodes_from_documents(documents)
+    assert all(isinstance(node, TextNode) for node in nodes)
+    expected = [p for name in reports for p in split[name]]
+    assert [n.node_id for n in nodes] == [p.id for p in expected]
+    assert [n.get_content() for n in nodes] == [p.text for p in expected]
+    node = next(n for n in nodes if n.node_id == next(p.id for p in expected if p.source.startswith("000") and p.paragraph == "8"))
+    assert node.metadata["paragraph"] == "8"
+    assert node.metadata["council"] == "West Sussex"
+    assert node.metadata["source"] == "000_593dbc0cfa530023.txt"
+    assert (node.start_char_idx, node.end_char_idx) == (node.metadata["start"], node.metadata["end"])
+    # Metadata is for filters and citations: the encoder sees the passage text only.
+    assert node.get_content(metadata_mode="embed") == node.get_content()
+
+
+def test_index_split_uses_the_same_passages(sample_index, split) -> None:
+    name = "003_820a53567a27642e.txt"
+    report, stored = sample_index.load_report(name)
+    assert [p.model_dump() for p in sample_index.split(report)] == [p.model_dump() for p in split[name]]
+    assert [p.model_dump() for p in stored] == [p.model_dump() for p in split[name]]
+
+
+def test_unnumbered_text_gets_running_labels(tmp_path: Path, count) -> None:
+    report = Report(
+        source="plain.txt",
+        text=(
+            "Budget Update\n\nThe council has agreed its budget for the coming year after a long consultation with residents.\n\n"
+            "Spending on children's services will rise by four per cent in real terms over the period.\n"
+        ),
+        content_hash="1" * 64,
+    )
+    passages = split_report(report, count_tokens=count)
+    assert [p.paragraph for p in passages] == ["¶1", "¶2"]
+    assert {p.section for p in passages} == {"Budget Update"}
