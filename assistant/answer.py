@@ -21,6 +21,8 @@ from assistant.index import Index
 from assistant.passages import unit_spans
 from assistant.retrieve import Filters, Retriever
 from assistant.settings import Settings, load_settings
+from assistant.text import stem as _stem
+from assistant.text import terms
 from assistant.types import Answer, Citation, Passage, SearchHit
 
 # ---------------------------------------------------------------- question kinds
@@ -29,8 +31,8 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bdue\b.*\?$", re.I)),
     ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|long|far|often)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|cost|budget|number of)\b", re.I)),
-    ("judgement", re.compile(r"\b(?:grade|graded|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
-    ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b", re.I)),
+    ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
+    ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b|\bneeds? to improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
     ("commitment", re.compile(r"\b(?:plan(?:ned|ning|s)? to|planned|planning|promis\w*|commit\w*|will|going to|intend\w*|scheduled|next|upcoming|future|due to)\b", re.I)),
 ]
 _COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?|differ|each council|both)\b", re.I)
@@ -41,6 +43,14 @@ _DATE = re.compile(
     rf"|{_MONTH}\s+\d{{4}}|{_MONTH}\b|(?:early|late|end|start|beginning|middle|first half|second half|spring|summer|autumn|winter)\s+(?:of\s+)?(?:the\s+)?(?:\d{{4}}|year)"
     rf"|(?:in|during|by|from|until|since|toward|towards)\s+(?:the\s+)?(?:end of\s+)?\d{{4}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|\bQ[1-4]\b)",
 )
+_DATE_ANY_CASE = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I
+)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_REFERENCE = re.compile(
+    r"\b(?:appendix|appendices|annex|no\.|number|para(?:graph)?|item|page|section|table|extension|tel)\s*\d+(?:\s*(?:&|and|,)\s*\d+)*|\b\d{3,}[\s/]\d{3,}\b",
+    re.I,
+)
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|quarter|dozen)\b", re.I)
 _MONEY = re.compile(r"£\s?\d|\d\s?(?:k|m|bn|million|billion|thousand)\b|\bpounds\b", re.I)
 _GRADE = re.compile(r"\b(?:inadequate|requires? improvement(?: to be good)?|good|outstanding)\b", re.I)
@@ -49,7 +59,7 @@ _FUTURE = re.compile(
     r"aim\w* to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
     re.I,
 )
-_NAME = re.compile(r"\b([A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2})\b")
+_NAME = re.compile(r"\b([A-Z][a-z]+(?:[- ](?:Mc|Mac|O')?[A-Z][a-z]+){1,2})\b")
 _ROLE_WORDS = {
     "chief", "executive", "director", "leader", "member", "members", "cabinet", "officer", "officers",
     "commissioner", "adviser", "advisor", "manager", "chair", "chairman", "head", "lead", "inspector",
@@ -64,15 +74,11 @@ _NOT_NAMES = {
     "Visit", "Review", "The", "Our", "His", "Her", "Mr", "Mrs", "Ms", "Councillor", "Local", "Authority",
 }
 
-_STOP = {
-    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be",
-    "been", "did", "do", "does", "what", "when", "who", "whom", "whose", "which", "how", "why", "where",
-    "it", "its", "this", "that", "these", "those", "with", "by", "at", "from", "as", "about", "has",
-    "have", "had", "any", "there", "their", "they", "them", "s", "many", "much", "pls", "please",
-    "quick", "tell", "me", "i", "we", "our", "us", "you", "your", "can", "could", "would", "should",
-    "will", "going", "get", "got", "into", "after", "before", "under", "over", "than", "then", "so",
-    "also", "do", "doing", "done", "say", "said", "says", "report", "reports", "council", "county",
-}
+
+
+def inner_kind(question: str) -> str:
+    """The kind of a comparison's question, asked of each council."""
+    return question_kind(_COMPARE.sub("", question))
 
 
 def question_kind(question: str, councils_named: int = 0) -> str:
@@ -110,7 +116,6 @@ class Unit:
         return self.hit.passage.text[self.start : self.end]
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
 def units_of(hit: SearchHit) -> list[Unit]:
@@ -120,38 +125,11 @@ def units_of(hit: SearchHit) -> list[Unit]:
 # ---------------------------------------------------------------- scoring
 
 
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 @lru_cache(maxsize=1)
 def _role_stems() -> frozenset[str]:
     return frozenset(_stem(r) for r in _ROLE_WORDS)
 
 
-# Irregular past forms the stemmer leaves apart from their verb ("kept" vs "keep").
-_IRREGULAR = {
-    "kept": "keep", "went": "go", "gone": "go", "left": "leave", "made": "make", "took": "take",
-    "taken": "take", "found": "find", "led": "lead", "met": "meet", "held": "hold", "gave": "give",
-    "given": "give", "saw": "see", "seen": "see", "began": "begin", "begun": "begin", "brought": "bring",
-    "told": "tell", "paid": "pay", "sent": "send", "spent": "spend", "won": "win", "built": "build",
-    "bought": "buy", "chose": "choose", "chosen": "choose", "came": "come", "knew": "know", "known": "know",
-    "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall", "wrote": "write", "written": "write",
-    "thought": "think", "sought": "seek", "taught": "teach", "understood": "understand", "undertook": "undertake",
-    "undertaken": "undertake", "grew": "grow", "grown": "grow", "heard": "hear", "lost": "lose", "ran": "run",
-}
-
-
-def terms(text: str) -> list[str]:
-    words = _WORD.findall(text.lower().replace("’", "'"))
-    return [_stem(_IRREGULAR.get(w, w)) for w in words if w not in _STOP]
 
 
 @dataclass
@@ -193,7 +171,7 @@ class ExtractiveAnswerer:
         for term in dict.fromkeys(terms(question)):
             if term in council_terms:
                 continue
-            weights[term] = self.idf(term) * (0.5 if term in context else 1.0)
+            weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
         return weights
 
     def _score(self, units: list[Unit], question: str, kind: str, councils: list[str]) -> None:
@@ -225,11 +203,17 @@ class ExtractiveAnswerer:
         if kind == "when":
             return bool(_DATE.search(text))
         if kind == "number":
-            undated = _DATE.sub(" ", text)
+            undated = _YEAR.sub(" ", _DATE_ANY_CASE.sub(" ", _DATE.sub(" ", text)))
             if re.search(r"\bhow much\b|\bcost\b|\bbudget\b|\bspend\b", question, re.I):
                 return bool(_MONEY.search(undated))
             if _NUMERIC_KIND.search(question):
                 return bool(re.search(r"\d\s?%|per ?cent|\bout of\b|\bin every\b|\bratio\b", undated, re.I))
+            undated = _REFERENCE.sub(" ", undated)
+            if re.search(r"\bhow long\b", question, re.I):
+                return bool(re.search(rf"(?:{_NUMBER.pattern})\w*\s+(?:years?|months?|weeks?|days?)", undated, re.I))
+            focus = _counted(question)
+            if focus:
+                return _number_near(undated, focus)
             return bool(_NUMBER.search(undated))
         if kind == "who":
             return _names_role(text, role_terms)
@@ -261,7 +245,7 @@ class ExtractiveAnswerer:
             return "", [], Evidence(0.0, 0.0, False)
         if query_vector is not None and unit_vectors:
             _attach_semantic(units, query_vector, unit_vectors)
-        self._score(units, question, kind, councils)
+        self._score(units, question, inner_kind(question) if kind == "compare" else kind, councils)
         ranked = sorted(units, key=lambda u: -u.score)
         if kind == "compare" and len(councils) >= 2:
             return self._compare(question, ranked, councils)
@@ -295,7 +279,7 @@ class ExtractiveAnswerer:
         blocks: dict[str, list[Unit]] = {}
         for unit in units:
             blocks.setdefault(unit.passage.id, []).append(unit)
-        scored: list[tuple[float, list[Unit]]] = []
+        scored: list[tuple[float, float, list[Unit]]] = []
         for group in blocks.values():
             items = [u for u in group if u.bullet]
             if len(items) < 2:
@@ -303,12 +287,15 @@ class ExtractiveAnswerer:
             lead = [u for u in group if u.lead_in][:1]
             words = set(terms(" ".join(u.text for u in lead + items) + " " + group[0].passage.section))
             coverage = sum(w for t, w in weights.items() if t in words) / total
-            top = max(u.score for u in group)
-            scored.append((0.6 * coverage + 0.4 * top, lead + items))
+            heading = set(terms(group[0].passage.section))
+            echo = len(heading & set(weights)) / len(heading) if len(heading) >= 2 else 0.0
+            top = max(u.score for u in group) / (best.score or 1.0)
+            # A list under a heading the question echoes is usually the answer in these reports.
+            scored.append((0.4 * coverage + 0.3 * echo + 0.3 * top, coverage, lead + items))
         if not scored:
             return []
-        score, block = max(scored, key=lambda item: item[0])
-        if score < 0.8 * best.score:
+        _, coverage, block = max(scored, key=lambda item: item[0])
+        if coverage < 0.5:
             return []
         return block[:13]
 
@@ -331,7 +318,7 @@ class ExtractiveAnswerer:
         return joiner.join(parts), citations
 
     def _compare(self, question: str, ranked: list[Unit], councils: list[str]) -> tuple[str, list[Citation], Evidence]:
-        inner = question_kind(_COMPARE.sub("", question))
+        inner = inner_kind(question)
         parts: list[str] = []
         citations: list[Citation] = []
         evidences: list[Evidence] = []
@@ -363,6 +350,20 @@ def _attach_semantic(units: list[Unit], query_vector: np.ndarray, unit_vectors: 
                 break
 
 
+def _counted(question: str) -> set[str]:
+    """Stems of what a 'how many' question counts ('how many agency social workers' → agency, social, worker)."""
+    match = re.search(r"\bhow many (?:of (?:the|our|their) )?((?:[\w'-]+\s+){0,3}?[\w'-]+?)\s+(?:are|is|does|did|do|have|has|were|was|will|can|in|at|on|for)\b", question, re.I)
+    return set(terms(match.group(1))) if match else set()
+
+
+def _number_near(text: str, focus: set[str]) -> bool:
+    """A number stands within a few words before a word of what is counted."""
+    tokens = re.findall(r"[\w%'’.-]+", text)
+    stems = [terms(t)[0] if terms(t) else "" for t in tokens]
+    numeric = (i for i, t in enumerate(tokens) if _NUMBER.fullmatch(t) or re.fullmatch(r"\d[\d,.]*%?", t))
+    return any(any(stem in focus for stem in stems[i + 1 : i + 6]) for i in numeric)
+
+
 def _report_label(passage: Passage) -> str:
     title = passage.title if len(passage.title) <= 60 else passage.title[:57].rstrip() + "…"
     return f"{title}, {passage.date}" if passage.date else title
@@ -375,7 +376,7 @@ def _names_role(text: str, role_terms: set[str]) -> bool:
         return False
     if not role_terms:
         return True
-    words = [(m.start(), m.end(), _stem(m.group(0).lower())) for m in re.finditer(r"[A-Za-z]+", text)]
+    words = [(m.start(), m.end(), terms(m.group(0))[0] if terms(m.group(0)) else "") for m in re.finditer(r"[A-Za-z]+", text)]
     role_positions = [i for i, (_, _, w) in enumerate(words) if w in role_terms]
     if not role_positions:
         return False
@@ -469,6 +470,7 @@ class Engine:
             citations=citations,
             closest=hits[:3] if refused else [],
             kind=kind,
+            confidence=round(evidence.score, 3),
             filters=search_filters.model_dump(exclude_defaults=True),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )

@@ -1,4 +1,4 @@
-"""Command line: `assistant ingest|docs|search|ask|chat|eval|serve|settings`."""
+"""Command line: `assistant ingest|docs|search|ask|chat|commitments|inspections|eval|serve|settings`."""
 
 from __future__ import annotations
 
@@ -350,6 +350,99 @@ def evaluate(ctx: click.Context, qa_file: Path, markdown_out: Path | None, detai
         click.echo(f"below target: {problem}", err=True)
     if check and problems:
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; any but loopback needs login.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--users",
+    "users_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ASSISTANT_USERS_FILE",
+    help="File of 'name:scrypt$…' lines who may log in (env ASSISTANT_USERS_FILE); "
+    "`python -m ui.auth NAME` prints a line. ASSISTANT_USERS may hold the same lines.",
+)
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64), help="Questions answered at once.")
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, concurrency: int) -> None:
+    """Start the web app: chat with cited answers, filters, library, report reader.
+
+    Ingests the corpus folder first if the index is empty.
+
+    \b
+    Examples:
+      assistant serve
+      ASSISTANT_USERS_FILE=users.txt assistant serve --host 0.0.0.0 --port 8080
+    """
+    # The one place the CLI reaches into ui/: serving the app is the UI's job, imported only here.
+    from ui.app import launch
+    from ui.auth import Users
+
+    launch(_settings(ctx), host=host, port=port, users=Users.load(users_file), concurrency=concurrency)
+
+
+def _register_format(fmt: str, as_json: bool) -> str:
+    return "json" if as_json else fmt
+
+
+@cli.command()
+@click.option("--council", "councils", multiple=True, help="Only this council (repeatable).")
+@click.option("--from", "date_from", default="", help="Due on or after (2021, 2021-03, 2021-03-19).")
+@click.option("--to", "date_to", default="", help="Due on or before.")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["done", "in progress", "not mentioned again", "overdue", "open"]), help="Only this status (repeatable).")
+@click.option("--as-of", "as_of", default="", help="Judge due dates at this date (default: each council's latest report).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "md"]), default="table", show_default=True, help="Output format.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.pass_context
+@_fail_cleanly
+def commitments(ctx: click.Context, councils: tuple[str, ...], date_from: str, date_to: str, statuses: tuple[str, ...], as_of: str, fmt: str, as_json: bool) -> None:
+    """List what the reports promised and when, with follow-through in later reports.
+
+    A commitment is listed when its dates overlap --from/--to. Status: done or in progress
+    (a later report says so), not mentioned again, overdue (due date passed without a report),
+    open (no later report yet).
+
+    \b
+    Examples:
+      assistant commitments --council "West Sussex" --from 2021 --to 2021
+      assistant commitments --status overdue --as-of 2022-01-01 --format csv
+    """
+    from assistant.index import Index
+    from assistant.register import commitment_row, load_register, query_commitments, render
+
+    index = Index(_settings(ctx))
+    index.require_ready()
+    rows = query_commitments(
+        load_register(index), councils=councils, date_from=date_from, date_to=date_to, statuses=statuses, as_of=as_of
+    )
+    click.echo(render([commitment_row(c) for c in rows], _register_format(fmt, as_json), "commitments"))
+
+
+@cli.command()
+@click.option("--council", "councils", multiple=True, help="Only this council (repeatable).")
+@click.option("--from", "date_from", default="", help="On or after (2019, 2019-05).")
+@click.option("--to", "date_to", default="", help="On or before.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "md"]), default="table", show_default=True, help="Output format.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.pass_context
+@_fail_cleanly
+def inspections(ctx: click.Context, councils: tuple[str, ...], date_from: str, date_to: str, fmt: str, as_json: bool) -> None:
+    """Inspection history: Ofsted inspections and visits, DfE and commissioner reviews, held or planned.
+
+    \b
+    Examples:
+      assistant inspections --council Worcestershire
+      assistant inspections --format json
+    """
+    from assistant.index import Index
+    from assistant.register import inspection_row, load_register, query_inspections, render
+
+    index = Index(_settings(ctx))
+    index.require_ready()
+    rows = query_inspections(load_register(index), councils=councils, date_from=date_from, date_to=date_to)
+    click.echo(render([inspection_row(e) for e in rows], _register_format(fmt, as_json), "inspections"))
 
 
 @cli.command("settings")

@@ -13,7 +13,7 @@ from typing import Any
 
 from assistant.answer import Engine
 from assistant.errors import AssistantError
-from assistant.retrieve import BM25Store, Filters
+from assistant.retrieve import Filters
 from assistant.types import Answer
 
 TARGETS = {
@@ -168,6 +168,7 @@ def _detail(q: Question, answer: Answer) -> dict[str, Any]:
         "standalone": answer.standalone_question,
         "kind": answer.kind,
         "refused": answer.refused,
+        "confidence": answer.confidence,
         "hit": _hit(q, answer),
         "answer": answer.answer,
         "citations": [f"{c.source} {c.paragraph}" for c in answer.citations],
@@ -205,13 +206,19 @@ def _answer_metrics(answered: list[tuple[Question, Answer]]) -> dict[str, float]
 
 
 def _bm25_baseline(engine: Engine, questions: list[Question], standalone: dict[str, str]) -> Ranking:
+    """BM25 alone: bm25s with its own tokenizer and Porter stemmer over the same passages' text."""
+    import bm25s
+    import Stemmer
+
     passages = list(engine.index.all_passages())
-    by_id = {p.id: p for p in passages}
-    store = BM25Store.build(passages)
+    stemmer = Stemmer.Stemmer("english")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([p.text for p in passages], stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
     ranking = Ranking()
     for q in questions:
-        results = store.search(standalone[q.id], 10)
-        ranking.add([by_id[pid].text for pid, _ in results], q)
+        tokens = bm25s.tokenize([standalone[q.id]], stopwords="en", stemmer=stemmer, show_progress=False)
+        found, _ = retriever.retrieve(tokens, k=min(10, len(passages)), show_progress=False)
+        ranking.add([passages[i].text for i in found[0]], q)
     return ranking
 
 

@@ -67,9 +67,9 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
 def _stemmer() -> Any:
-    import Stemmer
+    from assistant.text import Normaliser
 
-    return Stemmer.Stemmer("english")
+    return Normaliser()
 
 
 def bm25_text(passage: Passage) -> str:

@@ -127,6 +127,7 @@ class Answer(BaseModel):
         default_factory=list, description="Closest passages, shown when the answer is refused."
     )
     kind: str = Field("fact", description="Kind of question understood: when, who, number, …")
+    confidence: float = Field(0.0, description="Strength of the best evidence (0-1); below the refusal threshold it refuses.")
     filters: dict[str, Any] = Field(default_factory=dict, description="Filters in force.")
     latency_ms: float = 0.0
 

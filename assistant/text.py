@@ -1,0 +1,59 @@
+"""Words as the assistant compares them: lower case, irregular forms joined, Porter-stemmed."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+STOPWORDS = {
+    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be",
+    "been", "did", "do", "does", "what", "when", "who", "whom", "whose", "which", "how", "why", "where",
+    "it", "its", "this", "that", "these", "those", "with", "by", "at", "from", "as", "about", "has",
+    "have", "had", "any", "there", "their", "they", "them", "s", "many", "much", "pls", "please",
+    "quick", "tell", "me", "i", "we", "our", "us", "you", "your", "can", "could", "would", "should",
+    "will", "going", "get", "got", "into", "after", "before", "under", "over", "than", "then", "so",
+    "also", "doing", "done", "say", "said", "says", "report", "reports", "council", "county",
+}
+
+# Irregular past forms the stemmer leaves apart from their verb ("kept" vs "keep").
+_IRREGULAR = {
+    "kept": "keep", "went": "go", "gone": "go", "left": "leave", "made": "make", "took": "take",
+    "taken": "take", "found": "find", "led": "lead", "met": "meet", "held": "hold", "gave": "give",
+    "given": "give", "saw": "see", "seen": "see", "began": "begin", "begun": "begin", "brought": "bring",
+    "told": "tell", "paid": "pay", "sent": "send", "spent": "spend", "won": "win", "built": "build",
+    "bought": "buy", "chose": "choose", "chosen": "choose", "came": "come", "knew": "know", "known": "know",
+    "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall", "wrote": "write", "written": "write",
+    "thought": "think", "sought": "seek", "taught": "teach", "understood": "understand", "undertook": "undertake",
+    "undertaken": "undertake", "grew": "grow", "grown": "grow", "heard": "hear", "lost": "lose", "ran": "run",
+    # Nouns the stemmer keeps apart from their verb ("decision" vs "decide").
+    "decision": "decide", "decisions": "decide", "judgement": "judge", "judgements": "judge",
+    "judgment": "judge", "judged": "judge", "publication": "publish", "provision": "provide",
+    "conclusion": "conclude", "admission": "admit", "inclusion": "include", "extension": "extend",
+}
+
+
+def terms(text: str) -> list[str]:
+    """Content words of a text, normalised."""
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    return [stem(w) for w in words if w not in STOPWORDS]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(_IRREGULAR.get(word, word))  # type: ignore[no-any-return]
+
+
+class Normaliser:
+    """A stemmer for bm25s that also joins irregular forms, so BM25 and answers agree on words."""
+
+    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 - the name bm25s calls
+        return [stem(w) for w in words]
