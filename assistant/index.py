@@ -4,6 +4,7 @@ Layout of the index folder:
     manifest.json        provenance (model, splitter) and one entry per ingested file
     reports/<hash>.json  each report's cleaned text and passages (for context and rebuilds)
     bm25/                BM25 index over every passage, rebuilt after each change
+    commitments.json     register of commitments and inspections (assistant/register.py), rebuilt with bm25/
     chroma/              the embedded Chroma database (unless a Chroma server is configured)
     .dirty               present while a write is under way; its presence means reconcile
 """
@@ -535,10 +536,14 @@ class Index:
         self._rebuild_bm25()
 
     def _rebuild_bm25(self) -> None:
+        from assistant.register import write_register
         from assistant.retrieve import BM25Store
 
-        BM25Store.build(list(self.all_passages())).save(self.root / "bm25")
+        passages = list(self.all_passages())
+        BM25Store.build(passages).save(self.root / "bm25")
         self._bm25 = None
+        # The commitments register is derived from the same passages: rebuilt with them.
+        write_register(self.root, passages)
 
 
 def _atomic_save_bytes(path: Path, data: bytes) -> None:

@@ -1,0 +1,387 @@
+"""The register: every report's commitments and inspection history, stored beside the index.
+
+Built whenever the index changes (`Index` calls `write_register`), so the register is always in
+step with the documents and queries over it are instant. Status is worked out at query time,
+because it depends on the date it is judged at.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.commitments import (
+    REGISTER_FILE,
+    REGISTER_VERSION,
+    STATUSES,
+    Commitment,
+    assess,
+    extract_commitments,
+    link_follow_through,
+)
+from assistant.errors import AssistantError, IndexNotReady
+from assistant.inspections import InspectionEvent, extract_inspections, merge_events
+from assistant.timeexpr import Anchor, find_times
+from assistant.types import Answer, Citation, Passage
+
+FORMATS = ("table", "json", "csv", "md")
+
+
+class ReportEntry(BaseModel):
+    council: str = ""
+    date: str = ""
+    title: str = ""
+
+
+class Register(BaseModel):
+    """Commitments and inspection events of every indexed report."""
+
+    version: int = REGISTER_VERSION
+    built_at: str = ""
+    reports: dict[str, ReportEntry] = Field(default_factory=dict, description="Source file → council, date, title.")
+    commitments: list[Commitment] = Field(default_factory=list)
+    inspections: list[InspectionEvent] = Field(default_factory=list)
+
+
+def build_register(passages: Iterable[Passage]) -> Register:
+    """Extract the register from passages (all reports at once, so later reports can vouch for earlier ones)."""
+    by_source: dict[str, list[Passage]] = defaultdict(list)
+    for passage in passages:
+        by_source[passage.source].append(passage)
+    register = Register(built_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    events: list[InspectionEvent] = []
+    everything: list[Passage] = []
+    for source in sorted(by_source):
+        report = sorted(by_source[source], key=lambda p: p.ordinal)
+        everything.extend(report)
+        first = report[0]
+        register.reports[source] = ReportEntry(council=first.council, date=first.date, title=first.title)
+        register.commitments.extend(extract_commitments(report))
+        events.extend(extract_inspections(report))
+    link_follow_through(register.commitments, everything)
+    register.inspections = merge_events(events)
+    register.commitments.sort(key=lambda c: (c.council, c.time.start, c.source, c.citation.start))
+    return register
+
+
+def write_register(folder: Path, passages: Iterable[Passage]) -> Register:
+    """Build the register and replace `folder/commitments.json` in one step (never half-written)."""
+    register = build_register(passages)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{REGISTER_FILE}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(register.model_dump_json())
+    os.replace(tmp, folder / REGISTER_FILE)
+    return register
+
+
+_CACHE: dict[Path, tuple[int, Register]] = {}
+
+
+def load_register(index: Any) -> Register:
+    """The stored register of an index (built now if an older index lacks one)."""
+    path = Path(index.root) / REGISTER_FILE
+    if not path.is_file():
+        if not index.reports:
+            raise IndexNotReady(f"the index in {index.root} is empty: run `assistant ingest corpus/` first")
+        return write_register(Path(index.root), index.all_passages())
+    stamp = path.stat().st_mtime_ns
+    cached = _CACHE.get(path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    try:
+        register = Register.model_validate_json(path.read_bytes())
+    except (ValidationError, ValueError) as exc:
+        raise AssistantError(f"{path} is damaged ({str(exc).splitlines()[0]}); run `assistant ingest` to rebuild it") from None
+    if register.version != REGISTER_VERSION:
+        register = write_register(Path(index.root), index.all_passages())
+    _CACHE[path] = (stamp, register)
+    return register
+
+
+# ------------------------------------------------------------------ queries
+
+
+def parse_date_option(value: str, option: str, *, end: bool = False) -> date | None:
+    """'2021', '2021-03' or '2021-03-19' as the first (or last) day it covers."""
+    if not value:
+        return None
+    anchor = Anchor.parse(value.strip())
+    if anchor is None:
+        raise AssistantError(f"{option} {value!r}: expected a date like 2021, 2021-03 or 2021-03-19")
+    return anchor.end if end else anchor.start
+
+
+def _council_matches(council: str, wanted: Sequence[str]) -> bool:
+    return not wanted or any(w.strip().lower() == council.lower() for w in wanted)
+
+
+def _check_councils(register: Register, councils: Sequence[str]) -> None:
+    known = sorted({r.council for r in register.reports.values()} - {""})
+    unknown = [c for c in councils if not any(c.strip().lower() == k.lower() for k in known)]
+    if unknown:
+        raise AssistantError(f"--council {unknown[0]!r} is not among the indexed councils: {', '.join(known) or 'none'}")
+
+
+def with_status(register: Register, as_of: date | None = None) -> list[Commitment]:
+    """Every commitment with its status: as of `as_of`, or as of its council's latest report."""
+    dates: dict[str, list[Anchor]] = defaultdict(list)
+    for entry in register.reports.values():
+        if (anchor := Anchor.parse(entry.date)) is not None:
+            dates[entry.council].append(anchor)
+    out = []
+    for item in register.commitments:
+        own = Anchor.parse(item.report_date)
+        reports = dates.get(item.council, [])
+        later = own is not None and any(a.start > own.end and (as_of is None or a.start <= as_of) for a in reports)
+        reference = as_of or (max(a.start for a in reports) if reports else date.today())
+        status, note = assess(item, reference, later_reports=later)
+        out.append(item.model_copy(update={"status": status, "status_note": note}))
+    return out
+
+
+def query_commitments(
+    register: Register,
+    *,
+    councils: Sequence[str] = (),
+    date_from: str = "",
+    date_to: str = "",
+    statuses: Sequence[str] = (),
+    as_of: str = "",
+    kinds: Sequence[str] = (),
+) -> list[Commitment]:
+    """Commitments whose interval overlaps [date_from, date_to], filtered by council, status and kind."""
+    _check_councils(register, councils)
+    low = parse_date_option(date_from, "--from") or date.min
+    high = parse_date_option(date_to, "--to", end=True) or date.max
+    if low > high:
+        raise AssistantError(f"--from {date_from} is after --to {date_to}")
+    for status in statuses:
+        if status not in STATUSES:
+            raise AssistantError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
+    reference = parse_date_option(as_of, "--as-of", end=True)
+    return [
+        c
+        for c in with_status(register, reference)
+        if _council_matches(c.council, councils)
+        and c.start <= high
+        and low <= c.end
+        and (not statuses or c.status in statuses)
+        and (not kinds or c.kind in kinds)
+    ]
+
+
+def query_inspections(register: Register, *, councils: Sequence[str] = (), date_from: str = "", date_to: str = "") -> list[InspectionEvent]:
+    _check_councils(register, councils)
+    low = parse_date_option(date_from, "--from") or date.min
+    high = parse_date_option(date_to, "--to", end=True) or date.max
+    return [e for e in register.inspections if _council_matches(e.council, councils) and e.start <= high and low <= e.end]
+
+
+# ------------------------------------------------------------------ output
+
+
+def _cite(c: Citation) -> dict[str, str]:
+    return {"source": c.source, "title": c.title, "council": c.council, "date": c.date, "paragraph": c.paragraph, "section": c.section, "quote": c.quote}
+
+
+def commitment_row(c: Commitment) -> dict[str, Any]:
+    """One commitment as a flat-ish JSON row: the citation and the interval as ISO dates."""
+    return {
+        "id": c.id,
+        "council": c.council,
+        "report": c.source,
+        "report_date": c.report_date,
+        "action": c.action,
+        "responsible": c.responsible,
+        "kind": c.kind,
+        "time": c.time.text,
+        "start": c.time.start,
+        "end": c.time.end,
+        "granularity": c.time.granularity,
+        "relation": c.time.relation,
+        "status": c.status,
+        "status_note": c.status_note,
+        "citation": _cite(c.citation),
+        "also": [_cite(a) for a in c.also],
+        "evidence": [{"signal": e.signal, "score": e.score, **_cite(e.citation)} for e in c.evidence],
+    }
+
+
+def inspection_row(e: InspectionEvent) -> dict[str, Any]:
+    return {
+        "council": e.council,
+        "kind": e.kind,
+        "planned": e.planned,
+        "judgement": e.judgement,
+        "focus": e.focus,
+        "time": e.time.text,
+        "start": e.time.start,
+        "end": e.time.end,
+        "granularity": e.time.granularity,
+        "citation": _cite(e.citation),
+        "also": [_cite(a) for a in e.also],
+    }
+
+
+def _flat(row: dict[str, Any]) -> dict[str, str]:
+    """A row for CSV and tables: the citation as source, paragraph and quote columns."""
+    cite = row["citation"]
+    flat = {k: v for k, v in row.items() if k not in ("citation", "also", "evidence")}
+    flat |= {"source": cite["source"], "paragraph": cite["paragraph"], "quote": cite["quote"]}
+    if "evidence" in row:
+        flat["evidence"] = "; ".join(f"{e['signal']}: {e['source']} para {e['paragraph']}" for e in row["evidence"])
+    return {k: "" if v is None else str(v) for k, v in flat.items()}
+
+
+TABLE_COLUMNS = {
+    "commitments": ["council", "start", "end", "time", "status", "kind", "action", "paragraph", "source"],
+    "inspections": ["council", "start", "end", "kind", "planned", "judgement", "focus", "paragraph", "source"],
+}
+
+
+def render(rows: list[dict[str, Any]], fmt: str, what: str) -> str:
+    """Rows as json, csv, a Markdown table or a plain text table."""
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2)
+    flat = [_flat(r) for r in rows]
+    if fmt == "csv":
+        out = io.StringIO()
+        fields = list(flat[0]) if flat else TABLE_COLUMNS[what]
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(flat)
+        return out.getvalue().rstrip("\n")
+    columns = TABLE_COLUMNS[what]
+    if fmt == "md":
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|").replace("\n", " ")
+
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in flat]
+        return "\n".join(lines)
+    if not flat:
+        return f"No {what} match."
+    widths = {c: min(max(len(c), *(len(r.get(c, "")) for r in flat)), 60 if c in ("action", "focus") else 28) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    for r in flat:
+        lines.append("  ".join(_clip(r.get(c, ""), widths[c]).ljust(widths[c]) for c in columns).rstrip())
+    return "\n".join(lines)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ------------------------------------------------------------------ chat
+
+_PROMISE = re.compile(r"\b(?:promis\w*|commit(?:ted|ments?)|pledg\w*|undertakings?)\b", re.I)
+_PLANNED_FOR = re.compile(r"\bwhat\b.{0,40}\b(?:planned|scheduled|due|expected|to\s+be\s+delivered|deliver)\b.{0,20}\b(?:for|by|in|during|before)\b", re.I)
+_NEXT_EVENT = re.compile(r"\b(?:when|what)\b.{0,40}\bnext\b.{0,30}\b(?P<what>monitoring\s+visit|focused\s+visit|visit|re-?inspection|inspection|review)", re.I)
+_HISTORY = re.compile(r"\binspection\s+history\b|\b(?:what|which|list)\b.{0,20}\b(?:inspections|visits)\b.{0,40}\b(?:had|been|held|mention\w*|happened|list)\b|\blist\b.{0,10}\binspections\b", re.I)
+_STATUS_WORDS = {"done": re.compile(r"\b(?:done|delivered|completed|achieved|kept)\b", re.I),
+                 "overdue": re.compile(r"\b(?:overdue|missed|slipped|passed|late|not\s+delivered)\b", re.I),
+                 "in progress": re.compile(r"\bin\s+progress\b", re.I)}
+MAX_LISTED = 12
+
+
+def _named_councils(question: str, register: Register) -> list[str]:
+    known = sorted({r.council for r in register.reports.values()} - {""})
+    return [c for c in known if c.lower() in question.lower()]
+
+
+def _when(c: Commitment | InspectionEvent) -> str:
+    start, end = c.time.start, c.time.end
+    return start if start == end else f"{start} to {end}"
+
+
+def answer_from_register(question: str, engine: Any) -> Answer | None:
+    """Answer questions about promises, deadlines and inspections from the register; None for anything else."""
+    started = time.perf_counter()
+    wants_next = _NEXT_EVENT.search(question)
+    wants_list = _PROMISE.search(question) or _PLANNED_FOR.search(question)
+    wants_history = _HISTORY.search(question)
+    if not (wants_next or wants_list or wants_history):
+        return None
+    register = load_register(engine.index)
+    councils = _named_councils(question, register)
+    lines: list[str] = []
+    citations: list[Citation] = []
+
+    def cite(citation: Citation) -> str:
+        citations.append(citation.model_copy(update={"n": len(citations) + 1}))
+        return f"[{len(citations)}]"
+
+    if wants_next and not wants_list:
+        kind = wants_next.group("what").lower()
+        for council in councils or sorted({e.council for e in register.inspections}):
+            planned = [e for e in register.inspections if e.council == council and e.planned and _kind_fits(e.kind, kind)]
+            if not planned:
+                continue
+            latest = max(e.citation.date for e in planned)
+            event = min((e for e in planned if e.citation.date == latest), key=lambda e: e.start)
+            lines.append(f"{council}: {event.citation.quote} {cite(event.citation)}")
+        kind_label = "answer"
+    elif wants_history and not wants_list:
+        for event in query_inspections(register, councils=councils):
+            judged = f", judged '{event.judgement}'" if event.judgement else ""
+            lines.append(f"{event.council}: {event.kind} ({'planned, ' if event.planned else ''}{event.time.text}){judged} {cite(event.citation)}")
+        kind_label = "inspections"
+    else:
+        period = [t for t in find_times(question, Anchor.parse(date.today().isoformat()), "future") if re.search(r"\d{4}", t.text)]
+        statuses = [s for s, rule in _STATUS_WORDS.items() if rule.search(question)]
+        deadline = bool(period) and period[-1].relation == "by"
+        rows = query_commitments(
+            register,
+            councils=councils,
+            date_from=period[0].start.isoformat() if period and not deadline else "",
+            date_to=period[-1].end.isoformat() if period else "",
+            statuses=statuses,
+        )
+        if deadline:
+            rows = [c for c in rows if c.end <= period[-1].end]
+        made_in = re.search(r"\bfrom\s+the\s+((?:19|20)\d\d)\s+report", question, re.I)
+        if made_in:
+            rows = [c for c in rows if c.report_date.startswith(made_in.group(1))]
+        for c in rows[:MAX_LISTED]:
+            who = f" ({c.responsible})" if c.responsible and c.responsible not in ("we",) else ""
+            status = f"; {c.status}" if c.status in ("done", "in progress", "overdue") else ""
+            lines.append(f"{c.council}: {c.action}{who}, {c.time.text} ({_when(c)}{status}) {cite(c.citation)}")
+        if len(rows) > MAX_LISTED:
+            lines.append(f"…and {len(rows) - MAX_LISTED} more: `assistant commitments` lists them all.")
+        kind_label = "commitments"
+    if not citations:
+        return None  # nothing in the register: let the normal answerer search the passages
+    return Answer(
+        question=question,
+        standalone_question=question,
+        answer="\n".join(f"- {line}" for line in lines),
+        refused=False,
+        citations=citations,
+        kind=kind_label,
+        confidence=1.0,  # read from the register, not ranked evidence
+        filters={"councils": councils} if councils else {},
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+
+
+def _kind_fits(event_kind: str, asked: str) -> bool:
+    if asked == "visit":
+        return "visit" in event_kind
+    if asked in ("inspection", "reinspection", "re-inspection"):
+        return "inspection" in event_kind or event_kind == "ILACS"
+    if asked == "review":
+        return "review" in event_kind
+    return event_kind == " ".join(asked.split())
