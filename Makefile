@@ -15,6 +15,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 serve: install
+	-$(VENV)/bin/assistant ingest
 	$(VENV)/bin/assistant serve
 
 test: install

@@ -62,6 +62,17 @@ def sample_index(sample_index_dir: Path, tmp_path: Path, embedder):
     return Index(Settings(index_dir=folder), embedder=embedder)
 
 
+@pytest.fixture(scope="session")
+def shared_engine(sample_index_dir: Path, embedder):
+    """An engine over the sample index for tests that only read (one per session, fast)."""
+    from assistant.answer import Engine
+    from assistant.index import Index
+    from assistant.settings import Settings
+
+    settings = Settings(index_dir=sample_index_dir)
+    return Engine(settings, index=Index(settings, embedder=embedder))
+
+
 @pytest.fixture()
 def engine(sample_index):
     from assistant.answer import Engine

@@ -1,0 +1,69 @@
+"""`assistant ask`, `search` and `eval` through the command line: exit codes and parsed JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import cli
+
+
+@pytest.fixture()
+def run(sample_index_dir, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(sample_index_dir))
+
+    def invoke(*args: str, stdin: str | None = None):
+        return CliRunner().invoke(cli, list(args), input=stdin, obj={})
+
+    return invoke
+
+
+def test_ask_json_prints_one_answer_object(run) -> None:
+    result = run("ask", "--json", "Who is the Chief Executive of West Sussex County Council?")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["refused"] is False and "Becky Shaw" in data["answer"]
+    assert data["citations"][0]["source"] == "004_db1cafc63c8d4454.txt"
+    assert data["standalone_question"] == data["question"]
+
+
+def test_ask_jsonl_keeps_conversations_apart(run) -> None:
+    lines = [
+        {"question": "When is the next Ofsted monitoring visit in Worcestershire?", "conversation": "c1"},
+        {"question": "Who is the Chief Executive of West Sussex County Council?", "conversation": "c2"},
+        {"question": "what about West Sussex?", "conversation": "c1"},
+    ]
+    result = run("ask", "--jsonl", stdin="\n".join(json.dumps(line) for line in lines) + "\n")
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["conversation"] for a in answers] == ["c1", "c2", "c1"]
+    assert answers[2]["standalone_question"] == "When is the next Ofsted monitoring visit in West Sussex?"
+
+
+def test_ask_readable_output_lists_citations(run) -> None:
+    result = run("ask", "How many agency social workers does West Sussex have in post?")
+    assert result.exit_code == 0
+    assert "75 FTE" in result.stdout and "para 8" in result.stdout
+
+
+def test_ask_with_empty_index_says_what_to_do(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "empty"))
+    result = CliRunner().invoke(cli, ["ask", "anything?"], obj={})
+    assert result.exit_code == 1
+    assert "assistant ingest" in result.output
+
+
+def test_ask_bad_jsonl_is_a_usage_error(run) -> None:
+    result = run("ask", "--jsonl", stdin="not json\n")
+    assert result.exit_code == 2
+    assert "line 1" in result.output
+
+
+def test_search_json_with_filter(run) -> None:
+    result = run("search", "--json", "monitoring visit", "-k", "3", "--council", "Darlington")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 3 and all(r["council"] == "Darlington" for r in rows)
+    assert set(rows[0]) >= {"source", "title", "council", "committee", "date", "paragraph", "section", "text", "score"}

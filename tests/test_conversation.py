@@ -1,0 +1,73 @@
+"""Follow-up questions rewritten to stand alone; filters persist; conversations are separate."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.conversation import is_follow_up, rewrite
+from assistant.retrieve import Filters
+
+COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "expected"),
+    [
+        (
+            "When is the next Ofsted monitoring visit in Worcestershire?",
+            "what about West Sussex?",
+            "When is the next Ofsted monitoring visit in West Sussex?",
+        ),
+        (
+            "What did Ofsted find at the last monitoring visit in Darlington?",
+            "and when is the next one?",
+            "When is the next monitoring visit in Darlington?",
+        ),
+        (
+            "Who chairs the Children First Improvement Board in West Sussex?",
+            "who leads it?",
+            "Who leads the Children First Improvement Board in West Sussex?",
+        ),
+        (
+            "How many agency social workers does West Sussex have?",
+            "and how many teams meet their caseload targets?",
+            "How many teams meet their caseload targets in West Sussex?",
+        ),
+    ],
+)
+def test_rewrite_follow_ups(previous: str, question: str, expected: str) -> None:
+    assert rewrite(question, previous, COUNCILS) == expected
+
+
+def test_a_question_that_stands_alone_is_left_as_it_is() -> None:
+    question = "Who is the Chief Executive of West Sussex County Council?"
+    assert not is_follow_up(question)
+    assert rewrite(question, "When is the next visit in Darlington?", COUNCILS) == question
+
+
+def test_follow_up_answered_from_the_conversation(shared_engine) -> None:
+    chat = shared_engine.conversation()
+    first = chat.ask("When is the next Ofsted monitoring visit in Worcestershire?")
+    assert "February 2018" in first.answer
+    second = chat.ask("what about West Sussex?")
+    assert second.standalone_question == "When is the next Ofsted monitoring visit in West Sussex?"
+    assert "second week of May" in second.answer
+    assert second.citations[0].council == "West Sussex"
+
+
+def test_filters_persist_until_changed(shared_engine) -> None:
+    chat = shared_engine.conversation(Filters(councils=["Darlington"]))
+    chat.ask("When is the next DfE review?")
+    answer = chat.ask("Who is the responsible director?")
+    assert answer.filters["councils"] == ["Darlington"]
+    answer = chat.ask("When is the next monitoring visit?", filters=Filters(councils=["Worcestershire"]))
+    assert all(c.council == "Worcestershire" for c in answer.citations)
+
+
+def test_conversations_do_not_share_history(shared_engine) -> None:
+    one = shared_engine.conversation()
+    two = shared_engine.conversation()
+    one.ask("When is the next Ofsted monitoring visit in Worcestershire?")
+    answer = two.ask("what about West Sussex?")
+    assert answer.standalone_question == "what about West Sussex?"
+    assert len(one.turns) == 1 and len(two.turns) == 1

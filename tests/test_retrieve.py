@@ -1,0 +1,55 @@
+"""Hybrid retrieval: fusion, filters, near-duplicate collapse, and the BM25 store."""
+
+from __future__ import annotations
+
+from assistant.retrieve import BM25Store, Filters, Retriever, collapse_duplicates
+from assistant.types import Passage, SearchHit
+
+
+def passage(pid: str, text: str, council: str = "Darlington", date: str = "2016") -> Passage:
+    return Passage(id=pid, source=f"{pid}.txt", council=council, date=date, paragraph="1", ordinal=0, start=0, end=len(text), text=text)
+
+
+def test_hybrid_finds_a_figure_by_its_words(shared_engine) -> None:
+    hits = Retriever(shared_engine.index).search("agency social workers in post to cover establishment vacancies", k=3)
+    assert hits[0].passage.source == "000_593dbc0cfa530023.txt" and hits[0].passage.paragraph == "8"
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].bm25_score and hits[0].dense_score is not None
+
+
+def test_hybrid_finds_a_paraphrase_by_meaning(shared_engine) -> None:
+    hits = Retriever(shared_engine.index).search("youngsters representing their peers at council meetings", k=5)
+    assert any(h.passage.source == "004_db1cafc63c8d4454.txt" and h.passage.paragraph == "10" for h in hits)
+
+
+def test_filters_apply_to_both_retrievers(shared_engine) -> None:
+    retriever = Retriever(shared_engine.index)
+    hits = retriever.search("monitoring visit", k=10, filters=Filters(councils=["Worcestershire"]))
+    assert hits and {h.passage.council for h in hits} == {"Worcestershire"}
+    hits = retriever.search("monitoring visit", k=10, filters=Filters(date_from="2020-06", date_to="2021-12"))
+    assert hits and {h.passage.source for h in hits} <= {"003_820a53567a27642e.txt", "004_db1cafc63c8d4454.txt"}
+    hits = retriever.search("monitoring visit", k=10, filters=Filters(sources=["002_d7b47842bbdc0095.txt"]))
+    assert hits and {h.passage.source for h in hits} == {"002_d7b47842bbdc0095.txt"}
+
+
+def test_near_duplicates_collapse_to_the_better_ranked() -> None:
+    text = "A mid-term Improvement Plan progress review by the DfE took place on 17 May 2016."
+    hits = [
+        SearchHit(passage=passage("a", text), score=0.9),
+        SearchHit(passage=passage("b", "(b) " + text), score=0.8),
+        SearchHit(passage=passage("c", "Ofsted will visit again in October."), score=0.7),
+    ]
+    assert [h.passage.id for h in collapse_duplicates(hits)] == ["a", "c"]
+
+
+def test_bm25_store_round_trip_and_mask(tmp_path) -> None:
+    passages = [
+        passage("a", "The vacancy gap is 5.34%.", council="West Sussex", date="2020-02"),
+        passage("b", "The vacancy rate fell in Darlington.", council="Darlington", date="2016"),
+    ]
+    BM25Store.build(passages).save(tmp_path / "bm25")
+    store = BM25Store.load(tmp_path / "bm25")
+    assert [pid for pid, _ in store.search("vacancy", 5)] and store.doc_freq("vacanc") == 2
+    only = store.search("vacancy", 5, Filters(councils=["Darlington"]))
+    assert [pid for pid, _ in only] == ["b"]
+    assert store.search("vacancy", 5, Filters(date_from="2021")) == []
