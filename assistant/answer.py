@@ -309,11 +309,11 @@ class ExtractiveAnswerer:
             group.sort(key=lambda u: u.start)
             passage = group[0].passage
             citations.append(Citation.from_passage(n, passage, passage.text[group[0].start : group[-1].end]))
-            if any(u.bullet for u in group):
+            if sum(u.bullet for u in group) >= 2:
                 lines = [f"- {u.text.rstrip(';,. ')}" if u.bullet else u.text for u in group]
                 parts.append("\n".join(lines) + f" [{n}]")
             else:
-                parts.append(" ".join(u.text for u in group) + f" [{n}]")
+                parts.append(" ".join(u.text.rstrip(";, ") for u in group) + f" [{n}]")
         joiner = "\n" if any("\n" in p for p in parts) else " "
         return joiner.join(parts), citations
 
