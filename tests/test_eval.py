@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant import evaluate
-from tests.conftest import DEV_QA
+from conftest import DEV_QA
 
 
 @pytest.mark.slow
