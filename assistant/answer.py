@@ -6,6 +6,7 @@ must never write a claim the reports do not contain.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -24,6 +25,9 @@ from assistant.settings import Settings, load_settings
 from assistant.text import stem as _stem
 from assistant.text import terms
 from assistant.types import Answer, Citation, Passage, SearchHit
+
+log = logging.getLogger(__name__)
+REFUSAL = "The reports do not answer this question. The closest passages are listed below."
 
 # ---------------------------------------------------------------- question kinds
 
@@ -404,6 +408,7 @@ class Engine:
         self.index = index or Index(self.settings)
         self.retriever = Retriever(self.index, self.settings)
         self.answerer = ExtractiveAnswerer(self.settings, idf=self._idf)
+        self._llm: Any = None
 
     def _idf(self, term: str) -> float:
         df = self.index.bm25.doc_freq(term)
@@ -459,8 +464,16 @@ class Engine:
             unit_vectors=unit_vectors,
         )
         refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
+        written_by = "extractive"
+        if not refused and self.settings.llm_url:
+            written = self._llm_answer(standalone, hits)
+            if written == "refuse":
+                refused = True
+            elif isinstance(written, tuple):
+                text, citations = written
+                written_by = "llm"
         if refused:
-            text = "The reports do not answer this question. The closest passages are listed below."
+            text = REFUSAL
             citations = []
         return Answer(
             question=question,
@@ -471,9 +484,25 @@ class Engine:
             closest=hits[:3] if refused else [],
             kind=kind,
             confidence=round(evidence.score, 3),
+            written_by=written_by,
             filters=search_filters.model_dump(exclude_defaults=True),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+
+    def _llm_answer(self, question: str, hits: list[SearchHit]) -> tuple[str, list[Citation]] | str:
+        """The LLM's checked answer; "refuse" when it finds none; "keep" (the extractive one) on failure."""
+        from assistant.errors import LLMError
+        from assistant.llm import LLMAnswerer
+
+        try:
+            if self._llm is None:
+                self._llm = LLMAnswerer(self.settings)
+            written = self._llm.answer(question, hits[:6])
+        except LLMError as exc:
+            log.warning("falling back to the extractive answer: %s", exc)
+            return "keep"
+        return "refuse" if written is None else written
 
 
 def ask(question: str, *, settings: Settings | None = None, index: Index | None = None, filters: Filters | None = None) -> Answer:

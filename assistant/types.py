@@ -128,6 +128,7 @@ class Answer(BaseModel):
     )
     kind: str = Field("fact", description="Kind of question understood: when, who, number, …")
     confidence: float = Field(0.0, description="Strength of the best evidence (0-1); below the refusal threshold it refuses.")
+    written_by: str = Field("extractive", description="'extractive', 'llm' or 'register': what composed the answer.")
     filters: dict[str, Any] = Field(default_factory=dict, description="Filters in force.")
     latency_ms: float = 0.0
 
