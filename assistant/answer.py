@@ -31,10 +31,13 @@ REFUSAL = "The reports do not answer this question. The closest passages are lis
 
 # ---------------------------------------------------------------- question kinds
 
+_MONEY_WORDS = r"\b(?:cost|costs|budget|salary|salaries|spend|spending|funding|funded|price|fee|fees|grant)\b"
+_FREQUENCY = re.compile(r"\b(?:quarterly|monthly|weekly|daily|annually|yearly|fortnightly|every|each (?:week|month|quarter|year)|times a|per (?:week|month|year)|regular(?:ly)?)\b", re.I)
+
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bdue\b.*\?$", re.I)),
     ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b", re.I)),
-    ("number", re.compile(r"\bhow (?:many|much|long|far|often)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|cost|budget|number of)\b", re.I)),
+    ("number", re.compile(r"\bhow (?:many|much|long|far|often)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|number of)\b|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
     ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b|\bneeds? to improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
     ("commitment", re.compile(r"\b(?:plan(?:ned|ning|s)? to|planned|planning|promis\w*|commit\w*|will|going to|intend\w*|scheduled|next|upcoming|future|due to)\b", re.I)),
@@ -45,7 +48,7 @@ _MONTH = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:/|-|and|to)\s*\d{{1,2}}(?:st|nd|rd|th)?)?\s+{_MONTH}(?:\s+\d{{4}})?"
     rf"|{_MONTH}\s+\d{{4}}|{_MONTH}\b|(?:early|late|end|start|beginning|middle|first half|second half|spring|summer|autumn|winter)\s+(?:of\s+)?(?:the\s+)?(?:\d{{4}}|year)"
-    rf"|(?:in|during|by|from|until|since|toward|towards)\s+(?:the\s+)?(?:end of\s+)?\d{{4}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|\bQ[1-4]\b)",
+    rf"|\b(?:19|20)\d{{2}}\b|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|\bQ[1-4]\b)",
 )
 _DATE_ANY_CASE = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I
@@ -208,8 +211,10 @@ class ExtractiveAnswerer:
             return bool(_DATE.search(text))
         if kind == "number":
             undated = _YEAR.sub(" ", _DATE_ANY_CASE.sub(" ", _DATE.sub(" ", text)))
-            if re.search(r"\bhow much\b|\bcost\b|\bbudget\b|\bspend\b", question, re.I):
+            if re.search(r"\bhow much\b|" + _MONEY_WORDS, question, re.I):
                 return bool(_MONEY.search(undated))
+            if re.search(r"\bhow often\b", question, re.I):
+                return bool(_FREQUENCY.search(text))
             if _NUMERIC_KIND.search(question):
                 return bool(re.search(r"\d\s?%|per ?cent|\bout of\b|\bin every\b|\bratio\b", undated, re.I))
             undated = _REFERENCE.sub(" ", undated)
@@ -375,7 +380,7 @@ def _report_label(passage: Passage) -> str:
 
 def _names_role(text: str, role_terms: set[str]) -> bool:
     """A person's name stands in the sentence, next to the role asked about (if any)."""
-    names = [m for m in _NAME.finditer(text) if not (set(m.group(1).replace("-", " ").split()) & _NOT_NAMES)]
+    names = [m for m in _NAME.finditer(text) if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and not m.group(1).split()[0] in _NOT_NAMES]
     if not names:
         return False
     if not role_terms:

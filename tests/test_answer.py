@@ -138,3 +138,25 @@ def test_answer_json_has_the_documented_fields(shared_engine) -> None:
     citation = data["citations"][0]
     assert set(citation) >= {"n", "source", "title", "council", "date", "paragraph", "section", "quote", "passage"}
     assert "Becky Shaw" in citation["quote"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "paragraph"),
+    [
+        ("Who is North Somerset's Partner in Practice?", "North Tyneside Council", "¶16"),
+        ("When will the Family Safeguarding model be fully functional?", "early part of 2022", "8"),
+        ("How often does Ofsted carry out monitoring visits in West Sussex?", "quarterly", "4"),
+        ("Who is the interim Director of Children's Services in West Sussex?", "Ann Marie Dodds", "6"),
+        ("How many actions did Darlington's improvement plan contain?", "over 150 actions", "17"),
+        ("What practice framework has West Sussex adopted?", "Signs of Safety", "9"),
+    ],
+)
+def test_more_questions_in_other_words(shared_engine, question: str, expected: str, paragraph: str) -> None:
+    answer = ask(shared_engine, question)
+    assert not answer.refused and expected in answer.answer
+    assert answer.citations[0].paragraph == paragraph
+    assert_cited(answer)
+
+
+def test_money_question_without_a_figure_is_refused(shared_engine) -> None:
+    assert ask(shared_engine, "What is the salary of the Director of Children's Services in West Sussex?").refused
