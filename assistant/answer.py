@@ -63,7 +63,7 @@ _MONEY = re.compile(r"£\s?\d|\d\s?(?:k|m|bn|million|billion|thousand)\b|\bpound
 _GRADE = re.compile(r"\b(?:inadequate|requires? improvement(?: to be good)?|good|outstanding)\b", re.I)
 _FUTURE = re.compile(
     r"\b(?:will|shall|is to|are to|to be|going to|planned|planning|plans? to|scheduled|expected|due|intend\w*|"
-    r"aim\w* to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
+    r"aim\w* to|hop(?:e|ing) to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
     re.I,
 )
 _NAME = re.compile(r"\b([A-Z][a-z]+(?:[- ](?:Mc|Mac|O')?[A-Z][a-z]+){1,2})\b")
@@ -149,7 +149,8 @@ class Evidence:
 
 
 _CIRCUMSTANCE = re.compile(
-    r"^\s*(?:after|before|during|following|since|in|under|at)\b[^,?]{3,60},|\b(?:during|after|before|since|following|under)\b[^,?]{3,60}\??\s*$",
+    r"^\s*(?:after|before|during|following|since|in|under|at)\b[^,?]{3,60},|\b(?:during|after|before|since|following|under)\b[^,?]{3,60}\??\s*$"
+    rf"|\b(?:in|on|during)\s+(?:\d{{1,2}}\s+)?{_MONTH}?\s*(?:19|20)\d{{2}}\??\s*$",
     re.I,
 )
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)

@@ -18,7 +18,7 @@ from llama_index.core.schema import BaseNode, Document, MetadataMode, TextNode
 
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-2"
+SPLITTER_VERSION = "paragraphs-3"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
@@ -306,6 +306,7 @@ def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
                 continue
             start = body_start + sentence.start + (len(sentence.sent) - len(sentence.sent.lstrip()))
             spans.append((start, start + len(s), is_bullet, False))
+    spans = _join_short_lines(text, spans)
     if spans:
         last_lead = None
         for i, (start, end, bullet, _) in enumerate(spans):
@@ -315,6 +316,24 @@ def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
             s, e, b, _ = spans[last_lead]
             spans[last_lead] = (s, e, b, True)
     return tuple(spans)
+
+
+def _join_short_lines(text: str, spans: list[tuple[int, int, bool, bool]]) -> list[tuple[int, int, bool, bool]]:
+    """Consecutive short unpunctuated lines (a signature, a cover sheet) read as one unit: name with role."""
+    out: list[tuple[int, int, bool, bool]] = []
+    for span in spans:
+        start, end, bullet, lead = span
+        piece = text[start:end]
+        short = not bullet and len(piece.split()) < 12 and not re.search(r"[.!?]$", piece)
+        if out and short and out[-1][3] is False and not out[-1][2]:
+            prev_start, prev_end, _, _ = out[-1]
+            previous = text[prev_start:prev_end]
+            gap = text[prev_end:start]
+            if "\n" in gap and not gap.strip() and len(previous.split()) < 40 and not re.search(r"[.!?]$", previous):
+                out[-1] = (prev_start, end, False, False)
+                continue
+        out.append(span)
+    return out
 
 
 def report_document(report: Report) -> Document:
