@@ -351,7 +351,8 @@ def answer_from_register(question: str, engine: Any) -> Answer | None:
             statuses=statuses,
         )
         if deadline:
-            rows = [c for c in rows if c.end <= period[-1].end]
+            # "What is due by spring 2022?": what is still to come, not every past promise.
+            rows = [c for c in rows if c.end <= period[-1].end and c.status in ("open", "not mentioned again", "in progress")]
         made_in = re.search(r"\bfrom\s+the\s+((?:19|20)\d\d)\s+report", question, re.I)
         if made_in:
             rows = [c for c in rows if c.report_date.startswith(made_in.group(1))]
@@ -372,6 +373,7 @@ def answer_from_register(question: str, engine: Any) -> Answer | None:
         citations=citations,
         kind=kind_label,
         confidence=1.0,  # read from the register, not ranked evidence
+        written_by="register",
         filters={"councils": councils} if councils else {},
         latency_ms=round((time.perf_counter() - started) * 1000, 1),
     )

@@ -276,6 +276,14 @@ def test_answer_next_monitoring_visit(engine) -> None:
 
 
 @pytest.mark.slow
+def test_answer_what_is_due_by_a_date(engine) -> None:
+    answer = answer_from_register("What did West Sussex commit to deliver by spring 2022?", engine)
+    assert answer is not None and answer.citations
+    assert W21 in {c.source for c in answer.citations} and "overdue" not in answer.answer
+    assert "early part of 2022" in answer.answer and "Adoption South East" not in answer.answer
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("question", ["How many agency social workers does West Sussex have?", "Who is the Chief Executive?"])
 def test_other_questions_are_left_to_the_answerer(engine, question: str) -> None:
     assert answer_from_register(question, engine) is None
@@ -338,3 +346,43 @@ def test_cli_on_an_empty_index(tmp_path: Path) -> None:
     result = _run(tmp_path / "empty", "commitments")
     assert result.exit_code == 1
     assert "run `assistant ingest corpus/` first" in result.output
+
+
+# ------------------------------------------------------------------ timeline tab
+
+EVIL = '<script>window.__pwned=1</script><img src=x onerror="alert(1)">'
+
+
+def test_timeline_chart_escapes_text_and_links_each_item() -> None:
+    from ui.timeline import timeline_svg
+
+    (item,) = extract_commitments([passage(f"The Commissioner will review {EVIL} in July.", council=EVIL)])
+    item = item.model_copy(update={"status": "open"})
+    svg = timeline_svg([item], [])
+    assert "<script" not in svg and "<img" not in svg and "&lt;script&gt;" in svg
+    assert 'href="?report=t.txt&amp;passage=t.txt%234' in svg
+    assert "<rect" in svg and "2021" in svg
+
+
+@pytest.mark.slow
+# Gradio opens asyncio event loops while building Blocks and never closes them (not our sockets).
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_timeline_tab_inside_blocks(engine) -> None:
+    import gc
+
+    import gradio as gr
+
+    from ui.timeline import build_timeline_tab
+
+    with gr.Blocks(), gr.Tab("Timeline"):
+        parts = build_timeline_tab(engine)
+    gc.collect()  # let Gradio's stray event loops go while this test's warning filter applies
+    view = parts["view"]
+    chart, rows, message = view.update(["West Sussex"], ["done"], "", "", "")
+    assert rows and all(r[0] == "West Sussex" and r[3] == "done" for r in rows)
+    assert chart.count('class="cra-tl-bar"') == len(rows)
+    assert 'class="cra-tl-event"' in chart and "commitments" in message
+    shown = view.select(0)
+    assert '<mark class="cra-quote">' in shown and "Open in the report" in shown and "Later report (done)" in shown
+    chart, rows, message = view.update([], [], "banana", "", "")
+    assert (chart, rows) == ("", []) and "expected a date like 2021" in message
