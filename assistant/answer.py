@@ -456,6 +456,9 @@ class Engine:
         started = time.perf_counter()
         standalone = standalone or question
         filters = filters or Filters()
+        registered = self._from_register(question, standalone, filters)
+        if registered is not None:
+            return registered
         kind, named, search_filters = self._plan(standalone, filters)
         hits = self.retrieve(standalone, filters)
         unit_vectors: dict[str, Any] = {}
@@ -495,6 +498,17 @@ class Engine:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
+
+    def _from_register(self, question: str, standalone: str, filters: Filters) -> Answer | None:
+        """Promises, deadlines and inspections are answered from the register built at ingest."""
+        from assistant.register import answer_from_register
+
+        if filters.sources or filters.date_from or filters.date_to:
+            return None  # the register answers whole councils; narrower filters go to the passages
+        answer = answer_from_register(standalone, self, filters.councils)
+        if answer is None:
+            return None
+        return answer.model_copy(update={"question": question, "standalone_question": standalone})
 
     def _llm_answer(self, question: str, hits: list[SearchHit]) -> tuple[str, list[Citation]] | str:
         """The LLM's checked answer; "refuse" when it finds none; "keep" (the extractive one) on failure."""

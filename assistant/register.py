@@ -307,8 +307,11 @@ def _when(c: Commitment | InspectionEvent) -> str:
     return start if start == end else f"{start} to {end}"
 
 
-def answer_from_register(question: str, engine: Any) -> Answer | None:
-    """Answer questions about promises, deadlines and inspections from the register; None for anything else."""
+def answer_from_register(question: str, engine: Any, councils: Sequence[str] = ()) -> Answer | None:
+    """Answer questions about promises, deadlines and inspections from the register; None for anything else.
+
+    `councils` (a chat's filter) applies when the question names none.
+    """
     started = time.perf_counter()
     wants_next = _NEXT_EVENT.search(question)
     wants_list = _PROMISE.search(question) or _PLANNED_FOR.search(question)
@@ -316,7 +319,7 @@ def answer_from_register(question: str, engine: Any) -> Answer | None:
     if not (wants_next or wants_list or wants_history):
         return None
     register = load_register(engine.index)
-    councils = _named_councils(question, register)
+    councils = _named_councils(question, register) or list(councils)
     lines: list[str] = []
     citations: list[Citation] = []
 

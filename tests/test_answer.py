@@ -160,3 +160,11 @@ def test_more_questions_in_other_words(shared_engine, question: str, expected: s
 
 def test_money_question_without_a_figure_is_refused(shared_engine) -> None:
     assert ask(shared_engine, "What is the salary of the Director of Children's Services in West Sussex?").refused
+
+
+def test_promises_are_answered_from_the_register(shared_engine) -> None:
+    answer = ask(shared_engine, "What did West Sussex commit to deliver by spring 2022?")
+    assert answer.written_by == "register" and not answer.refused
+    assert "not later than January 2022" in answer.answer
+    assert_cited(answer)
+    assert all(c.council == "West Sussex" for c in answer.citations)

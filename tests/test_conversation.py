@@ -51,7 +51,7 @@ def test_follow_up_answered_from_the_conversation(shared_engine) -> None:
     assert "February 2018" in first.answer
     second = chat.ask("what about West Sussex?")
     assert second.standalone_question == "When is the next Ofsted monitoring visit in West Sussex?"
-    assert "second week of May" in second.answer
+    assert "May" in second.answer and second.written_by == "register"
     assert second.citations[0].council == "West Sussex"
 
 
