@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -104,25 +105,31 @@ class Index:
         self._bm25: Any = None
         self._unsafe = False  # a failed write could not be undone: keep .dirty so the next ingest repairs
         self._units: dict[str, Any] = {}
+        # Web sessions read while an upload writes: lazy opens are locked, writes are serialised,
+        # and the manifest's report table is replaced, never changed in place, so readers see a whole one.
+        self._open_lock = threading.RLock()
+        self._write_lock = threading.RLock()
         self.manifest = self._load_manifest()
 
     # ------------------------------------------------------------ plumbing
 
     @property
     def embedder(self) -> Any:
-        if self._embedder is None:
-            from assistant.embedding import SentenceTransformerEmbedder
+        with self._open_lock:
+            if self._embedder is None:
+                from assistant.embedding import SentenceTransformerEmbedder
 
-            self._embedder = SentenceTransformerEmbedder(
-                self.settings.model_path, query_threads=self.settings.query_threads
-            )
-        return self._embedder
+                self._embedder = SentenceTransformerEmbedder(
+                    self.settings.model_path, query_threads=self.settings.query_threads
+                )
+            return self._embedder
 
     @property
     def collection(self) -> Any:
-        if self._collection is None:
-            self._collection = open_collection(self.settings)
-        return self._collection
+        with self._open_lock:
+            if self._collection is None:
+                self._collection = open_collection(self.settings)
+            return self._collection
 
     @property
     def vector_store(self) -> Any:
@@ -223,11 +230,12 @@ class Index:
 
     @property
     def bm25(self) -> Any:
-        if self._bm25 is None:
-            from assistant.retrieve import BM25Store
+        with self._open_lock:
+            if self._bm25 is None:
+                from assistant.retrieve import BM25Store
 
-            self._bm25 = BM25Store.load(self.root / "bm25")
-        return self._bm25
+                self._bm25 = BM25Store.load(self.root / "bm25")
+            return self._bm25
 
     # ------------------------------------------------------------ writing
 
@@ -240,6 +248,17 @@ class Index:
         progress: Callable[[int, int, str], None] | None = None,
     ) -> IngestSummary:
         """Bring the index in step with the given files and folders; one bad file spoils nothing."""
+        with self._write_lock:
+            return self._ingest(paths, prune=prune, on_file=on_file, progress=progress)
+
+    def _ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool,
+        on_file: Callable[[FileResult], None] | None,
+        progress: Callable[[int, int, str], None] | None,
+    ) -> IngestSummary:
         started = time.perf_counter()
         summary = IngestSummary()
 
@@ -368,14 +387,28 @@ class Index:
                 FileResult(str(item.path), "failed", message=f"{item.report.source}: embedding failed ({exc}); the index is unchanged")
                 for item in pending
             ]
+        self.root.mkdir(parents=True, exist_ok=True)
+        dirty.touch()
+        nodes: list[list[Any]] = []
+        row = 0
+        for item in pending:
+            nodes.append(self._nodes(item.passages, vectors[row : row + len(item.passages)]))
+            row += len(item.passages)
+        added = self._add_together([n for item, n in zip(pending, nodes, strict=True) if not self._in_place(item.report)])
         results: list[FileResult] = []
         cleanup: list[tuple[list[str], list[Path]]] = []
         row = 0
-        for item in pending:
+        for item, item_nodes in zip(pending, nodes, strict=True):
             end = row + len(item.passages)
             try:
                 cleanup.append(
-                    self._store(item, vectors[row:end], units[row:end], unit_vectors[row:end] if unit_vectors else [], dirty)
+                    self._store(
+                        item,
+                        item_nodes,
+                        units[row:end],
+                        unit_vectors[row:end] if unit_vectors else [],
+                        already_added=added and not self._in_place(item.report),
+                    )
                 )
                 results.append(FileResult(str(item.path), "updated" if item.replaces else "added", len(item.passages)))
             except AssistantError as exc:
@@ -391,23 +424,50 @@ class Index:
                     path.unlink(missing_ok=True)
         return results
 
-    def _store(
-        self,
-        item: _Pending,
-        vectors: np.ndarray,
-        units: list[Any],
-        unit_vectors: list[np.ndarray],
-        dirty: Path,
-    ) -> tuple[list[str], list[Path]]:
-        """Write one report to Chroma and its files, or undo it all; returns what it replaced."""
-        report, passages = item.report, item.passages
+    @staticmethod
+    def _nodes(passages: list[Passage], vectors: np.ndarray) -> list[Any]:
         nodes = []
         for passage, vector in zip(passages, vectors, strict=True):
             node = passage_node(passage)
             node.embedding = vector.tolist()
             nodes.append(node)
-        self.root.mkdir(parents=True, exist_ok=True)
-        dirty.touch()
+        return nodes
+
+    def _in_place(self, report: Report) -> bool:
+        old = self.reports.get(report.source)
+        return old is not None and old["hash"] == report.content_hash
+
+    def _add_together(self, groups: list[list[Any]]) -> bool:
+        """Add several new reports' rows in one Chroma call (each call is a commit, ~40 ms embedded).
+
+        False when there is nothing to share or the call failed: after undoing it, each report
+        is then added on its own, so one report the store refuses fails alone.
+        """
+        batch = [node for group in groups for node in group]
+        if sum(1 for group in groups if group) < 2:
+            return False
+        try:
+            self.vector_store.add(batch)
+            return True
+        except Exception:
+            log.warning("adding %d passages at once failed; adding report by report", len(batch), exc_info=True)
+            try:
+                self._delete_ids([node.node_id for node in batch])
+            except Exception:
+                self._unsafe = True
+            return False
+
+    def _store(
+        self,
+        item: _Pending,
+        nodes: list[Any],
+        units: list[Any],
+        unit_vectors: list[np.ndarray],
+        *,
+        already_added: bool = False,
+    ) -> tuple[list[str], list[Path]]:
+        """Write one report to Chroma and its files, or undo it all; returns what it replaced."""
+        report, passages = item.report, item.passages
         folder = self.root / "reports"
         json_path = folder / f"{report.content_hash}.json"
         units_path = folder / f"{report.content_hash}.units.npy"
@@ -415,7 +475,7 @@ class Index:
         old = self.reports.get(report.source)
         # Same content with new manifest metadata: the passage ids are the same, so rows are
         # overwritten in place and the old ones kept to put back if anything fails.
-        in_place = old is not None and old["hash"] == report.content_hash
+        in_place = self._in_place(report)
         backup: dict[str, Any] = {}
         saved_files: dict[Path, bytes] = {}
         if old is not None and in_place:
@@ -424,7 +484,7 @@ class Index:
         try:
             if in_place:
                 self._upsert(nodes)
-            elif nodes:
+            elif nodes and not already_added:
                 self.vector_store.add(nodes)
             if unit_vectors:
                 stacked = np.concatenate(unit_vectors) if any(len(u) for u in unit_vectors) else np.zeros((0, 384))
@@ -442,14 +502,14 @@ class Index:
         except Exception as exc:
             self._undo(new_ids, in_place, backup, saved_files, (json_path, units_path))
             raise AssistantError(f"the vector store refused the passages ({exc}); the index is unchanged") from exc
-        self.reports[report.source] = {
+        self._set_report(report.source, {
             "hash": report.content_hash,
             "ids": new_ids,
             "passages": len(passages),
             "overrides": item.overrides,
             "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             **report.meta.model_dump(),
-        }
+        })
         self._units.pop(report.content_hash, None)
         if old is None:
             return [], []
@@ -501,13 +561,25 @@ class Index:
             log.warning("could not undo a failed write; the next ingest will repair the index", exc_info=True)
             self._unsafe = True
 
+    def _set_report(self, source: str, entry: dict[str, Any] | None) -> None:
+        reports = dict(self.manifest["reports"])
+        if entry is None:
+            reports.pop(source, None)
+        else:
+            reports[source] = entry
+        self.manifest = {**self.manifest, "reports": reports}
+
     def remove(self, source: str, *, rebuild: bool = True) -> FileResult:
         """Drop a report from the index (its file is left alone)."""
+        with self._write_lock:
+            return self._remove(source, rebuild=rebuild)
+
+    def _remove(self, source: str, *, rebuild: bool) -> FileResult:
         entry = self.reports.get(source)
         if entry is None:
             return FileResult(source, "failed", message=f"{source} is not in the index; `assistant docs` lists what is")
         (self.root / ".dirty").touch()
-        del self.reports[source]
+        self._set_report(source, None)
         self._save_manifest()
         self._delete_ids(entry["ids"])
         (self.root / "reports" / f"{entry['hash']}.json").unlink(missing_ok=True)

@@ -27,6 +27,7 @@ from ui import render
 from ui.auth import Users, check_bind
 from ui.library import add_uploads, remove_report
 from ui.style import CSS
+from ui.timeline import build_timeline_tab
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +349,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                     with gr.Column(scale=2, min_width=260):
                         remove_choice = gr.Dropdown(choices=reports, label="Remove a report from the index", elem_id="cra-remove-choice")
                         remove_button = gr.Button("Remove from index", variant="stop", size="sm", elem_id="cra-remove-button")
+            with gr.Tab("Timeline", id="timeline", elem_id="tab-timeline"):
+                build_timeline_tab(engine)
             with gr.Tab("Read a report", id="reader", elem_id="tab-reader"):
                 reader_choice = gr.Dropdown(choices=reports, label="Report", elem_id="cra-reader-choice")
                 reader = gr.HTML(h.read(None), js_on_load=READER_JS, elem_id="cra-reader")
