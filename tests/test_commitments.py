@@ -382,7 +382,7 @@ def test_timeline_tab_inside_blocks(engine) -> None:
     assert rows and all(r[0] == "West Sussex" and r[3] == "done" for r in rows)
     assert chart.count('class="cra-tl-bar"') == len(rows)
     assert 'class="cra-tl-event"' in chart and "commitments" in message
-    shown = view.select(0)
+    shown = view.select(0, ["West Sussex"], ["done"], "", "", "")
     assert '<mark class="cra-quote">' in shown and "Open in the report" in shown and "Later report (done)" in shown
     chart, rows, message = view.update([], [], "banana", "", "")
     assert (chart, rows) == ("", []) and "expected a date like 2021" in message

@@ -264,3 +264,31 @@ def test_readable_at_tablet_width(page: Any) -> None:
     expect(page.locator("#cra-f-council")).to_be_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     shot(page, "chat-tablet.png")
+
+
+def test_timeline_filters_by_council_and_opens_a_cited_item(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Timeline").click()
+    chart = page.locator("#cra-tl-chart")
+    expect(chart.locator("a.cra-tl-bar").first).to_be_attached()
+    every = chart.locator("a.cra-tl-bar").count()
+
+    choose(page, "#cra-tl-council", "Worcestershire")
+    expect(page.locator("#cra-tl-summary")).to_contain_text("commitments")
+    expect(chart.locator("a.cra-tl-bar")).not_to_have_count(every)
+    table = page.locator("#cra-tl-table")
+    expect(table).to_contain_text("Worcestershire")
+    expect(table).not_to_contain_text("West Sussex")
+    expect(table).not_to_contain_text("Darlington")
+
+    table.get_by_text("during February 2018").first.click()
+    passage = page.locator("#cra-tl-passage")
+    expect(passage.locator("mark.cra-quote")).to_contain_text("likely to be scheduled to take place during February 2018")
+    shot(page, "timeline.png")
+
+    passage.get_by_role("link", name="Open in the report").click()
+    target = page.locator("#cra-reader .cra-target")
+    target.wait_for()
+    expect(target.locator(".cra-label")).to_have_text("para 16")
+    expect(target.locator("mark.cra-quote")).to_contain_text("February 2018")

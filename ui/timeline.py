@@ -166,31 +166,40 @@ class TimelineView:
     def __init__(self, engine: Any, link: Linker = default_link) -> None:
         self.engine = engine
         self.link = link
-        self.shown: list[Commitment] = []
 
     def councils(self) -> list[str]:
         return sorted({e.get("council", "") for e in self.engine.index.reports.values()} - {""})
 
+    def _query(self, councils: list[str] | None, statuses: list[str] | None, date_from: str, date_to: str, as_of: str) -> tuple[list[Commitment], list[InspectionEvent]]:
+        register = load_register(self.engine.index)
+        found = query_commitments(
+            register, councils=councils or [], statuses=statuses or [], date_from=(date_from or "").strip(),
+            date_to=(date_to or "").strip(), as_of=(as_of or "").strip(),
+        )
+        events = query_inspections(register, councils=councils or [], date_from=(date_from or "").strip(), date_to=(date_to or "").strip())
+        return found, events
+
     def update(self, councils: list[str] | None, statuses: list[str] | None, date_from: str, date_to: str, as_of: str) -> tuple[str, list[list[str]], str]:
         """(chart HTML, table rows, message) for the filters; bad input becomes a message, not an error."""
         try:
-            register = load_register(self.engine.index)
-            found = query_commitments(
-                register, councils=councils or [], statuses=statuses or [], date_from=(date_from or "").strip(),
-                date_to=(date_to or "").strip(), as_of=(as_of or "").strip(),
-            )
-            events = query_inspections(register, councils=councils or [], date_from=(date_from or "").strip(), date_to=(date_to or "").strip())
+            found, events = self._query(councils, statuses, date_from, date_to, as_of)
         except AssistantError as exc:
-            self.shown = []
             return "", [], f'<p class="cra-scope cra-scope-bad">{esc(exc)}</p>'
-        self.shown = found
         message = f"<p class=\"cra-scope\">{len(found)} commitments, {len(events)} inspections and visits. Click a bar, a marker or a row to see the cited passage.</p>"
         return timeline_svg(found, events, link=self.link), table_rows(found), message
 
-    def select(self, row: int) -> str:
-        if not 0 <= row < len(self.shown):
+    def select(self, row: int, *filters: Any) -> str:
+        """The cited passage of a table row, for the filters the row was listed under.
+
+        Recomputed from the filters, not remembered: one view serves every browser session.
+        """
+        try:
+            shown, _ = self._query(*filters) if filters else self._query(None, None, "", "", "")
+        except AssistantError:
             return ""
-        item = self.shown[row]
+        if not 0 <= row < len(shown):
+            return ""
+        item = shown[row]
         note = f"{item.action} — {item.time.text} ({_when(item.time.start, item.time.end)}) — {item.status}: {item.status_note}"
         evidence = "".join(passage_html(e.citation, link=self.link, heading=f"Later report ({e.signal})") for e in item.evidence)
         return passage_html(item.citation, link=self.link, heading=note) + evidence
@@ -221,10 +230,10 @@ def build_timeline_tab(engine: Any, *, link: Linker = default_link) -> dict[str,
     for box in (date_from, date_to, as_of):
         box.submit(refresh, inputs, [chart, table, summary], api_visibility="private", queue=False)
 
-    def on_select(evt: gr.SelectData) -> str:
+    def on_select(councils: Any, statuses: Any, date_from: str, date_to: str, as_of: str, evt: gr.SelectData) -> str:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return view.select(int(index))
+        return view.select(int(index), councils, statuses, date_from, date_to, as_of)
 
-    table.select(on_select, None, [passage], api_visibility="private", queue=False)
+    table.select(on_select, inputs, [passage], api_visibility="private", queue=False)
     return {"view": view, "councils": councils, "statuses": statuses, "date_from": date_from, "date_to": date_to,
             "as_of": as_of, "summary": summary, "chart": chart, "table": table, "passage": passage}
