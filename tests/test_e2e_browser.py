@@ -292,3 +292,30 @@ def test_timeline_filters_by_council_and_opens_a_cited_item(page: Any) -> None:
     target.wait_for()
     expect(target.locator(".cra-label")).to_have_text("para 16")
     expect(target.locator("mark.cra-quote")).to_contain_text("February 2018")
+
+
+def test_briefing_tab_prepares_previews_and_downloads_a_note(page: Any, tmp_path: Path) -> None:
+    import docx
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Briefing").click()
+    page.locator("#cra-brief-topic textarea, #cra-brief-topic input").first.fill("workforce")
+    choose(page, "#cra-brief-council", "West Sussex")
+    page.locator("#cra-brief-go").click()
+    preview = page.locator("#cra-brief-preview")
+    expect(preview).to_contain_text("Briefing note: Workforce", timeout=TIMEOUT)
+    expect(preview).to_contain_text("5.34%")
+    expect(preview).to_contain_text("Commitments and dates")
+    expect(preview).to_contain_text("Social Work Offer")
+    shot(page, "briefing.png")
+
+    link = page.locator("#cra-brief-file a").first
+    link.wait_for()
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "note.docx"
+    download.value.save_as(saved)
+    document = docx.Document(str(saved))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "Summary" in headings and "Commitments and dates" in headings
+    assert document.tables and "Social Work Offer" in document.tables[0].rows[1].cells[0].text

@@ -27,6 +27,7 @@ from ui import render
 from ui.auth import Users, check_bind
 from ui.library import add_uploads, remove_report
 from ui.style import CSS
+from ui.briefing import build_briefing_tab
 from ui.timeline import build_timeline_tab
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ class Handlers:
             gr.Dropdown(choices=reports),
             gr.Dropdown(choices=reports, value=None),
             gr.Dropdown(choices=reports),
+            gr.Dropdown(choices=self.council_choices()),
+            gr.Dropdown(choices=self.council_choices()),
         )
 
     # ------------------------------------------------------------ chat
@@ -350,13 +353,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                         remove_choice = gr.Dropdown(choices=reports, label="Remove a report from the index", elem_id="cra-remove-choice")
                         remove_button = gr.Button("Remove from index", variant="stop", size="sm", elem_id="cra-remove-button")
             with gr.Tab("Timeline", id="timeline", elem_id="tab-timeline"):
-                build_timeline_tab(engine)
+                timeline = build_timeline_tab(engine)
+            with gr.Tab("Briefing", id="briefing", elem_id="tab-briefing"):
+                briefing = build_briefing_tab(engine)
             with gr.Tab("Read a report", id="reader", elem_id="tab-reader"):
                 reader_choice = gr.Dropdown(choices=reports, label="Report", elem_id="cra-reader-choice")
                 reader = gr.HTML(h.read(None), js_on_load=READER_JS, elem_id="cra-reader")
 
         filter_inputs: list[Any] = [councils, date_from, date_to, sources]
-        refresh_outputs = [header, library, councils, sources, remove_choice, reader_choice]
+        refresh_outputs = [
+            header, library, councils, sources, remove_choice, reader_choice, timeline["councils"], briefing["councils"]
+        ]
         ask_args: dict[str, Any] = {
             "fn": h.ask,
             "inputs": [question, session, *filter_inputs],
