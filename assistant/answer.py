@@ -381,7 +381,7 @@ def _report_label(passage: Passage) -> str:
 
 def _names_role(text: str, role_terms: set[str]) -> bool:
     """A person's name stands in the sentence, next to the role asked about (if any)."""
-    names = [m for m in _NAME.finditer(text) if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and not m.group(1).split()[0] in _NOT_NAMES]
+    names = [m for m in _NAME.finditer(text) if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and m.group(1).split()[0] not in _NOT_NAMES]
     if not names:
         return False
     if not role_terms:

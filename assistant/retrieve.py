@@ -118,7 +118,7 @@ class BM25Store:
         council_code = {c: i for i, c in enumerate(councils)}
         source_code = {s: i for i, s in enumerate(sources)}
         bounds = [date_bounds(p.date) for p in passages]
-        meta = {
+        meta: dict[str, np.ndarray] = {
             "council": np.array([council_code[p.council] for p in passages], dtype=np.int32),
             "source": np.array([source_code[p.source] for p in passages], dtype=np.int32),
             "date_from": np.array([b[0] for b in bounds], dtype=np.int64),
@@ -127,18 +127,17 @@ class BM25Store:
         return cls(retriever, [p.id for p in passages], meta, {"council": councils, "source": sources}, df)
 
     def save(self, folder: Path) -> None:
+        """Write beside the old index, then swap folders, so a reader never sees half of one."""
+        import shutil
+
         tmp = folder.with_name(folder.name + ".tmp")
         if tmp.exists():
-            import shutil
-
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
         self.retriever.save(str(tmp / "bm25s"))
         (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "names": self.names, "df": self.df}), encoding="utf-8")
-        np.savez(tmp / "meta.npz", **self.meta)
+        np.savez(tmp / "meta.npz", **self.meta)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         if folder.exists():
-            import shutil
-
             old = folder.with_name(folder.name + ".old")
             shutil.rmtree(old, ignore_errors=True)
             folder.rename(old)

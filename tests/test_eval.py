@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import DEV_QA
 
 from assistant import evaluate
-from conftest import DEV_QA
 
 
 @pytest.mark.slow

@@ -25,9 +25,9 @@ from assistant.settings import Settings, load_settings
 from assistant.types import Answer, Passage, Report
 from ui import render
 from ui.auth import Users, check_bind
+from ui.briefing import build_briefing_tab
 from ui.library import add_uploads, remove_report
 from ui.style import CSS
-from ui.briefing import build_briefing_tab
 from ui.timeline import build_timeline_tab
 
 log = logging.getLogger(__name__)
