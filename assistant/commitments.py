@@ -15,11 +15,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from typing import Any
 
 from pydantic import BaseModel, Field
 
+from assistant.passages import sentence_segmenter as _segmenter
+from assistant.text import stem as _stem
 from assistant.timeexpr import TOLERANCE, Anchor, TimeSpan, find_times
 from assistant.types import Citation, Passage
 
@@ -95,13 +95,6 @@ class Unit:
     end: int
     bullet: bool
     text: str
-
-
-@lru_cache(maxsize=1)
-def _segmenter() -> Any:
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
 def units(text: str) -> list[Unit]:
@@ -212,18 +205,6 @@ _GENERIC_WORDS = ( "improvement improvements improve deliver delivered work chan
 
 def _words(text: str) -> list[str]:
     return [_stem(w.strip("'’-")) for w in _WORD.findall(text.lower())]
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=20000)
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ one commitment

@@ -126,9 +126,7 @@ def _resolve_headings(lines: list[_Line]) -> None:
             following.kind in ("num", "bullet") or _word_count(following.text) >= 12
         )
         for k in range(i, j):
-            if _numbered_heading(lines[k]) and following is not None:
-                lines[k].kind = "heading"
-            elif substantive and k >= j - 2:
+            if (_numbered_heading(lines[k]) and following is not None) or (substantive and k >= j - 2):
                 lines[k].kind = "heading"
             elif lines[k].kind == "candidate":
                 lines[k].kind = "short"
@@ -162,9 +160,7 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
             current = _Draft("", heading, [line])
             drafts.append(current)
         elif line.kind == "short" or _word_count(line.text) < 12:
-            if current is not None and current.short:
-                current.lines.append(line)
-            elif current is not None and current.lines[-1].text.endswith(":"):
+            if current is not None and (current.short or current.lines[-1].text.endswith(":")):
                 current.lines.append(line)
             else:
                 current = _Draft("", heading, [line], short=True)
@@ -275,9 +271,14 @@ _UNIT_BULLET = re.compile(r"^\s*(?:[-•*–]\s+)?(?:\(?(?:[a-z]|[ivx]{1,4})\)\s
 
 
 @lru_cache(maxsize=1)
-def _segmenter() -> Any:
+def sentence_segmenter() -> Any:
+    """pysbd's English segmenter (loads its rules once)."""
     import pysbd
 
+    # pysbd passes pattern strings to `re` on every call; past the re module's cache of 512
+    # patterns they are recompiled over and over, which was half of segmentation time at ingest.
+    if getattr(re, "_MAXCACHE", 4096) < 4096:
+        re._MAXCACHE = 4096  # type: ignore[attr-defined]
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
@@ -300,7 +301,7 @@ def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
         if is_bullet and len(body) < 400:
             spans.append((body_start, body_start + len(body), True, False))
             continue
-        for sentence in _segmenter().segment(body):
+        for sentence in sentence_segmenter().segment(body):
             s = sentence.sent.strip()
             if not s:
                 continue
