@@ -43,7 +43,10 @@ log = logging.getLogger(__name__)
 MANIFEST_VERSION = 1
 # Passages embedded per call across files: enough for the encoder's length-sorted batches to
 # carry little padding, few enough that a batch's token vectors stay small in memory.
-EMBED_BATCH = 256
+EMBED_BATCH = 512
+# Encoder batch for ingest: batches of 16 length-sorted passages pad far less than 64 and run as
+# fast per token on CPU (measured: a 512-passage call at 16 matches one call over a whole corpus).
+ENCODE_BATCH = 16
 
 
 @dataclass
@@ -120,7 +123,7 @@ class Index:
                 from assistant.embedding import SentenceTransformerEmbedder
 
                 self._embedder = SentenceTransformerEmbedder(
-                    self.settings.model_path, query_threads=self.settings.query_threads
+                    self.settings.model_path, query_threads=self.settings.query_threads, batch_size=ENCODE_BATCH
                 )
             return self._embedder
 
