@@ -280,12 +280,18 @@ class Index:
         files = discover([p for p in given if p.exists()])
         # Every manifest is read before any work, so a bad one stops the run with nothing written.
         manifests = {folder: load_manifest(folder) for folder in dict.fromkeys(p.parent for p in files)}
-        hashes = {entry["hash"]: source for source, entry in self.reports.items()}
         seen: set[str] = set()
         dirty = self.root / ".dirty"
         self._unsafe = False
         if dirty.exists():
             self._reconcile()
+        if prune:
+            # Pruned first: a report renamed on disk is then added under its new name, not refused
+            # as a copy of the old one.
+            kept = {p.name for p in files}
+            for source in sorted(set(self.reports) - kept):
+                record(self.remove(source, rebuild=False))
+        hashes = {entry["hash"]: source for source, entry in self.reports.items()}
         pending: list[_Pending] = []
 
         def flush() -> None:
@@ -304,10 +310,6 @@ class Index:
             if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
                 flush()
         flush()
-        if prune:
-            kept = {p.name for p in files}
-            for source in sorted(set(self.reports) - kept):
-                record(self.remove(source, rebuild=False))
         if any(r.status in ("added", "updated", "removed") for r in summary.results):
             self._rebuild_bm25()
         if dirty.exists() and not self._unsafe:

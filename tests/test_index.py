@@ -236,6 +236,19 @@ def test_prune_drops_files_that_left_the_corpus(sample_index: Index, corpus: Pat
     check_consistent(sample_index)
 
 
+def test_prune_lets_a_renamed_file_in_under_its_new_name(sample_index: Index, corpus: Path) -> None:
+    (corpus / WORCESTERSHIRE).rename(corpus / "worcestershire-2017.txt")
+    refused = Index(sample_index.settings, embedder=sample_index._embedder).ingest([corpus])
+    assert {r.source: r.status for r in refused.results}["worcestershire-2017.txt"] == "failed"
+
+    summary = sample_index.ingest([corpus], prune=True)
+    statuses = {r.source: r.status for r in summary.results}
+    assert (statuses[WORCESTERSHIRE], statuses["worcestershire-2017.txt"]) == ("removed", "added")
+    assert sorted(sample_index.reports) == sorted([*SAMPLE_FILES[:1], *SAMPLE_FILES[2:], "worcestershire-2017.txt"])
+    assert sample_index.load_report("worcestershire-2017.txt")[0].council == "Worcestershire"
+    check_consistent(sample_index)
+
+
 def test_without_prune_missing_files_stay_indexed(sample_index: Index, corpus: Path) -> None:
     (corpus / WEST_SUSSEX_2020).unlink()
     sample_index.ingest([corpus])
