@@ -582,6 +582,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _close_http_clients() -> None:
+    """Close the HTTP sessions chromadb keeps per server (it never does), so no socket outlives the test."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    for identifier, system in list(SharedSystemClient._identifier_to_system.items()):
+        if not str(system.settings.chroma_api_impl).endswith("FastAPI"):
+            continue  # embedded clients of other tests stay as they are
+        for component in system.components():
+            session = getattr(component, "_session", None)
+            if session is not None and hasattr(session, "close"):
+                session.close()
+        SharedSystemClient._identifier_to_system.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+
+
 @pytest.fixture()
 def chroma_server(tmp_path: Path) -> Any:
     chroma = Path(sys.executable).with_name("chroma")
@@ -609,6 +624,7 @@ def chroma_server(tmp_path: Path) -> Any:
             time.sleep(0.25)
         yield url
     finally:
+        _close_http_clients()
         process.terminate()
         try:
             process.wait(timeout=20)
