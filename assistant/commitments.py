@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
@@ -87,7 +88,7 @@ _BULLET = re.compile(r"^\s*(?:[-•*–]\s*(?:\([a-z]{1,4}\)\s+)?|\(?(?:[a-z]|[i
 _MARKUP = re.compile(r"\*\*|__")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Unit:
     """A sentence or list item of a passage; offsets are into the passage text."""
 
@@ -97,7 +98,8 @@ class Unit:
     text: str
 
 
-def units(text: str) -> list[Unit]:
+@lru_cache(maxsize=4096)
+def units(text: str) -> tuple[Unit, ...]:
     """Sentences and list items, in order (a list item broken over lines stays whole)."""
     blocks: list[list[int]] = []  # [start, end, is_bullet]
     offset = 0
@@ -124,7 +126,7 @@ def units(text: str) -> list[Unit]:
             e = start + skip + piece.start + len(piece.sent.rstrip())
             if e > s:
                 out.append(Unit(s, e, bool(is_bullet) and piece.start == 0, text[s:e]))
-    return out
+    return tuple(out)
 
 
 VERBAL_FUTURE = re.compile(

@@ -8,6 +8,7 @@ because it depends on the date it is judged at.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -55,21 +56,63 @@ class Register(BaseModel):
     inspections: list[InspectionEvent] = Field(default_factory=list)
 
 
-def build_register(passages: Iterable[Passage]) -> Register:
-    """Extract the register from passages (all reports at once, so later reports can vouch for earlier ones)."""
+class _Extracted(BaseModel):
+    """One report's commitments and inspection events before follow-through links them across reports."""
+
+    commitments: list[Commitment]
+    inspections: list[InspectionEvent]
+
+
+def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extracted:
+    """A report's extraction, from the cache when its text and metadata are unchanged.
+
+    Every ingest rebuilds the register; without the cache one new file re-reads every report.
+    """
+    first = report[0]
+    key = hashlib.sha256(
+        f"{REGISTER_VERSION}|{first.source}|{first.id.rpartition('@')[2]}|{first.council}|{first.date}|{first.title}".encode()
+    ).hexdigest()[:24]
+    used.add(key)
+    path = cache / f"{key}.json" if cache else None
+    if path is not None and path.is_file():
+        try:
+            return _Extracted.model_validate_json(path.read_bytes())
+        except (ValidationError, ValueError):
+            pass  # damaged: extract again
+    extracted = _Extracted(commitments=extract_commitments(report), inspections=extract_inspections(report))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(extracted.model_dump_json())
+        os.replace(tmp, path)
+    return extracted
+
+
+def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Register:
+    """Extract the register from passages (all reports at once, so later reports can vouch for earlier ones).
+
+    `cache` is a folder of per-report extractions, reused while a report is unchanged.
+    """
     by_source: dict[str, list[Passage]] = defaultdict(list)
     for passage in passages:
         by_source[passage.source].append(passage)
     register = Register(built_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
     events: list[InspectionEvent] = []
     everything: list[Passage] = []
+    used: set[str] = set()
     for source in sorted(by_source):
         report = sorted(by_source[source], key=lambda p: p.ordinal)
         everything.extend(report)
         first = report[0]
         register.reports[source] = ReportEntry(council=first.council, date=first.date, title=first.title)
-        register.commitments.extend(extract_commitments(report))
-        events.extend(extract_inspections(report))
+        extracted = _extract(report, cache, used)
+        register.commitments.extend(extracted.commitments)
+        events.extend(extracted.inspections)
+    if cache is not None and cache.is_dir():
+        for stale in cache.glob("*.json"):
+            if stale.stem not in used:
+                stale.unlink(missing_ok=True)
     link_follow_through(register.commitments, everything)
     register.inspections = merge_events(events)
     register.commitments.sort(key=lambda c: (c.council, c.time.start, c.source, c.citation.start))
@@ -78,7 +121,7 @@ def build_register(passages: Iterable[Passage]) -> Register:
 
 def write_register(folder: Path, passages: Iterable[Passage]) -> Register:
     """Build the register and replace `folder/commitments.json` in one step (never half-written)."""
-    register = build_register(passages)
+    register = build_register(passages, cache=folder / "register-cache")
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{REGISTER_FILE}.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

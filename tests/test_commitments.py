@@ -386,3 +386,29 @@ def test_timeline_tab_inside_blocks(engine) -> None:
     assert '<mark class="cra-quote">' in shown and "Open in the report" in shown and "Later report (done)" in shown
     chart, rows, message = view.update([], [], "banana", "", "")
     assert (chart, rows) == ("", []) and "expected a date like 2021" in message
+
+
+def test_register_rebuild_reuses_unchanged_reports(sample_index, tmp_path, monkeypatch) -> None:
+    """A new file re-extracts only itself: the other reports come from the per-report cache."""
+    import assistant.register as register_module
+
+    calls: list[str] = []
+    real = register_module.extract_commitments
+
+    def counting(passages):
+        calls.append(passages[0].source)
+        return real(passages)
+
+    monkeypatch.setattr(register_module, "extract_commitments", counting)
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "extra.txt").write_text(
+        "Darlington Borough Council\n\nCabinet, 10 January 2017\n\n"
+        "1. The Ofsted re-inspection of Darlington will take place in March 2017.\n",
+        encoding="utf-8",
+    )
+    sample_index.ingest([folder])
+    assert calls == ["extra.txt"]
+    register = register_module.load_register(sample_index)
+    assert any(c.source == "extra.txt" for c in register.commitments)
+    assert {c.source for c in register.commitments} >= {"000_593dbc0cfa530023.txt", "004_db1cafc63c8d4454.txt"}
