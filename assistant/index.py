@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -668,13 +667,3 @@ def open_collection(settings: Settings) -> Any:
     return client.get_or_create_collection(
         settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
     )
-
-
-def reset(settings: Settings) -> None:
-    """Delete the whole index folder."""
-    shutil.rmtree(settings.index_dir, ignore_errors=True)
-
-
-def vectors_of(index: Index, ids: Sequence[str]) -> np.ndarray:
-    rows = index.collection.get(ids=list(ids), include=["embeddings"])
-    return np.asarray(rows["embeddings"], dtype=np.float32)
