@@ -173,6 +173,7 @@ class ExtractiveAnswerer:
 
     def _question_weights(self, question: str, councils: list[str]) -> dict[str, float]:
         """Rarer words count more; named councils (already filtered on) and circumstances count less."""
+        question = _COMPARE.sub(" ", question)  # "compare" frames the question; it is not its subject
         context = {t for m in _CIRCUMSTANCE.finditer(question) for t in terms(m.group(0))}
         council_terms = {t for c in councils for t in terms(c)}
         weights: dict[str, float] = {}

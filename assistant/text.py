@@ -32,6 +32,7 @@ _IRREGULAR = {
     "decision": "decide", "decisions": "decide", "judgement": "judge", "judgements": "judge",
     "judgment": "judge", "judged": "judge", "publication": "publish", "provision": "provide",
     "conclusion": "conclude", "admission": "admit", "inclusion": "include", "extension": "extend",
+    "author": "write", "authors": "write", "authored": "write",
 }
 
 
