@@ -101,10 +101,20 @@ def choose(page: Any, dropdown: str, option: str) -> None:
 
 def upload(page: Any, files: list[dict[str, Any]]) -> Any:
     """Upload files in the Library tab and return the result list."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.get_by_role("tab", name="Library").click()
-    page.locator("#cra-upload input[type=file]").set_input_files(files)
-    for f in files:
-        page.locator("#cra-upload").get_by_text(f["name"].split("/")[-1][:12]).first.wait_for()
+    chips = [page.locator("#cra-upload").get_by_text(f["name"].split("/")[-1][:12]).first for f in files]
+    for attempt in range(3):
+        # The previous upload's reply clears the file box; under load it can land after new files are set.
+        page.locator("#cra-upload input[type=file]").set_input_files(files)
+        try:
+            for chip in chips:
+                chip.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     page.locator("#cra-upload-button").click()
     outcomes = page.locator("#cra-outcomes li")
     outcomes.first.wait_for()
