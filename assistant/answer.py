@@ -297,6 +297,8 @@ class ExtractiveAnswerer:
                 continue
             lead = [u for u in group if u.lead_in][:1]
             words = set(terms(" ".join(u.text for u in lead + items) + " " + group[0].passage.section))
+            if _count_asked(question) == len(items):
+                words |= set(terms(_NUMBER_WORDS[len(items)] if len(items) < len(_NUMBER_WORDS) else "")) | {str(len(items))}
             coverage = sum(w for t, w in weights.items() if t in words) / total
             heading = set(terms(group[0].passage.section))
             echo = len(heading & set(weights)) / len(heading) if len(heading) >= 2 else 0.0
@@ -359,6 +361,18 @@ def _attach_semantic(units: list[Unit], query_vector: np.ndarray, unit_vectors: 
             if start == unit.start and end == unit.end:
                 unit.semantic = float(np.dot(vector, query_vector))
                 break
+
+
+_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+
+
+def _count_asked(question: str) -> int | None:
+    """'What are the four priority areas?' asks for a list of four."""
+    match = re.search(r"\b(?:the|its|their|our)\s+(\d{1,2}|" + "|".join(_NUMBER_WORDS[2:]) + r")\b", question, re.I)
+    if not match:
+        return None
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBER_WORDS.index(word)
 
 
 def _counted(question: str) -> set[str]:

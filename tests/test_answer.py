@@ -168,3 +168,10 @@ def test_promises_are_answered_from_the_register(shared_engine) -> None:
     assert "not later than January 2022" in answer.answer
     assert_cited(answer)
     assert all(c.council == "West Sussex" for c in answer.citations)
+
+
+def test_a_list_of_the_size_asked_for(shared_engine) -> None:
+    answer = ask(shared_engine, "What are the four priority areas in Worcestershire's plan?")
+    assert answer.kind == "list" and answer.answer.count("\n- ") == 4
+    assert "Remodel the Early Help Offer" in answer.answer
+    assert answer.citations[0].paragraph == "8"
