@@ -12,8 +12,7 @@ from assistant import evaluate
 
 @pytest.mark.slow
 def test_dev_questions_meet_the_quality_bar(shared_engine, tmp_path) -> None:
-    if not DEV_QA.is_file():
-        pytest.skip(f"{DEV_QA} is not beside the repository")
+    assert DEV_QA.is_file(), f"{DEV_QA} is missing: the dev questions live in shared/ beside the repository"
     report = evaluate.run(DEV_QA, shared_engine)
     print(report.markdown())
     assert report.failures() == [], report.failures()
