@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llama_index.core.embeddings import BaseEmbedding
+from pydantic import PrivateAttr
+
 from assistant.answer import Engine
 from assistant.errors import AssistantError
 from assistant.retrieve import Filters
@@ -249,21 +252,23 @@ def _llama_baseline(engine: Engine, questions: list[Question], standalone: dict[
     return ranking
 
 
-def LlamaEmbedding(embedder: Any) -> Any:  # noqa: N802 - a factory standing in for a class
-    """Our embedder as a llama-index BaseEmbedding (so the baseline uses the very same model)."""
-    from llama_index.core.embeddings import BaseEmbedding
+class LlamaEmbedding(BaseEmbedding):
+    """Our embedder as a llama-index BaseEmbedding, so the baseline uses the very same model."""
 
-    class _Embedding(BaseEmbedding):
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return embedder.embed_batch([query])[0].tolist()  # type: ignore[no-any-return]
+    _embedder: Any = PrivateAttr()
 
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
+    def __init__(self, embedder: Any) -> None:
+        super().__init__(model_name=getattr(embedder, "name", "embedder"))
+        self._embedder = embedder
 
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return embedder.embed_batch([text])[0].tolist()  # type: ignore[no-any-return]
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embedder.embed_batch([query])[0].tolist()  # type: ignore[no-any-return]
 
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return embedder.embed_batch(texts).tolist()  # type: ignore[no-any-return]
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
 
-    return _Embedding(model_name=getattr(embedder, "name", "embedder"))
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embedder.embed_batch([text])[0].tolist()  # type: ignore[no-any-return]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed_batch(texts).tolist()  # type: ignore[no-any-return]

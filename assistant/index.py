@@ -105,6 +105,7 @@ class Index:
         self._client: Any = None
         self._collection: Any = None
         self._bm25: Any = None
+        self._vector_store: Any = None
         self._unsafe = False  # a failed write could not be undone: keep .dirty so the next ingest repairs
         self._units: dict[str, Any] = {}
         # Web sessions read while an upload writes: lazy opens are locked, writes are serialised,
@@ -135,9 +136,13 @@ class Index:
 
     @property
     def vector_store(self) -> Any:
-        from llama_index.vector_stores.chroma import ChromaVectorStore
+        """llama-index's store over the collection, made once (every query goes through it)."""
+        with self._open_lock:
+            if self._vector_store is None:
+                from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        return ChromaVectorStore(chroma_collection=self.collection)
+                self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
+            return self._vector_store
 
     def _manifest_path(self) -> Path:
         return self.root / "manifest.json"
@@ -310,7 +315,7 @@ class Index:
                 flush()
         flush()
         if any(r.status in ("added", "updated", "removed") for r in summary.results):
-            self._rebuild_bm25()
+            self._rebuild_derived()
         if dirty.exists() and not self._unsafe:
             dirty.unlink()
         summary.seconds = time.perf_counter() - started
@@ -589,7 +594,7 @@ class Index:
         (self.root / "reports" / f"{entry['hash']}.json").unlink(missing_ok=True)
         (self.root / "reports" / f"{entry['hash']}.units.npy").unlink(missing_ok=True)
         if rebuild:
-            self._rebuild_bm25()
+            self._rebuild_derived()
             (self.root / ".dirty").unlink(missing_ok=True)
         return FileResult(source, "removed", entry["passages"])
 
@@ -609,9 +614,10 @@ class Index:
         for path in (self.root / "reports").glob("*.*"):
             if path.name.split(".")[0] not in hashes:
                 path.unlink()
-        self._rebuild_bm25()
+        self._rebuild_derived()
 
-    def _rebuild_bm25(self) -> None:
+    def _rebuild_derived(self) -> None:
+        """Rebuild what is derived from all passages: the BM25 index and the commitments register."""
         from assistant.register import write_register
         from assistant.retrieve import BM25Store
 

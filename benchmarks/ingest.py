@@ -88,7 +88,7 @@ def stage_timer(seconds: dict[str, float]) -> Iterator[None]:
         (Index, "_store", "Chroma, files"),
         (Index, "_save_manifest", "Chroma, files"),
         (Index, "_delete_ids", "Chroma, files"),
-        (Index, "_rebuild_bm25", "BM25"),
+        (Index, "_rebuild_derived", "BM25"),
         (register, "write_register", "commitments register"),
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
