@@ -32,8 +32,17 @@ bench: install
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/query.py
 
+# The samples plus the field reports, in their own index so `make eval` never touches index/. Only the
+# field PDFs (its README and truth.csv are not reports); one is a saved web page on purpose, so a file
+# that fails to ingest does not stop the run.
+SHARED ?= ../shared
+EVAL_INDEX ?= index-eval
 eval: install
-	$(VENV)/bin/assistant eval ../shared/eval/dev_qa.jsonl
+	@test -d $(SHARED)/eval && test -d $(SHARED)/corpus/field || \
+		{ echo "make eval: $(SHARED)/eval and $(SHARED)/corpus/field are missing (the questions and field reports live beside the repository; set SHARED=path)" >&2; exit 1; }
+	-ASSISTANT_INDEX_DIR=$(EVAL_INDEX) $(VENV)/bin/assistant ingest --quiet --prune corpus/sample $(SHARED)/corpus/field/*.pdf
+	ASSISTANT_INDEX_DIR=$(EVAL_INDEX) $(VENV)/bin/assistant eval $(SHARED)/eval/dev_qa.jsonl $(SHARED)/eval/field_qa.jsonl \
+		--markdown eval.md --details eval-details.jsonl
 
 clean:
 	rm -rf $(VENV) index
