@@ -175,25 +175,43 @@ def _filters(councils: tuple[str, ...], date_from: str, date_to: str, sources: t
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("-k", "k", type=int, default=None, help="How many passages (default: top_k setting).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help="Read JSON lines {question, council?, date_from?, date_to?, report?} from stdin; print {question, hits} a line.",
+)
 @_filter_options
 @click.pass_context
 @_fail_cleanly
-def search(ctx: click.Context, query: str, k: int | None, as_json: bool, **filters: Any) -> None:
+def search(ctx: click.Context, query: str | None, k: int | None, as_json: bool, jsonl: bool, **filters: Any) -> None:
     """Rank passages for QUERY (hybrid dense + BM25).
 
     \b
     Examples:
       assistant search "agency social workers" -k 3
       assistant search --json "monitoring visit" --council Worcestershire
+      echo '{"question": "monitoring visit", "council": "Darlington"}' | assistant search --jsonl -k 5
     """
     from assistant.index import Index
     from assistant.retrieve import Retriever
 
     settings = _settings(ctx)
-    hits = Retriever(Index(settings)).search(query, k=k, filters=_filters(**filters))
+    retriever = Retriever(Index(settings))
+    chosen = _filters(**filters)
+    if jsonl:
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            text, line_filters = _search_line(line, number, chosen)
+            hits = retriever.search(text, k=k, filters=line_filters)
+            click.echo(json.dumps({"question": text, "hits": [hit_json(hit) for hit in hits]}, ensure_ascii=False))
+        return
+    if not query:
+        raise click.UsageError("give a QUERY, or --jsonl to read questions from stdin")
+    hits = retriever.search(query, k=k, filters=chosen)
     if as_json:
         _emit_json([hit_json(hit) for hit in hits])
         return
@@ -201,6 +219,31 @@ def search(ctx: click.Context, query: str, k: int | None, as_json: bool, **filte
         p = hit.passage
         click.echo(f"{hit.rank}. [{hit.score:.4f}] {p.council} · {p.date} · para {p.paragraph} · {p.source}")
         click.echo(f"   {p.text[:300]}")
+
+
+def _search_line(line: str, number: int, defaults: Any) -> tuple[str, Any]:
+    """One `search --jsonl` line: its question, and the filters (keys on the line replace the options)."""
+    from pydantic import ValidationError
+
+    try:
+        row = json.loads(line)
+        question = row["question"]
+        if not isinstance(question, str) or not question.strip():
+            raise TypeError("question must be non-empty text")
+        update: dict[str, Any] = {key: row[key] for key in ("date_from", "date_to") if key in row}
+        for key, name in (("council", "councils"), ("report", "sources")):
+            if key in row:
+                # One council or report may be given bare; the filter holds a list.
+                update[name] = ([row[key]] if row[key] else []) if isinstance(row[key], str) else row[key]
+        filters = type(defaults).model_validate(defaults.model_dump() | update)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise AssistantError(f"stdin line {number}: {'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise AssistantError(
+            f'stdin line {number}: expected JSON like {{"question": "…", "council": "Darlington"}} ({exc})'
+        ) from None
+    return question, filters
 
 
 def hit_json(hit: Any) -> dict[str, Any]:
@@ -319,33 +362,37 @@ def chat(ctx: click.Context, **filters: Any) -> None:
 
 
 @cli.command("eval")
-@click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the table as Markdown.")
+@click.argument("qa_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the tables as Markdown.")
 @click.option("--details", "details_out", type=click.Path(dir_okay=False, path_type=Path), help="Write each question's answer as JSON lines.")
 @click.option("--no-baselines", is_flag=True, help="Skip the BM25 and plain llama-index baselines.")
-@click.option("--check", is_flag=True, help="Exit 1 if a quality target is missed.")
+@click.option("--check", is_flag=True, help="Exit 1 if a quality target is missed in any file.")
 @click.pass_context
 @_fail_cleanly
-def evaluate(ctx: click.Context, qa_file: Path, markdown_out: Path | None, details_out: Path | None, no_baselines: bool, check: bool) -> None:
-    """Measure retrieval and answers on a QA file, beside BM25 and plain llama-index baselines.
+def evaluate(
+    ctx: click.Context, qa_files: tuple[Path, ...], markdown_out: Path | None, details_out: Path | None, no_baselines: bool, check: bool
+) -> None:
+    """Measure retrieval and answers on QA files, one table per file, beside BM25 and plain llama-index.
 
     \b
-    Example:
+    Examples:
       assistant eval ../shared/eval/dev_qa.jsonl --markdown eval.md
+      assistant eval dev_qa.jsonl field_qa.jsonl --details eval-details.jsonl --check
     """
     from assistant import evaluate as ev
     from assistant.answer import Engine
 
     engine = Engine(_settings(ctx))
     engine.index.require_ready()
-    report = ev.run(qa_file, engine, baselines=not no_baselines)
-    table = report.markdown()
-    click.echo(table)
+    reports = ev.run_all(qa_files, engine, baselines=not no_baselines, log=lambda message: click.echo(message, err=True))
+    tables = "\n\n".join(report.markdown() for report in reports)
+    click.echo(tables)
     if markdown_out:
-        markdown_out.write_text(table + "\n", encoding="utf-8")
+        markdown_out.write_text(tables + "\n", encoding="utf-8")
     if details_out:
-        details_out.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in report.details), encoding="utf-8")
-    problems = report.failures()
+        rows = [detail for report in reports for detail in report.details]
+        details_out.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in rows), encoding="utf-8")
+    problems = [f"{report.name}: {problem}" for report in reports for problem in report.failures()]
     for problem in problems:
         click.echo(f"below target: {problem}", err=True)
     if check and problems:

@@ -67,3 +67,35 @@ def test_search_json_with_filter(run) -> None:
     rows = json.loads(result.stdout)
     assert len(rows) == 3 and all(r["council"] == "Darlington" for r in rows)
     assert set(rows[0]) >= {"source", "title", "council", "committee", "date", "paragraph", "section", "text", "score"}
+
+
+def test_search_jsonl_prints_one_result_a_line(run) -> None:
+    lines = [
+        json.dumps({"question": "monitoring visit", "council": "Darlington"}),
+        "",
+        json.dumps({"question": "agency social workers", "id": "ignored"}),
+    ]
+    result = run("search", "--jsonl", "-k", "2", stdin="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in rows] == ["monitoring visit", "agency social workers"]
+    assert all(set(r) == {"question", "hits"} and len(r["hits"]) == 2 for r in rows)
+    assert all(h["council"] == "Darlington" for h in rows[0]["hits"])
+    single = json.loads(run("search", "--json", "agency social workers", "-k", "2").stdout)
+    assert rows[1]["hits"] == single
+
+
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        ("not json", "line 2: expected JSON"),
+        ('{"q": "no question key"}', "line 2: expected JSON"),
+        ('{"question": "  "}', "line 2: expected JSON"),
+        ('{"question": "ok", "council": 7}', "line 2: councils"),
+        ('{"question": "ok", "date_from": ["2020"]}', "line 2: date_from"),
+    ],
+)
+def test_search_jsonl_bad_line_names_it(run, bad: str, says: str) -> None:
+    result = run("search", "--jsonl", stdin='{"question": "monitoring visit"}\n' + bad + "\n")
+    assert result.exit_code == 1
+    assert says in result.stderr
