@@ -42,6 +42,8 @@ _FOCUS = re.compile(
 )
 _NOT_AN_EVENT = re.compile(r"\b(?:handbook|introduced|regime|framework|guidance)\b", re.I)
 _LETTER = re.compile(r"\bletter\s+of\s+$", re.I)
+# "the Education and Inspections Act 2006", "(Review) Regulations 2013": a year naming a law, not an event.
+_LAW = re.compile(r"\b(?:Act|Regulations|Order|Rules|Bill)\s*(?:\(\w+\)\s*)?$")
 _PUBLISHED = re.compile(r"\b(?:published|report\s+of|report\s+entitled)\b", re.I)
 _OTHER_COUNCIL = re.compile(r"\b(?!(?:County|City|Borough|District|Town|Parish|The)\b)([A-Z][a-z]+)(?:'s)?\s+(?:County\s+Council|City\s+Council|Council|Children's\s+Trust)\b")
 
@@ -147,7 +149,7 @@ def extract_inspections(passages: Sequence[Passage]) -> list[InspectionEvent]:
                 continue
             seen: set[str] = set()
 
-            spans = [s for s in find_times(text, anchor, _leaning(text)) if not _LETTER.search(text[: s.pos])]
+            spans = [s for s in find_times(text, anchor, _leaning(text)) if not _LETTER.search(text[: s.pos]) and not _LAW.search(text[: s.pos])]
             for span in spans:
                 kind = _event_for(span, mentions, text, spans)
                 if kind is None or kind in seen:

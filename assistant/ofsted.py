@@ -16,6 +16,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from assistant.commitments import TimeInfo
+from assistant.inspections import FULL_INSPECTIONS, InspectionEvent
 from assistant.timeexpr import MONTHS
 from assistant.types import Citation, Passage
 
@@ -51,11 +53,12 @@ FRAMEWORK_JUDGES = {
 }
 # Header forms name the report's own kind; they sit on its first page, never deep in a council paper.
 HEAD_CHARS = 3000
+HEAD_START = 800
 
 _S = r"[\s\u00a0]+"
 _GRADE = (
     r"(?P<grade>outstanding|good|requires?" + _S + r"improvement(?:" + _S + r"to" + _S + r"be" + _S + r"good)?"
-    r"|inadequate|adequate)(?![a-z])"
+    r"|inadequate|adequate|improvement)(?![a-z])"  # a bare "improvement": its "Requires" wrapped onto the row above
 )
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _DAY_MONTH_YEAR = rf"(?P<d2>\d{{1,2}}){_S}(?P<m2>{_MONTH}){_S}(?P<y2>(?:19|20)\d\d)"
@@ -70,10 +73,10 @@ _PUBLISHED = re.compile(rf"\b(?:Report\s+)?published\s*:?\s*(?P<d>\d{{1,2}}){_S}
 _NAME_STOP = {"HMI", "Deputy", "Team", "Judgement", "Age", "Inspection", "His", "Her", "Senior", "Social", "Report"}
 _LEAD = re.compile(r"\b(?:Lead|Reporting)\s+inspector\s*:?\s*(?P<name>[^\n,]{2,80})", re.I)
 
-_ILACS_HEAD = re.compile(r"Inspection\s+of\s+(?P<council>.{2,80}?)\s+local\s+authority\s+children['’]s\s+services", re.I)
+_ILACS_HEAD = re.compile(r"Inspection\s+of\s+(?P<council>[^.]{2,80}?)\s+local\s+authority\s+children['’]s\s+services", re.I)
 _SIF_HEAD = re.compile(r"Inspection\s+of\s+services\s+for\s+children\s+in\s+need\s+of\s+help\s+and\s+protection", re.I)
 _VISIT_HEAD = re.compile(
-    r"\b(?P<what>Focused|Monitoring)\s+visit\s+(?:to|of)\s+(?P<council>.{2,80}?)(?:\s+local\s+authority)?\s+children['’]s\s+services",
+    r"\b(?P<what>Focused|Monitoring)\s+visit\s+(?:to|of)\s+(?P<council>[^.]{2,80}?)(?:\s+local\s+authority)?\s+children['’]s\s+services",
     re.I,
 )
 _JTAI_HEAD = re.compile(r"\bJoint\s+targeted\s+area\s+inspection\b", re.I)
@@ -138,7 +141,7 @@ class InspectionRecord(BaseModel):
 def grade(text: str) -> str:
     """Ofsted's grade words normalised: 'Requires Improvement to be good' → 'requires improvement'."""
     words = " ".join(text.lower().split())
-    if words.startswith("require"):
+    if words.startswith(("require", "improvement")):
         return "requires improvement"
     return words if words in GRADES else ""
 
@@ -225,11 +228,11 @@ def _kind(head: str) -> tuple[str, str, str] | None:
             return "sif", "SIF", said.group("council")
         printed = head[: _SIF_HEAD.search(head).start()].strip().splitlines()  # type: ignore[union-attr]
         return "sif", "SIF", " ".join(printed[-2:]) if printed else ""
-    if _JTAI_HEAD.search(head[:600]):
+    if _JTAI_HEAD.search(head):
         return "jtai", "JTAI", ""
-    if found := _OLD_HEAD.search(head[:600]):
+    if found := _OLD_HEAD.search(head):
         what = found.group("what").lower()
-        council = re.search(r"\n(?P<c>[A-Z][\w ,'’-]{2,60}?(?:Council|Borough|City))\s*\n", head[:600])
+        council = re.search(r"\n(?P<c>[A-Z][\w ,'’-]{2,60}?(?:Council|Borough|City))\s*\n", head)
         return ("lac" if what.startswith("looked") else "safeguarding"), "pre-2013", council.group("c") if council else ""
     return None
 
@@ -256,15 +259,36 @@ def council_name(printed: str, known: str) -> str:
     return found[0].council.name if len(found) == 1 else name
 
 
-def read_inspection(passages: Sequence[Passage], text: str) -> InspectionRecord | None:
-    """The inspection a report is the Ofsted report of, read from its own first page; None for other reports."""
-    found = _kind(text[:HEAD_CHARS])
-    if found is None or not passages:
-        return None
+def report_text(passages: Sequence[Passage]) -> str:
+    """A report's text rebuilt from its passages at their offsets; a heading between two passages is put back from the section."""
+    out: list[str] = []
+    pos, seen = 0, [""]
+    for p in sorted(passages, key=lambda p: p.start):
+        if p.start > pos:
+            parts = p.section.split(" › ") if p.section else []
+            filler = "\n" + "\n".join(x for x in parts if x not in seen) + "\n"
+            gap = p.start - pos
+            out.append(filler[-gap:] if len(filler) > gap else "\n" * (gap - len(filler)) + filler)
+            pos = p.start
+        out.append(p.text[pos - p.start :])
+        pos, seen = max(pos, p.end), parts if (parts := p.section.split(" › ")) else seen
+    return "".join(out)
+
+
+def read_inspection(passages: Sequence[Passage], text: str | None = None) -> InspectionRecord | None:
+    """The inspection a report is the Ofsted report of, read from its own first page; None for other reports.
+
+    `text` is the report's cleaned text; without it the text is rebuilt from the passages.
+    """
+    if text is None:
+        text = report_text(passages)
+    found = _kind(text[:HEAD_START])
+    dates = _DATES_LINE.search(text, 0, HEAD_CHARS)
+    if found is None or not passages or (dates is None and not found[0].endswith("_visit")):
+        return None  # a council paper quoting a report's title is not the report
     kind, framework, printed = found
     reader = _Reader(text, passages)
     record = InspectionRecord(council=council_name(printed, passages[0].council), kind=kind, framework=framework)
-    dates = _DATES_LINE.search(text, 0, HEAD_CHARS)
     if dates and (span := parse_range(text[dates.end():])):
         record.inspection_start, record.inspection_end = span[0], span[1]
         reader.cite("inspection_end", dates.start(), dates.end() + span[3])
@@ -302,3 +326,96 @@ def _judgements(reader: _Reader, framework: str, kind: str) -> dict[str, str]:
         # A looked-after-children inspection's overall judgement is its judgement of care; a safeguarding one's, of protection.
         out["help_and_protection" if kind == "safeguarding" else "in_care"] = out["overall"]
     return out
+
+
+def _mentioned(event: InspectionEvent, council: str) -> InspectionRecord | None:
+    """A held inspection another report speaks of, dated to the month or better: a record of what it says."""
+    if event.planned or event.kind not in FULL_INSPECTIONS or event.time.granularity not in ("day", "days", "week", "part of month", "month"):
+        return None
+    month = event.time.start[:7]
+    if event.time.end[:7] != month:
+        return None
+    record = InspectionRecord(
+        council=council,
+        kind="sif" if event.kind == "single inspection" else "inspection",
+        framework={"ILACS": "ILACS", "single inspection": "SIF"}.get(event.kind, ""),
+        inspection_start=month,
+        inspection_end=month,
+        sources=[event.citation.source],
+    )
+    facts = ["inspection_end"]
+    if label := grade(event.judgement):
+        record.judgements = {"overall": label}
+        facts.append("overall")
+    record.citations = [FactCitation(**event.citation.model_dump(), facts=facts)]
+    return record
+
+
+def _same(record: InspectionRecord, mention: InspectionRecord) -> bool:
+    if record.council.lower() != mention.council.lower():
+        return False
+    month = mention.inspection_end[:7]
+    return month in (record.inspection_end[:7], record.inspection_start[:7], record.published[:7])
+
+
+def merge_records(
+    reports: Sequence[InspectionRecord], events: Sequence[InspectionEvent]
+) -> tuple[list[InspectionRecord], list[InspectionEvent]]:
+    """Records of the inspection reports, joined by other reports' mentions; and the events that are not a report's own.
+
+    A mention in an inspection report (of an earlier inspection) takes the council that report names.
+    A mention with no record of its own becomes one only when it states a judgement.
+    """
+    records = [r.model_copy(deep=True) for r in reports]
+    councils = {r.sources[0]: r.council for r in reports}
+    others: list[InspectionEvent] = []
+    for event in events:
+        if any(event.citation.source == r.sources[0] and _overlaps(event, r) for r in reports):
+            continue  # the report's own inspection, read better from its first page
+        council = councils.get(event.citation.source, event.council)
+        others.append(event.model_copy(update={"council": council}))
+        mention = _mentioned(event, council)
+        if mention is None:
+            continue
+        kept = next((r for r in records if _same(r, mention)), None)
+        if kept is None:
+            if mention.judgements:
+                records.append(mention)
+            continue
+        held = {(k.passage_id, k.quote) for k in kept.citations}
+        kept.citations.extend(c for c in mention.citations if (c.passage_id, c.quote) not in held)
+        kept.sources.extend(s for s in mention.sources if s not in kept.sources)
+        if mention.judgements.get("overall") and not kept.judgements.get("overall"):
+            kept.judgements["overall"] = mention.judgements["overall"]
+    records.sort(key=lambda r: (r.council.lower(), r.inspection_start or r.inspection_end))
+    return records, others
+
+
+def _overlaps(event: InspectionEvent, record: InspectionRecord) -> bool:
+    if not record.inspection_start:
+        return True
+    end = record.published or record.inspection_end
+    return event.time.start <= end and record.inspection_start[:7] <= event.time.end
+
+
+_EVENT_KINDS = {"sif": "single inspection", "focused_visit": "focused visit", "monitoring_visit": "monitoring visit"}
+_EVENT_GRADES = {"requires improvement": "Requires improvement to be good"}
+
+
+def as_event(record: InspectionRecord) -> InspectionEvent | None:
+    """A report's own inspection as an entry of the event list (the timeline and briefings read that list)."""
+    cited = record.citation_for("overall") or record.citation_for("inspection_end")
+    if cited is None or not record.inspection_start:
+        return None
+    kind = _EVENT_KINDS.get(record.kind, "ILACS" if record.framework == "ILACS" else "full inspection")
+    overall = record.judgements.get("overall", "")
+    span = record.inspection_start if record.inspection_start == record.inspection_end else f"{record.inspection_start} to {record.inspection_end}"
+    return InspectionEvent(
+        council=record.council,
+        kind=kind,
+        time=TimeInfo(text=span, start=record.inspection_start, end=record.inspection_end, granularity="days"),
+        planned=False,
+        judgement=_EVENT_GRADES.get(overall, overall.capitalize()) if overall in GRADES else "",
+        citation=Citation(**cited.model_dump(exclude={"facts"})),
+        also=[Citation(**c.model_dump(exclude={"facts"})) for c in record.citations if c is not cited],
+    )

@@ -34,6 +34,7 @@ from assistant.commitments import (
 )
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.inspections import InspectionEvent, extract_inspections, merge_events
+from assistant.ofsted import RECORDS_VERSION, InspectionRecord, as_event, merge_records, read_inspection
 from assistant.timeexpr import Anchor, find_times
 from assistant.types import Answer, Citation, Passage
 
@@ -54,13 +55,16 @@ class Register(BaseModel):
     reports: dict[str, ReportEntry] = Field(default_factory=dict, description="Source file → council, date, title.")
     commitments: list[Commitment] = Field(default_factory=list)
     inspections: list[InspectionEvent] = Field(default_factory=list)
+    records_version: int = 0
+    records: list[InspectionRecord] = Field(default_factory=list, description="Ofsted inspections, one record each, every fact cited.")
 
 
 class _Extracted(BaseModel):
-    """One report's commitments and inspection events before follow-through links them across reports."""
+    """One report's commitments, inspection events and own inspection before they are joined across reports."""
 
     commitments: list[Commitment]
     inspections: list[InspectionEvent]
+    record: InspectionRecord | None
 
 
 def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extracted:
@@ -70,7 +74,7 @@ def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extr
     """
     first = report[0]
     key = hashlib.sha256(
-        f"{REGISTER_VERSION}|{first.source}|{first.id.rpartition('@')[2]}|{first.council}|{first.date}|{first.title}".encode()
+        f"{REGISTER_VERSION}.{RECORDS_VERSION}|{first.source}|{first.id.rpartition('@')[2]}|{first.council}|{first.date}|{first.title}".encode()
     ).hexdigest()[:24]
     used.add(key)
     path = cache / f"{key}.json" if cache else None
@@ -79,7 +83,9 @@ def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extr
             return _Extracted.model_validate_json(path.read_bytes())
         except (ValidationError, ValueError):
             pass  # damaged: extract again
-    extracted = _Extracted(commitments=extract_commitments(report), inspections=extract_inspections(report))
+    extracted = _Extracted(
+        commitments=extract_commitments(report), inspections=extract_inspections(report), record=read_inspection(report)
+    )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -97,8 +103,9 @@ def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Re
     by_source: dict[str, list[Passage]] = defaultdict(list)
     for passage in passages:
         by_source[passage.source].append(passage)
-    register = Register(built_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    register = Register(built_at=time.strftime("%Y-%m-%dT%H:%M:%S"), records_version=RECORDS_VERSION)
     events: list[InspectionEvent] = []
+    reports: list[InspectionRecord] = []
     everything: list[Passage] = []
     used: set[str] = set()
     for source in sorted(by_source):
@@ -109,12 +116,16 @@ def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Re
         extracted = _extract(report, cache, used)
         register.commitments.extend(extracted.commitments)
         events.extend(extracted.inspections)
+        if extracted.record is not None:
+            reports.append(extracted.record)
     if cache is not None and cache.is_dir():
         for stale in cache.glob("*.json"):
             if stale.stem not in used:
                 stale.unlink(missing_ok=True)
     link_follow_through(register.commitments, everything)
-    register.inspections = merge_events(events)
+    register.records, others = merge_records(reports, events)
+    # An inspection report's own inspection enters the event list as its first page states it.
+    register.inspections = merge_events([*(e for r in reports if (e := as_event(r)) is not None), *others])
     register.commitments.sort(key=lambda c: (c.council, c.time.start, c.source, c.citation.start))
     return register
 
@@ -148,7 +159,7 @@ def load_register(index: Any) -> Register:
         register = Register.model_validate_json(path.read_bytes())
     except (ValidationError, ValueError) as exc:
         raise AssistantError(f"{path} is damaged ({str(exc).splitlines()[0]}); run `assistant ingest` to rebuild it") from None
-    if register.version != REGISTER_VERSION:
+    if register.version != REGISTER_VERSION or register.records_version != RECORDS_VERSION:
         register = write_register(Path(index.root), index.all_passages())
     _CACHE[path] = (stamp, register)
     return register
