@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from assistant.errors import (
     UnreadableReport,
     UnsupportedFormat,
 )
+from assistant.metadata import infer_metadata
+from assistant.text import LIST_START as _LIST_START
 from assistant.types import Report, ReportMeta
 
 MANIFEST_NAME = "manifest.toml"
@@ -58,6 +59,8 @@ def _read_pdf(path: Path, data: bytes) -> str:
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import PdfReadError
 
+    from assistant.pdftext import pdf_text
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -68,7 +71,7 @@ def _read_pdf(path: Path, data: bytes) -> str:
                 opened = PasswordType.NOT_DECRYPTED
             if opened == PasswordType.NOT_DECRYPTED:
                 raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        text = pdf_text(reader)
     except ReportError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
@@ -77,7 +80,6 @@ def _read_pdf(path: Path, data: bytes) -> str:
         if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
             raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy") from None
         raise UnreadableReport(path, f"corrupt PDF ({exc})", "re-export the PDF") from None
-    text = "\n\n".join(pages)
     if not text.strip():
         raise UnreadableReport(
             path, "the PDF has no text layer (scanned?)", "run it through OCR first, then ingest"
@@ -225,11 +227,12 @@ def read_report(path: Path, *, max_mb: float = 50.0, meta: ReportMeta | None = N
 _NUMBER_STARS = re.compile(r"^(\s*(?:-\s+)?)(\d+(?:\.\d+)*)\*\*\s*", re.M)
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
 _STRAY_STARS = re.compile(r"\*\*")
+# Bullet glyphs PDFs use (squares, private-use symbol-font bullets) read as one bullet.
+_GLYPH_BULLET = re.compile(r"^([ \t]*)[\uf0a7\uf0b7\uf0d8\uf076\uf0fc\u25aa\u25a0\u25fc\u25cf\u25e6\u2022\u2023\u2043]\s*", re.M)
 _PAGE_FURNITURE = re.compile(
     r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|\d{1,3}|-\s*\d{1,3}\s*-|ITEM NO\.?|agenda item\s*\d*)\s*$",
     re.I,
 )
-_LIST_START = re.compile(r"^\s*(?:[-•*–]\s|\(?[a-z]{1,4}\)\s|\(?\d+[.)]?\s|\d+\.\d+\s)", re.I)
 _CONNECTIVES = {
     "the", "a", "an", "of", "to", "and", "or", "in", "on", "for", "with", "by", "as", "at",
     "from", "that", "which", "who", "whose", "their", "its", "our", "this", "these", "is",
@@ -244,6 +247,7 @@ def clean_text(raw: str) -> str:
     text = _NUMBER_STARS.sub(lambda m: f"{m.group(1)}{m.group(2)} ", text)
     text = _BOLD.sub(r"\1", text)
     text = _STRAY_STARS.sub("", text)
+    text = _GLYPH_BULLET.sub(r"\1• ", text)
     lines = [line.rstrip() for line in text.split("\n")]
     lines = [
         "" if (line.strip() in {"-", "–", "•", "*"} or _PAGE_FURNITURE.match(line)) else line
@@ -261,7 +265,10 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
             pending_blank = True
             continue
         if out and _continues(out[-1], line, after_blank=pending_blank):
-            out[-1] = out[-1].rstrip() + " " + line.strip()
+            previous = out[-1].rstrip()
+            # "decision-\nmaking": a word hyphenated at the line end is one word again.
+            joiner = "" if re.search(r"[a-z]-$", previous) and line.strip()[:1].islower() else " "
+            out[-1] = previous + joiner + line.strip()
         else:
             if pending_blank and out:
                 out.append("")
@@ -273,8 +280,8 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
 def _continues(previous: str, line: str, *, after_blank: bool) -> bool:
     prev = previous.rstrip()
     stripped = line.strip()
-    if not prev or prev[-1] in ".!?:;" or _LIST_START.match(line):
-        return False
+    if not prev or prev[-1] in ".!?:;" or _LIST_START.match(line) or "\t" in prev or "\t" in line:
+        return False  # table rows stay one to a line
     last_word = prev.split()[-1].lower()
     starts_lower = stripped[0].islower()
     if starts_lower and (len(prev) > 40 or last_word in _CONNECTIVES or prev[-1] == ","):
@@ -283,144 +290,6 @@ def _continues(previous: str, line: str, *, after_blank: bool) -> bool:
         return True
     # An indented continuation line inside a list item (no blank line between).
     return not after_blank and starts_lower
-
-
-# ---------------------------------------------------------------- metadata
-
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})\s+(\d{{4}})\b", re.I)
-_DATE_MY = re.compile(rf"\b({_MONTHS})\s+(\d{{4}})\b", re.I)
-_COUNCIL = re.compile(
-    r"\b((?:[A-Z][a-z]+|of|upon|on|and)(?:[ -](?:[A-Z][a-z]+|upon|on|and|of))*?)[ \t]+"
-    r"(?:County|Borough|City|District|Metropolitan Borough|Metropolitan District)?[ \t]*Council\b"
-)
-_COUNCIL_STOP = {"The", "County", "Borough", "City", "District", "Parish", "Town", "Full", "This", "Our", "Each"}
-_FIELD = re.compile(r"^\s*([A-Za-z/ ]{3,40}):\s*(.+?)\s*$", re.M)
-_COMMITTEE = re.compile(
-    r"\b(?:[A-Z][A-Za-z&'’]*\s+){0,8}(?:PANEL|COMMITTEE|CABINET|BOARD|Panel|Committee|Board)\b"
-)
-
-
-def iso_date(day: str | None, month: str, year: str) -> str:
-    number = _MONTHS.split("|").index(month.lower()) + 1
-    if day:
-        return f"{int(year):04d}-{number:02d}-{int(day):02d}"
-    return f"{int(year):04d}-{number:02d}"
-
-
-def _head(text: str, lines: int = 12) -> list[str]:
-    return [line.strip() for line in text.split("\n") if line.strip()][:lines]
-
-
-# Cover-sheet lines are short; a longer line near the top is already body text.
-_HEAD_LINE = 160
-_FIELD_KEYS = {
-    "date", "date of meeting", "meeting date", "date of report", "subject", "subject of report",
-    "title", "report title", "town or parish", "wards", "wards affected", "key decision", "reason",
-    "officer/member presenting", "author", "report author", "contact", "contact officer",
-    "lead officer", "report of", "report by", "meeting", "committee", "classification",
-}
-
-
-def _cover_line(line: str) -> bool:
-    """A line that can belong to a cover sheet or title block, not a body sentence or list item."""
-    return len(line) <= _HEAD_LINE and not line.endswith(".") and not _LIST_START.match(line)
-
-
-def _is_field(line: str) -> bool:
-    """A cover-sheet "Key: value" line (a known key, or a one-word value), not a title with a colon."""
-    key, colon, value = line.partition(":")
-    if not colon or len(key) > 40:
-        return False
-    return key.strip().lower() in _FIELD_KEYS or len(value.split()) <= 1
-
-
-def infer_metadata(text: str) -> ReportMeta:
-    """Metadata stated in the text; a field the text does not state is left empty."""
-    fields = {k.strip().lower(): v for k, v in _FIELD.findall(text[:4000])}
-    head = _head(text)
-    return ReportMeta(
-        title=_infer_title(fields, head),
-        council=_infer_council(text, head),
-        committee=_infer_committee(fields, head),
-        date=_infer_date(fields, head),
-        author=_infer_author(fields),
-    )
-
-
-def _infer_date(fields: dict[str, str], head: list[str]) -> str:
-    for key in ("date of meeting", "meeting date", "date of report", "date"):
-        if key in fields:
-            found = _DATE_DMY.search(fields[key])
-            if found:
-                return iso_date(*found.groups())
-    for line in head:
-        if len(line) > _HEAD_LINE:
-            continue
-        found = _DATE_DMY.search(line)
-        if found:
-            return iso_date(*found.groups())
-        found = _DATE_MY.search(line)
-        if found:
-            return iso_date(None, *found.groups())
-    return ""
-
-
-def _infer_title(fields: dict[str, str], head: list[str]) -> str:
-    for key in ("subject of report", "title", "report title", "subject"):
-        if key in fields:
-            return fields[key]
-    for line in head:
-        if not _cover_line(line) or _is_field(line):
-            continue  # body sentences, list items and cover-sheet fields are not titles
-        if _DATE_DMY.search(line) and len(line.split()) < 14 and _COMMITTEE.search(line):
-            continue
-        if re.fullmatch(r"[\w\s']*Council", line) or len(line.split()) < 3:
-            continue
-        return line
-    return ""
-
-
-def _infer_council(text: str, head: list[str]) -> str:
-    names: Counter[str] = Counter()
-    for match in _COUNCIL.finditer(text):
-        words = match.group(1).split()
-        while words and (words[0] in _COUNCIL_STOP or words[0].islower()):
-            words = words[1:]
-        if words:
-            names[" ".join(words)] += 1
-    if not names:
-        return ""
-    mentions = {name: len(re.findall(rf"\b{re.escape(name)}\b", text)) for name in names}
-    in_head = [name for name in mentions if any(name in line for line in head if _cover_line(line))]
-    if in_head:
-        return max(in_head, key=lambda name: mentions[name])
-    ranked = sorted(mentions.items(), key=lambda item: -item[1])
-    if len(ranked) > 1:
-        return ""  # several councils named, none in the heading: never guess which owns the report
-    return ranked[0][0]
-
-
-def _infer_committee(fields: dict[str, str], head: list[str]) -> str:
-    for line in head:
-        if not _cover_line(line):
-            continue
-        found = re.match(r"report to (?:the )?(.+)", line, re.I)
-        if found:
-            return found.group(1).strip()
-        found = _COMMITTEE.search(line)
-        if found and _DATE_DMY.search(line):
-            return found.group(0).strip().title().replace("And", "and")
-    return fields.get("meeting", fields.get("committee", ""))
-
-
-def _infer_author(fields: dict[str, str]) -> str:
-    for key in ("author", "officer/member presenting", "report author", "contact officer", "lead officer"):
-        if key in fields:
-            return fields[key]
-    return ""
 
 
 # ---------------------------------------------------------------- manifest

@@ -18,7 +18,7 @@ from llama_index.core.schema import BaseNode, Document, MetadataMode, TextNode
 
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-3"
+SPLITTER_VERSION = "paragraphs-4"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
@@ -88,6 +88,9 @@ def _heading_like(text: str) -> bool:
 def _classify(lines: list[_Line]) -> None:
     last_number: int | None = None
     for line in lines:
+        if "\t" in line.text:
+            line.kind = "table"  # a table row: cells joined by tabs (PDF, DOCX and HTML readers)
+            continue
         number = _NUMBERED.match(line.text)
         if number and not _SUBLABEL.match(line.text):
             head = int(number.group(2).split(".")[0])
@@ -104,6 +107,14 @@ def _classify(lines: list[_Line]) -> None:
         elif _heading_like(line.text):
             line.kind = "candidate"
     _resolve_headings(lines)
+    for line, following in zip(lines, lines[1:]):
+        # A short unpunctuated line over a numbered paragraph heads it, even in "Topic: grade" form.
+        if line.kind in ("text", "short", "candidate") and following.kind == "num" and _titles(line.text):
+            line.kind = "heading"
+
+
+def _titles(text: str) -> bool:
+    return 0 < _word_count(text) <= 20 and text[-1] not in ".,;" and not text[0].islower()
 
 
 def _numbered_heading(line: _Line) -> bool:
@@ -137,6 +148,7 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
     drafts: list[_Draft] = []
     section: list[str] = []
     after_heading = False
+    tables = 0
     current: _Draft | None = None
     for line in lines:
         if line.kind == "heading":
@@ -147,6 +159,15 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
             continue
         after_heading = False
         heading = " › ".join(section)
+        if line.kind == "table":
+            if current is None or current.label[:5] != "table" or current.lines[-1].kind != "table":
+                tables += 1
+                current = _Draft(f"table {tables}", heading, [])
+                drafts.append(current)
+            current.lines.append(line)
+            continue
+        if current is not None and current.lines[-1].kind == "table":
+            current = None  # a table ends where its rows do
         if line.kind == "num":
             current = _Draft(line.label, heading, [line])
             drafts.append(current)
@@ -325,12 +346,13 @@ def _join_short_lines(text: str, spans: list[tuple[int, int, bool, bool]]) -> li
     for span in spans:
         start, end, bullet, lead = span
         piece = text[start:end]
-        short = not bullet and len(piece.split()) < 12 and not re.search(r"[.!?]$", piece)
+        # Table rows (tab-separated cells) stay one unit each: a row is what a citation quotes.
+        short = not bullet and len(piece.split()) < 12 and not re.search(r"[.!?]$", piece) and "\t" not in piece
         if out and short and out[-1][3] is False and not out[-1][2]:
             prev_start, prev_end, _, _ = out[-1]
             previous = text[prev_start:prev_end]
             gap = text[prev_end:start]
-            if "\n" in gap and not gap.strip() and len(previous.split()) < 40 and not re.search(r"[.!?]$", previous):
+            if "\n" in gap and not gap.strip() and len(previous.split()) < 40 and not re.search(r"[.!?]$", previous) and "\t" not in previous:
                 out[-1] = (prev_start, end, False, False)
                 continue
         out.append(span)

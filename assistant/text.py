@@ -6,6 +6,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
+# A line that starts a list item: a bullet, "(a)", "1." or "2.1".
+LIST_START = re.compile(r"^\s*(?:[-•*–]\s|\(?[a-z]{1,4}\)\s|\(?\d+[.)]?\s|\d+\.\d+\s)", re.I)
+
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 STOPWORDS = {

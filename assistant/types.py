@@ -15,6 +15,12 @@ class ReportMeta(BaseModel):
     committee: str = Field("", description="Committee or meeting the report went to.")
     date: str = Field("", description="Report or meeting date, ISO 8601: 2020-10-21, 2021-03 or 2016.")
     author: str = Field("", description="Author or presenting officer/member.")
+    kind: str = Field(
+        "",
+        description="Kind of document: committee_report, ofsted_ilacs, ofsted_ilacs_short, ofsted_sif, "
+        "ofsted_focused_visit, ofsted_monitoring_visit, joint_targeted_area_inspection, ofsted_inspection.",
+    )
+    published: str = Field("", description="Publication date where the document states one, ISO 8601.")
 
 
 class Report(ReportMeta):

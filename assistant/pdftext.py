@@ -1,0 +1,186 @@
+"""PDF pages to text that keeps the document's structure: tables as rows, no running headers.
+
+Written by hand on top of pypdf's layout mode: plain extraction interleaves a table's wrapped
+cells ("The experiences and progress of care / leavers / Good"), so the fact a member asks about
+first (Ofsted's judgement table) never stands in one sentence. Layout mode keeps columns apart;
+this module reads the columns back into rows (cells joined by a tab, the convention the DOCX and
+HTML readers share) and drops the lines that recur at the top or bottom of most pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+# Lines within this many characters of a column's start belong to that column.
+_ALIGN = 3
+# Running headers and footers: the top and bottom lines of a page that recur on most pages.
+_EDGE_LINES = 3
+
+
+def _segments(line: str) -> list[tuple[int, str]]:
+    """(column, text) of each cell of a layout line: text split at runs of four or more spaces."""
+    out: list[tuple[int, str]] = []
+    # A column gap is a run of four or more spaces; prose has single spaces (justified lines rarely more than two).
+    for match in re.finditer(r"\S+(?: {1,3}\S+)*", line):
+        out.append((match.start(), match.group(0)))
+    return out
+
+
+def _is_row(line: str) -> bool:
+    segments = _segments(line)
+    # A gap before punctuation is a hole where a link or footnote was, not a new column.
+    return len(segments) >= 2 and not any(re.match(r"[,.;:)]", text) for _, text in segments[1:])
+
+
+def _column(starts: Sequence[int], position: int) -> int | None:
+    """The column a piece of text at this position belongs to: the nearest start at or left of it."""
+    if position < starts[0] - _ALIGN:
+        return None
+    return max(i for i, start in enumerate(starts) if start <= position + _ALIGN or i == 0)
+
+
+_MARKER = re.compile(r"^(?:\(?\d{1,3}(?:\.\d{1,2})*[.)]?|\(?[a-z]{1,4}\)|[-•◼▪■●\uf0b7\uf0a7])$")
+
+
+def _row_segments(line: str) -> list[tuple[int, str]] | None:
+    """The cells of a table row, or None: a numbered or bulleted line with a hanging indent is a list item."""
+    if not _is_row(line):
+        return None
+    segments = _segments(line)
+    return None if _MARKER.match(segments[0][1]) else segments
+
+
+def _fits(segment: tuple[int, str], column: int, starts: Sequence[int]) -> bool:
+    """A wrapped cell stays inside its column; a line running past the next column is prose."""
+    position, text = segment
+    return column + 1 >= len(starts) or position + len(text) < starts[column + 1]
+
+
+def _tables(lines: list[str]) -> list[tuple[int, int, list[list[str]]]]:
+    """Blocks of lines that read as a table: (first line, last line + 1, rows of cells)."""
+    found: list[tuple[int, int, list[list[str]]]] = []
+    i = 0
+    while i < len(lines):
+        first = _row_segments(lines[i])
+        if first is None:
+            i += 1
+            continue
+        starts = [col for col, _ in first]
+        rows = [[text for _, text in first]]
+        j = last = i
+        j += 1
+        blank_run = 0
+        while j < len(lines):
+            line = lines[j]
+            if not line.strip():
+                blank_run += 1
+                if blank_run > 2:
+                    break
+                j += 1
+                continue
+            segments = _segments(line)
+            columns = [_column(starts, col) for col, _ in segments]
+            if None in columns:
+                break
+            if _row_segments(line) is not None:
+                cells = [""] * len(starts)
+                for (_, text), col in zip(segments, columns):
+                    cells[col] = f"{cells[col]} {text}".strip()  # type: ignore[index]
+                rows.append(cells)
+            elif blank_run == 0 and len(segments) == 1 and _fits(segments[0], columns[0] or 0, starts):
+                # A wrapped cell: the line continues the cell above it in the same column.
+                col = columns[0] or 0
+                rows[-1] += [""] * (len(starts) - len(rows[-1]))
+                rows[-1][col] = f"{rows[-1][col]} {segments[0][1]}".strip()
+            else:
+                break
+            last = j
+            blank_run = 0
+            j += 1
+        if len(rows) >= 2:
+            found.append((i, last + 1, [[cell for cell in row if cell] for row in rows]))
+            i = last + 1
+        else:
+            i += 1
+    return found
+
+
+def _words_pattern(text: str) -> str:
+    return r"\s*".join(re.escape(word) for word in text.split())
+
+
+def tables_into(plain: str, layout: str) -> str:
+    """The plain text of a page with each table the layout shows replaced by its rows.
+
+    Plain extraction keeps words whole (layout mode now and then splits one: "o f"), so prose is
+    taken from it; a table's span is found there by its first and last cells.
+    """
+    for _, _, rows in _tables(layout.split("\n")):
+        head = re.search(_words_pattern(" ".join(rows[0][0].split()[:6])), plain)
+        if head is None:
+            continue
+        size = sum(len(cell) + 1 for row in rows for cell in row)
+        window = plain[head.start() : head.start() + size * 3 // 2 + 100]
+        # The last row whole, else the last match of its last cell within the table's reach.
+        tails = list(re.finditer(_words_pattern(" ".join(rows[-1])), window))
+        tails = tails or list(re.finditer(_words_pattern(rows[-1][-1]), window))
+        if not tails:
+            continue
+        end = head.start() + tails[0 if len(rows[-1]) > 1 and len(tails) == 1 else -1].end()
+        rendered = "\n".join("\t".join(" ".join(cell.split()) for cell in row) for row in rows)
+        plain = f"{plain[: head.start()]}\n\n{rendered}\n\n{plain[end:]}"
+    return plain
+
+
+def _may_hold_table(text: str) -> bool:
+    """Three short lines in a row: how a table's cells come out of plain extraction (cheap test)."""
+    run = 0
+    for line in text.split("\n"):
+        run = run + 1 if 0 < len(line.strip()) < 45 else 0
+        if run >= 3:
+            return True
+    return False
+
+
+def _edge_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split())).lower()
+
+
+def strip_running_lines(pages: list[str]) -> list[str]:
+    """Drop the lines that stand at the top or bottom of most pages (running headers, footers)."""
+    if len(pages) < 3:
+        return pages
+    split = [[line for line in page.split("\n")] for page in pages]
+    counts: Counter[str] = Counter()
+    for lines in split:
+        filled = [line for line in lines if line.strip()]
+        edges = filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]
+        counts.update({_edge_key(line) for line in edges})
+    # Most pages after the title page carry them; half the pages is a safe floor.
+    threshold = max(3, (len(pages) - 1) // 2)
+    running = {key for key, n in counts.items() if n >= threshold}
+    if not running:
+        return pages
+    out: list[str] = []
+    for number, lines in enumerate(split):
+        if number == 0:
+            out.append("\n".join(lines))  # the title page keeps its title, which headers often repeat
+            continue
+        filled_index = [i for i, line in enumerate(lines) if line.strip()]
+        edge = set(filled_index[:_EDGE_LINES] + filled_index[-_EDGE_LINES:])
+        out.append("\n".join(line for i, line in enumerate(lines) if not (i in edge and _edge_key(line) in running)))
+    return out
+
+
+def pdf_text(reader: object) -> str:
+    """The whole text of an open pypdf reader, page by page, with tables as rows of tab-separated cells."""
+    pages = list(reader.pages)  # type: ignore[attr-defined]
+    plain = strip_running_lines([page.extract_text() or "" for page in pages])
+    out: list[str] = []
+    for page, text in zip(pages, plain):
+        if _may_hold_table(text):
+            text = tables_into(text, page.extract_text(extraction_mode="layout") or "")
+        out.append(text)
+    return "\n\n".join(out)
