@@ -476,7 +476,10 @@ def commitments(ctx: click.Context, councils: tuple[str, ...], date_from: str, d
 @click.pass_context
 @_fail_cleanly
 def inspections(ctx: click.Context, councils: tuple[str, ...], date_from: str, date_to: str, fmt: str, as_json: bool) -> None:
-    """Inspection history: Ofsted inspections and visits, DfE and commissioner reviews, held or planned.
+    """Inspection history: each Ofsted inspection with its dates, lead inspector and grades, and the visits and reviews reports mention.
+
+    Every fact is cited to the report paragraph or table row that states it. JSON rows hold council, kind,
+    framework, inspection_start, inspection_end, published, lead_inspector, judgements and citations.
 
     \b
     Examples:
@@ -484,12 +487,12 @@ def inspections(ctx: click.Context, councils: tuple[str, ...], date_from: str, d
       assistant inspections --format json
     """
     from assistant.index import Index
-    from assistant.register import inspection_row, load_register, query_inspections, render
+    from assistant.register import load_register, query_records, render
 
     index = Index(_settings(ctx))
     index.require_ready()
-    rows = query_inspections(load_register(index), councils=councils, date_from=date_from, date_to=date_to)
-    click.echo(render([inspection_row(e) for e in rows], _register_format(fmt, as_json), "inspections"))
+    rows = query_records(load_register(index), councils=councils, date_from=date_from, date_to=date_to)
+    click.echo(render(rows, _register_format(fmt, as_json), "inspections"))
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from assistant.commitments import TimeInfo
+from assistant.councils import gazetteer
 from assistant.inspections import FULL_INSPECTIONS, InspectionEvent
 from assistant.timeexpr import MONTHS
 from assistant.types import Citation, Passage
@@ -251,12 +252,8 @@ def council_name(printed: str, known: str) -> str:
     name = _COUNCIL_WORDS.sub(" ", name).strip(" ,")  # "the Royal Borough of …"
     if not name or name.lower() == known.lower():
         return known
-    try:
-        from assistant.councils import gazetteer  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return name
-    found = gazetteer().find(name)
-    return found[0].council.name if len(found) == 1 else name
+    council = gazetteer().lookup(name)
+    return council.name if council is not None else name
 
 
 def report_text(passages: Sequence[Passage]) -> str:

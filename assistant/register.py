@@ -33,6 +33,8 @@ from assistant.commitments import (
     link_follow_through,
 )
 from assistant.errors import AssistantError, IndexNotReady
+from assistant.inspection_history import TABLE_COLUMNS as HISTORY_COLUMNS
+from assistant.inspection_history import answer_from_records, flat_row, history_rows
 from assistant.inspections import InspectionEvent, extract_inspections, merge_events
 from assistant.ofsted import RECORDS_VERSION, InspectionRecord, as_event, merge_records, read_inspection
 from assistant.timeexpr import Anchor, find_times
@@ -183,7 +185,8 @@ def _council_matches(council: str, wanted: Sequence[str]) -> bool:
 
 
 def _check_councils(register: Register, councils: Sequence[str]) -> None:
-    known = sorted({r.council for r in register.reports.values()} - {""})
+    held = {r.council for r in register.reports.values()} | {r.council for r in register.records}
+    known = sorted((held | {e.council for e in register.inspections}) - {""})
     unknown = [c for c in councils if not any(c.strip().lower() == k.lower() for k in known)]
     if unknown:
         raise AssistantError(f"--council {unknown[0]!r} is not among the indexed councils: {', '.join(known) or 'none'}")
@@ -244,6 +247,18 @@ def query_inspections(register: Register, *, councils: Sequence[str] = (), date_
     return [e for e in register.inspections if _council_matches(e.council, councils) and e.start <= high and low <= e.end]
 
 
+def query_records(register: Register, *, councils: Sequence[str] = (), date_from: str = "", date_to: str = "") -> list[dict[str, Any]]:
+    """Inspection history rows (records, then visits and mentions no record holds) within the dates, by council."""
+    _check_councils(register, councils)
+    low = (parse_date_option(date_from, "--from") or date.min).isoformat()
+    high = (parse_date_option(date_to, "--to", end=True) or date.max).isoformat()
+    return [
+        row
+        for row in history_rows(register.records, register.inspections)
+        if _council_matches(row["council"], councils) and (row["inspection_start"] or "0") <= high and low <= (row["inspection_end"] or "9")
+    ]
+
+
 # ------------------------------------------------------------------ output
 
 
@@ -274,22 +289,6 @@ def commitment_row(c: Commitment) -> dict[str, Any]:
     }
 
 
-def inspection_row(e: InspectionEvent) -> dict[str, Any]:
-    return {
-        "council": e.council,
-        "kind": e.kind,
-        "planned": e.planned,
-        "judgement": e.judgement,
-        "focus": e.focus,
-        "time": e.time.text,
-        "start": e.time.start,
-        "end": e.time.end,
-        "granularity": e.time.granularity,
-        "citation": _cite(e.citation),
-        "also": [_cite(a) for a in e.also],
-    }
-
-
 def _flat(row: dict[str, Any]) -> dict[str, str]:
     """A row for CSV and tables: the citation as source, paragraph and quote columns."""
     cite = row["citation"]
@@ -302,7 +301,7 @@ def _flat(row: dict[str, Any]) -> dict[str, str]:
 
 TABLE_COLUMNS = {
     "commitments": ["council", "start", "end", "time", "status", "kind", "action", "paragraph", "source"],
-    "inspections": ["council", "start", "end", "kind", "planned", "judgement", "focus", "paragraph", "source"],
+    "inspections": HISTORY_COLUMNS,
 }
 
 
@@ -310,7 +309,7 @@ def render(rows: list[dict[str, Any]], fmt: str, what: str) -> str:
     """Rows as json, csv, a Markdown table or a plain text table."""
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)
-    flat = [_flat(r) for r in rows]
+    flat = [flat_row(r) if what == "inspections" else _flat(r) for r in rows]
     if fmt == "csv":
         out = io.StringIO()
         fields = list(flat[0]) if flat else TABLE_COLUMNS[what]
@@ -367,12 +366,14 @@ def answer_from_register(question: str, engine: Any, councils: Sequence[str] = (
     `councils` (a chat's filter) applies when the question names none.
     """
     started = time.perf_counter()
+    register = load_register(engine.index)
+    if (graded := answer_from_records(question, register.records, councils)) is not None:
+        return graded
     wants_next = _NEXT_EVENT.search(question)
     wants_list = _PROMISE.search(question) or _PLANNED_FOR.search(question)
     wants_history = _HISTORY.search(question)
     if not (wants_next or wants_list or wants_history):
         return None
-    register = load_register(engine.index)
     councils = _named_councils(question, register) or list(councils)
     lines: list[str] = []
     citations: list[Citation] = []
