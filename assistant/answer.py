@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.conversation import Conversation, mentioned_councils
+from assistant.conversation import Conversation
 from assistant.index import Index
 from assistant.passages import unit_spans
 from assistant.retrieve import Filters, Retriever
+from assistant.scope import read_scope, report_prior
 from assistant.settings import Settings, load_settings
+from assistant.spelling import mend_question
 from assistant.text import stem as _stem
 from assistant.text import terms
 from assistant.types import Answer, Citation, Passage, SearchHit
@@ -444,47 +446,77 @@ class Engine:
 
     def _plan(self, standalone: str, filters: Filters) -> tuple[str, list[str], Filters]:
         """Kind of question, councils it names, and the filters retrieval applies."""
-        named = mentioned_councils(standalone, self.councils())
+        named = read_scope(standalone, self.councils()).councils
         kind = question_kind(standalone, len(named))
         if named and not filters.councils:
             filters = filters.model_copy(update={"councils": named})
         return kind, named, filters
 
+    def _prior(self, standalone: str, filters: Filters) -> dict[str, float]:
+        scope = read_scope(standalone, self.councils())
+        return report_prior(scope, self.index.reports, filters.councils)
+
+    def _search(self, standalone: str, k: int, filters: Filters) -> list[SearchHit]:
+        """Search, weighing reports by the time the question points at ("the 2019 one", "latest")."""
+        prior = self._prior(standalone, filters)
+        if not prior or len(set(prior.values())) < 2:
+            return self.retriever.search(standalone, k=k, filters=filters)
+        preferred = [source for source, weight in prior.items() if weight >= 1.0]
+        pool = {h.passage.id: h for h in self.retriever.search(standalone, k=k * 2, filters=filters)}
+        narrowed = filters.model_copy(update={"sources": sorted(set(preferred) & set(filters.sources or preferred))})
+        for hit in self.retriever.search(standalone, k=k, filters=narrowed):
+            pool.setdefault(hit.passage.id, hit)
+        ranked = sorted(pool.values(), key=lambda h: -h.score * prior.get(h.passage.source, 1.0))[:k]
+        for rank, hit in enumerate(ranked, start=1):
+            hit.rank = rank
+        return ranked
+
+    def mend(self, question: str) -> str:
+        """The question as searched: typos mended against the library's words, abbreviations spelled out."""
+        bm25 = self.index.bm25
+        return mend_question(question, bm25.vocab, bm25.abbreviations)
+
     def retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
         """The passages an answer is drawn from (a question naming councils searches only those)."""
         kind, named, search_filters = self._plan(standalone, filters or Filters())
+        standalone = self.mend(standalone)
         given_k = k is not None
         k = k or max(self.settings.top_k, 8)
         if kind == "compare" and len(named) >= 2:
             per = max(k // len(named), 6)
             per_council = [
-                self.retriever.search(standalone, k=per, filters=search_filters.model_copy(update={"councils": [c]}))
-                for c in named
+                self._search(standalone, per, search_filters.model_copy(update={"councils": [c]})) for c in named
             ]
             # Interleave so each council's best passages come first.
             merged = [hit for group in zip(*per_council) for hit in group]
             merged += [hit for group in per_council for hit in group if hit not in merged]
             return merged if k >= per * len(named) or not given_k else merged[:k]
-        return self.retriever.search(standalone, k=k, filters=search_filters)
+        return self._search(standalone, k, search_filters)
 
     def answer(self, question: str, *, standalone: str | None = None, filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
         standalone = standalone or question
         filters = filters or Filters()
+        scope = read_scope(standalone, self.councils())
+        if scope.missing and not scope.councils and not filters.councils:
+            return self._not_in_library(question, standalone, scope.missing, started)
         registered = self._from_register(question, standalone, filters)
         if registered is not None:
             return registered
         kind, named, search_filters = self._plan(standalone, filters)
+        searched = self.mend(standalone)
         hits = self.retrieve(standalone, filters)
+        # Standard wording (footers, addresses) stays findable in search but never answers.
+        evidence_hits = [h for h in hits if not self.index.bm25.is_boilerplate(h.passage.id)]
         unit_vectors: dict[str, Any] = {}
-        for source in dict.fromkeys(hit.passage.source for hit in hits):
+        for source in dict.fromkeys(hit.passage.source for hit in evidence_hits):
             unit_vectors.update(self.index.unit_vectors(source))
         text, citations, evidence = self.answerer.answer(
-            standalone,
-            hits,
+            searched,
+            evidence_hits,
             kind=kind,
             councils=named,
-            query_vector=self.index.embedder.embed_query(standalone),
+            query_vector=self.index.embedder.embed_query(searched),
             unit_vectors=unit_vectors,
         )
         refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
@@ -513,6 +545,23 @@ class Engine:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
+
+    def _not_in_library(self, question: str, standalone: str, missing: list[str], started: float) -> Answer:
+        """A council with no reports: say so, rather than search nothing or another council."""
+        held = self.councils()
+        names = " and ".join(missing)
+        text = f"The library holds no reports on {names}."
+        if held:
+            text += f" It has reports on {', '.join(held[:12])}{'…' if len(held) > 12 else ''}."
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            answer=text,
+            refused=True,
+            kind="not in library",
+            filters={"councils": missing},
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
 
     def _from_register(self, question: str, standalone: str, filters: Filters) -> Answer | None:
         """Promises, deadlines and inspections are answered from the register built at ingest."""

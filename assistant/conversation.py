@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.retrieve import Filters
+from assistant.scope import read_scope
 from assistant.types import Answer
 
 if TYPE_CHECKING:
@@ -29,13 +30,8 @@ _WH = re.compile(r"^\s*(?:who|what|when|where|which|why|how|is|are|was|were|did|
 
 
 def mentioned_councils(question: str, councils: list[str]) -> list[str]:
-    """Councils named in a question, in the order named."""
-    found = []
-    for council in councils:
-        match = re.search(rf"\b{re.escape(council)}\b", question, re.I)
-        if match:
-            found.append((match.start(), council))
-    return [c for _, c in sorted(found)]
+    """Councils of the library named in a question, in the order named, in any form (gazetteer)."""
+    return read_scope(question, councils).councils
 
 
 def _topic(question: str) -> str:

@@ -156,6 +156,10 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
             section = section[-1:] + [title] if after_heading else [title]
             after_heading = True
             current = None
+            if re.search(r"\w:\s+\w", line.text):
+                # "The experiences and progress of care leavers: good" heads a section and is itself
+                # a finding: it is also a passage of its own, to be found and quoted.
+                drafts.append(_Draft("", " › ".join(section), [line], short=True))
             continue
         after_heading = False
         heading = " › ".join(section)
@@ -288,6 +292,8 @@ def token_counter(model_dir: Path) -> TokenCounter:
     return count
 
 
+# "Lead inspector: Andy Waugh", "Inspection dates: 4 to 15 December 2023": each field is its own unit.
+_FIELD_LINE = re.compile(r"^[A-Z][\w ’']{2,40}:\s+\S")
 _UNIT_BULLET = re.compile(r"^\s*(?:[-•*–]\s+)?(?:\(?(?:[a-z]|[ivx]{1,4})\)\s+)?")
 
 
@@ -315,7 +321,13 @@ def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
             continue
         marker = _UNIT_BULLET.match(line)
         is_bullet = bool(marker and marker.end() > 0 and re.match(r"^\s*(?:[-•*–]|\(?[a-z]{1,4}\))\s", line))
-        body_start = line_start + (marker.end() if is_bullet and marker else len(line) - len(line.lstrip()))
+        number = None if is_bullet else _NUMBERED.match(line)
+        if is_bullet and marker:
+            body_start = line_start + marker.end()
+        elif number:
+            body_start = line_start + number.end()  # "12. " is the label, cited apart, not quoted
+        else:
+            body_start = line_start + len(line) - len(line.lstrip())
         body = text[body_start : line_start + len(line)].rstrip()
         if not body:
             continue
@@ -332,7 +344,7 @@ def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
     if spans:
         last_lead = None
         for i, (start, end, bullet, _) in enumerate(spans):
-            if not bullet and text[start:end].rstrip().endswith(":") and i + 1 < len(spans) and spans[i + 1][2]:
+            if not bullet and text[start:end].rstrip().endswith((":", "?")) and i + 1 < len(spans) and spans[i + 1][2]:
                 last_lead = i
         if last_lead is not None:
             s, e, b, _ = spans[last_lead]
@@ -347,7 +359,10 @@ def _join_short_lines(text: str, spans: list[tuple[int, int, bool, bool]]) -> li
         start, end, bullet, lead = span
         piece = text[start:end]
         # Table rows (tab-separated cells) stay one unit each: a row is what a citation quotes.
-        short = not bullet and len(piece.split()) < 12 and not re.search(r"[.!?]$", piece) and "\t" not in piece
+        short = (
+            not bullet and len(piece.split()) < 12 and not re.search(r"[.!?]$", piece)
+            and "\t" not in piece and not _FIELD_LINE.match(piece)
+        )
         if out and short and out[-1][3] is False and not out[-1][2]:
             prev_start, prev_end, _, _ = out[-1]
             previous = text[prev_start:prev_end]

@@ -12,11 +12,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from assistant.errors import AssistantError, IndexNotReady
 from assistant.index import Index
 from assistant.settings import Settings
 from assistant.types import Passage, SearchHit, date_bounds
 
 RRF_K = 60
+# Boilerplate (publisher footers, addresses, standard method text) stays findable, far down.
+BOILERPLATE_WEIGHT = 0.2
 
 
 class Filters(BaseModel):
@@ -87,13 +90,26 @@ class BM25Store:
         meta: dict[str, np.ndarray],
         names: dict[str, list[str]],
         df: dict[str, int],
+        vocab: dict[str, int] | None = None,
+        abbreviations: dict[str, str] | None = None,
     ) -> None:
         self.retriever = retriever
         self.ids = ids
         self.meta = meta
         self.names = names
         self.df = df
+        self.vocab = vocab or {}
+        self.abbreviations = abbreviations or {}
         self.stemmer = _stemmer()
+        self._positions: dict[str, int] | None = None
+
+    def is_boilerplate(self, passage_id: str) -> bool:
+        """Text that recurs across many reports (footers, addresses, standard wording)."""
+        if self._positions is None:
+            self._positions = {pid: i for i, pid in enumerate(self.ids)}
+        flags = self.meta.get("boilerplate")
+        i = self._positions.get(passage_id)
+        return bool(flags is not None and i is not None and i < len(flags) and flags[i])
 
     def doc_freq(self, term: str) -> int:
         """Passages containing a (stemmed) term."""
@@ -119,12 +135,19 @@ class BM25Store:
         source_code = {s: i for i, s in enumerate(sources)}
         bounds = [date_bounds(p.date) for p in passages]
         meta: dict[str, np.ndarray] = {
+            "boilerplate": boilerplate(passages),
             "council": np.array([council_code[p.council] for p in passages], dtype=np.int32),
             "source": np.array([source_code[p.source] for p in passages], dtype=np.int32),
             "date_from": np.array([b[0] for b in bounds], dtype=np.int64),
             "date_to": np.array([b[1] for b in bounds], dtype=np.int64),
         }
-        return cls(retriever, [p.id for p in passages], meta, {"council": councils, "source": sources}, df)
+        from assistant.spelling import defined_abbreviations, vocabulary
+
+        texts = [p.text for p in passages]
+        # Words seen once are as often typos or PDF breaks as words: they are no correction's target.
+        vocab = {word: n for word, n in vocabulary(texts).items() if n >= 2}
+        names = {"council": councils, "source": sources}
+        return cls(retriever, [p.id for p in passages], meta, names, df, vocab, defined_abbreviations(texts))
 
     def save(self, folder: Path) -> None:
         """Write beside the old index, then swap folders, so a reader never sees half of one."""
@@ -135,7 +158,9 @@ class BM25Store:
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
         self.retriever.save(str(tmp / "bm25s"))
-        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "names": self.names, "df": self.df}), encoding="utf-8")
+        (tmp / "ids.json").write_text(json.dumps(
+                {"ids": self.ids, "names": self.names, "df": self.df, "vocab": self.vocab, "abbreviations": self.abbreviations}
+            ), encoding="utf-8")
         np.savez(tmp / "meta.npz", **self.meta)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         if folder.exists():
             old = folder.with_name(folder.name + ".old")
@@ -148,13 +173,21 @@ class BM25Store:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Store:
+        """The saved index; a missing or damaged one is an error that says how to rebuild it."""
         import bm25s
 
-        retriever = bm25s.BM25.load(str(folder / "bm25s"), mmap=True)
-        data = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
-        with np.load(folder / "meta.npz") as npz:
-            meta = {k: npz[k] for k in npz.files}
-        return cls(retriever, data["ids"], meta, data["names"], data["df"])
+        if not (folder / "ids.json").is_file():
+            raise IndexNotReady(f"the keyword index {folder} is missing; run `assistant ingest` to rebuild it")
+        try:
+            retriever = bm25s.BM25.load(str(folder / "bm25s"), mmap=True)
+            data = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+            with np.load(folder / "meta.npz") as npz:
+                meta = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, KeyError) as exc:
+            raise AssistantError(f"the keyword index {folder} is damaged ({exc}); run `assistant ingest` to rebuild it") from None
+        return cls(
+            retriever, data["ids"], meta, data["names"], data["df"], data.get("vocab"), data.get("abbreviations")
+        )
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():
@@ -188,6 +221,37 @@ class BM25Store:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
+    """Flag passages most of whose wording recurs in many other reports.
+
+    Read from the library itself, not from a list of phrases: publisher footers, contact blocks
+    and standard method text repeat nearly word for word across reports of one publisher, while a
+    finding does not. Tables are never flagged: a judgement table's wording recurs, its grades do not.
+    """
+    reports = {p.source for p in passages}
+    # Recurring in a tenth of the library (and at least three reports) is what standard text does.
+    needed = max(3, len(reports) // 10)
+    # Figures stay in: a templated sentence with this report's own numbers is a fact, not furniture.
+    shingles = [_shingles(p.text) if not p.paragraph.startswith("table") else set() for p in passages]
+    holders: dict[str, set[str]] = {}
+    figures: dict[str, set[str]] = {}
+    for passage, grams in zip(passages, shingles):
+        for gram in grams:
+            holders.setdefault(gram, set()).add(passage.source)
+        for figure in re.findall(r"\d[\d.,]*%?", passage.text):
+            figures.setdefault(figure, set()).add(passage.source)
+    flags = np.zeros(len(passages), dtype=bool)
+    if len(reports) < needed:
+        return flags
+    for i, grams in enumerate(shingles):
+        if len(grams) >= 8:  # a heading or a one-line fact is too short to call furniture
+            common = sum(1 for gram in grams if len(holders[gram]) >= needed)
+            # A figure of this report's own (not a phone number or a year every report prints) is a fact.
+            own = any(len(figures[f]) < needed for f in re.findall(r"\d[\d.,]*%?", passages[i].text))
+            flags[i] = common >= share * len(grams) and not own
+    return flags
 
 
 # ---------------------------------------------------------------- hybrid
@@ -236,6 +300,9 @@ class Retriever:
             if pid in hits:
                 hits[pid].bm25_score = score
         _fuse(list(hits.values()), dense_rank, bm25_rank, self.settings, candidates)
+        for pid, hit in hits.items():
+            if self.index.bm25.is_boilerplate(pid):
+                hit.score *= BOILERPLATE_WEIGHT
         ranked = sorted(hits.values(), key=lambda h: -h.score)
         ranked = collapse_duplicates(ranked)[:k]
         for rank, hit in enumerate(ranked, start=1):

@@ -1,0 +1,68 @@
+"""What a question is about besides its words: the councils it names and the time it points at.
+
+Councils come from the gazetteer (any form a person types: "BCP", "south glos", "tamesides"),
+never from capitalised words; a council the library holds no report on is reported as missing
+rather than silently searched as nothing or as another council.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.councils import gazetteer
+
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+# "the latest report", "most recent ILACS", "what is it called now", "these days", "currently".
+_LATEST = re.compile(r"\b(?:latest|most recent|newest|current(?:ly)?|now|these days|nowadays|this time|recent)\b", re.I)
+
+
+@dataclass
+class Scope:
+    """Councils and time a question names, resolved against the library."""
+
+    councils: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    latest: bool = False
+
+
+def read_scope(question: str, library: Collection[str]) -> Scope:
+    """Councils (in the order named) and years a question names; `library` holds the councils with reports."""
+    known = set(library)
+    councils: list[str] = []
+    missing: list[str] = []
+    for mention in gazetteer().find(question, known=known):
+        council = mention.council
+        names = [council.name] if council.name in known else [s for s in council.successors if s in known]
+        if names:
+            councils.extend(n for n in names if n not in councils)
+        elif council.name not in missing:
+            missing.append(council.name)
+    years = sorted({int(y) for y in _YEAR.findall(question)})
+    return Scope(councils, missing, years, bool(_LATEST.search(question)))
+
+
+def report_prior(scope: Scope, reports: Mapping[str, Mapping[str, Any]], councils: Collection[str]) -> dict[str, float]:
+    """A weight per report for the time a question points at: its year(s), or the latest report."""
+    weights: dict[str, float] = {}
+    if not (scope.years or scope.latest):
+        return weights
+    latest: dict[str, str] = {}
+    for entry in reports.values():
+        council = str(entry.get("council", ""))
+        if str(entry.get("date", "")) > latest.get(council, ""):
+            latest[council] = str(entry.get("date", ""))
+    for source, entry in reports.items():
+        council = str(entry.get("council", ""))
+        if councils and council not in councils:
+            continue
+        dated = [str(entry.get(key, ""))[:4] for key in ("date", "published")]
+        if scope.years:
+            # A report is "the 2025 one" by its inspection or its publication year.
+            weights[source] = 1.0 if any(d.isdigit() and int(d) in scope.years for d in dated) else 0.5
+        elif scope.latest:
+            weights[source] = 1.0 if str(entry.get("date", "")) == latest.get(council) else 0.6
+    return weights

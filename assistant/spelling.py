@@ -1,0 +1,107 @@
+"""Questions as members type them: typos mended against the library's own words, abbreviations spelled out.
+
+The vocabulary is the library's (counted when the BM25 index is built), so a correction is always
+a word some report uses; the glossary holds the sector's abbreviations people type but reports
+spell out ("RI", "DCS"), plus those a report defines itself ("multi-agency safeguarding hub (MASH)").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from assistant.text import STOPWORDS
+
+# Children's services abbreviations and the words reports use for them.
+GLOSSARY = {
+    "ri": "requires improvement",
+    "dcs": "director of children's services",
+    "cla": "children looked after",
+    "lac": "looked after children",
+    "cic": "children in care",
+    "mash": "multi-agency safeguarding hub",
+    "la": "local authority",
+    "ilacs": "inspection of local authority children's services",
+    "sif": "single inspection framework",
+    "lscb": "local safeguarding children board",
+    "iro": "independent reviewing officer",
+    "iros": "independent reviewing officers",
+    "pa": "personal adviser",
+    "pas": "personal advisers",
+    "neet": "not in education, employment or training",
+    "ehcp": "education, health and care plan",
+    "uasc": "unaccompanied asylum-seeking children",
+    "lado": "local authority designated officer",
+    "cp": "child protection",
+    "cin": "children in need",
+    "jtai": "joint targeted area inspection",
+    "hmi": "His Majesty's Inspector",
+    "sw": "social worker",
+    "sws": "social workers",
+    "ofstead": "Ofsted",
+    "ofstd": "Ofsted",
+}
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_DEFINED = re.compile(r"((?:[A-Za-z][\w'’-]*[ -]){1,7}?[A-Za-z][\w'’-]*)\s+\(([A-Z]{2,6}s?)\)")
+
+
+def vocabulary(texts: Iterable[str]) -> Counter[str]:
+    """Lower-case words of the library and how often each stands (the corrections' dictionary)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(word.lower().strip("'’-") for word in _WORD.findall(text))
+    return counts
+
+
+def defined_abbreviations(texts: Iterable[str]) -> dict[str, str]:
+    """Abbreviations a report defines in passing: "multi-agency safeguarding hub (MASH)"."""
+    found: dict[str, Counter[str]] = {}
+    for text in texts:
+        for match in _DEFINED.finditer(text):
+            words, short = match.group(1).split(), match.group(2)
+            letters = short.rstrip("s").lower() if short.endswith("s") and len(short) > 2 else short.lower()
+            # Keep the fewest trailing words whose initials spell the abbreviation.
+            for size in range(len(letters), min(len(words), len(letters) + 3) + 1):
+                tail = words[-size:]
+                initials = "".join(part[0] for word in tail for part in re.split(r"-", word) if part).lower()
+                if initials == letters or "".join(w[0] for w in tail).lower() == letters:
+                    found.setdefault(short.lower(), Counter())[" ".join(tail).lower()] += 1
+                    break
+    return {short: forms.most_common(1)[0][0] for short, forms in found.items()}
+
+
+def _correct(word: str, vocab: Mapping[str, int]) -> str | None:
+    """The library word one or two edits away that the library uses most, if the word is not its own."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import extract
+
+    if word.endswith("s") and word[:-1] in vocab:
+        return None  # "croydons": a possessive without its apostrophe, not a typo
+    limit = 1 if len(word) < 7 else 2
+    matches = extract(word, list(vocab), scorer=Levenshtein.distance, score_cutoff=limit, limit=20)
+    if not matches:
+        return None
+    best = min(matches, key=lambda m: (m[1], -vocab[m[0]]))
+    return str(best[0])
+
+
+def mend_question(question: str, vocab: Mapping[str, int], abbreviations: Mapping[str, str] | None = None) -> str:
+    """The question with typos mended and abbreviations spelled out beside them (for searching only)."""
+    extra: list[str] = []
+    glossary = {**(abbreviations or {}), **GLOSSARY}
+
+    def mend(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower().strip("'’-")
+        # "RI", "LA": two letters are an abbreviation only in capitals; "it" is a word.
+        if lower in glossary and (word.isupper() or (len(lower) > 2 and lower not in STOPWORDS)):
+            extra.append(glossary[lower])
+            return word
+        if not vocab or len(lower) < 5 or lower in vocab or lower in STOPWORDS or not lower.isalpha():
+            return word
+        fixed = _correct(lower, vocab)
+        return fixed if fixed else word
+
+    mended = _WORD.sub(mend, question)
+    return f"{mended} ({'; '.join(dict.fromkeys(extra))})" if extra else mended
