@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("llama3.1", description="Model name sent to the LLM endpoint.")
     llm_api_key: str | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds an LLM answer may take in all (one deadline for the whole call, not per read)."
+    )
 
     @classmethod
     def settings_customise_sources(
