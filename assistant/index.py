@@ -1,118 +1,86 @@
 """The index: passages embedded into Chroma, a BM25 index beside them, and a manifest of files.
 
 Layout of the index folder:
-    manifest.json        provenance (model, splitter) and one entry per ingested file
+    manifest.json        provenance (model, splitter), a generation counter, one entry per ingested file
     reports/<hash>.json  each report's cleaned text and passages (for context and rebuilds)
     bm25/                BM25 index over every passage, rebuilt after each change
     commitments.json     register of commitments and inspections (assistant/register.py), rebuilt with bm25/
+    derived.json         the manifest generation bm25/ and the register were built from
     chroma/              the embedded Chroma database (unless a Chroma server is configured)
-    .dirty               present while a write is under way; its presence means reconcile
+    .dirty               present while a write is under way; found with the lock free, it means repair
+    .lock                the one-writer lock, across processes (.lock.owner says who holds it)
+
+Ingest runs are planned in assistant/batching.py; writes and crash repair are in assistant/store.py.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.documents import content_hash, discover, load_manifest, read_bytes, read_report
-from assistant.errors import AssistantError, IndexMismatch, IndexNotReady, ReportError, SettingsError
-from assistant.passages import (
-    SPLITTER_VERSION,
-    ParagraphNodeParser,
-    passage_node,
-    report_document,
-    token_counter,
-    unit_spans,
-)
+from assistant.batching import FileResult, IngestSummary, run_ingest
+from assistant.errors import AssistantError, IndexMismatch, IndexNotReady, SettingsError
+from assistant.lock import DEFAULT_TIMEOUT, WriterLock
+from assistant.passages import SPLITTER_VERSION, ParagraphNodeParser, report_document, token_counter, unit_spans
 from assistant.settings import Settings, load_settings
-from assistant.types import Passage, Report, ReportMeta
+from assistant.store import DIRTY_FILE, Store, atomic_write
+from assistant.types import Passage, Report
+
+__all__ = ["FileResult", "Index", "IngestSummary", "open_collection"]
 
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
-# Passages embedded per call across files: enough for the encoder's length-sorted batches to
-# carry little padding, few enough that a batch's token vectors stay small in memory.
-EMBED_BATCH = 512
 # Encoder batch for ingest: batches of 16 length-sorted passages pad far less than 64 and run as
 # fast per token on CPU (measured: a 512-passage call at 16 matches one call over a whole corpus).
 ENCODE_BATCH = 16
+# An id no passage has: deleting it is a no-op write that makes Chroma take up other processes' writes.
+_SYNC_ID = "__sync__"
 
 
-@dataclass
-class FileResult:
-    """What ingest did with one file."""
-
-    path: str
-    status: str  # added, updated, unchanged, failed, removed
-    passages: int = 0
-    message: str = ""
-
-    @property
-    def source(self) -> str:
-        return Path(self.path).name
-
-
-@dataclass
-class _Pending:
-    """A report read and split, waiting to be embedded and stored."""
-
-    path: Path
-    report: Report
-    passages: list[Passage]
-    overrides: dict[str, Any]
-    replaces: bool
-
-
-@dataclass
-class IngestSummary:
-    results: list[FileResult] = field(default_factory=list)
-    seconds: float = 0.0
-    embedded: int = 0
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def failed(self) -> bool:
-        return self.count("failed") > 0
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+def _empty_manifest() -> dict[str, Any]:
+    return {"version": MANIFEST_VERSION, "generation": 0, "model": None, "splitter": None, "reports": {}}
 
 
 class Index:
-    """Open an index folder (created on first write); cheap to open, the model loads on first use."""
+    """Open an index folder (created on first write); cheap to open, the model loads on first use.
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Any = None) -> None:
+    Reads follow what other processes commit (the manifest is re-read when its file changes);
+    writes from any process take one lock and start from the manifest on disk.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Any = None,
+        collection: Any = None,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.settings = settings or load_settings()
         self.root = Path(self.settings.index_dir)
         self._embedder = embedder
-        self._client: Any = None
-        self._collection: Any = None
+        self._collection: Any = collection
         self._bm25: Any = None
         self._vector_store: Any = None
-        self._unsafe = False  # a failed write could not be undone: keep .dirty so the next ingest repairs
         self._units: dict[str, Any] = {}
+        self._store = Store(self)
+        self._lock = WriterLock(self.root, lock_timeout)
         # Web sessions read while an upload writes: lazy opens are locked, writes are serialised,
         # and the manifest's report table is replaced, never changed in place, so readers see a whole one.
         self._open_lock = threading.RLock()
         self._write_lock = threading.RLock()
+        self._writes = 0  # nesting depth of _writing() in the thread that holds the write lock
+        self._seen = self._manifest_stat()
         self.manifest = self._load_manifest()
+        self._checked = -1  # the generation whose derived data was last found up to date
 
     # ------------------------------------------------------------ plumbing
 
@@ -137,29 +105,88 @@ class Index:
     @property
     def vector_store(self) -> Any:
         """llama-index's store over the collection, made once (every query goes through it)."""
+        self._sync()
         with self._open_lock:
             if self._vector_store is None:
                 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+                # This process's Chroma client may be shared with older Index objects that fell behind.
+                self._catch_up()
                 self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
             return self._vector_store
+
+    def _catch_up(self) -> None:
+        """Make embedded Chroma's in-memory vector index take up rows other processes wrote.
+
+        Chroma reads rows from SQLite but answers nearest-neighbour queries from an in-memory index
+        that only applies other processes' writes when this process writes (measured with chromadb 1.x).
+        """
+        try:
+            self.collection.delete(ids=[_SYNC_ID])
+        except Exception:  # noqa: BLE001 - a read-only or busy store just stays as it was
+            log.debug("could not bring Chroma up to date", exc_info=True)
+
+    # ------------------------------------------------------------ the manifest
 
     def _manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
+    def _manifest_stat(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self._manifest_path().stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
     def _load_manifest(self) -> dict[str, Any]:
         path = self._manifest_path()
         if not path.is_file():
-            return {"version": MANIFEST_VERSION, "model": None, "splitter": None, "reports": {}}
+            return _empty_manifest()
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return {**_empty_manifest(), **json.loads(path.read_text(encoding="utf-8"))}
         except (json.JSONDecodeError, OSError) as exc:
             raise IndexMismatch(
                 f"{path} is damaged ({exc}); delete the folder {self.root} and run `assistant ingest`"
             ) from None
 
-    def _save_manifest(self) -> None:
-        _atomic_write(self._manifest_path(), json.dumps(self.manifest, indent=1, sort_keys=True))
+    def _reload(self) -> None:
+        """Read the manifest from disk and forget everything derived from the old one."""
+        stat = self._manifest_stat()
+        manifest = self._load_manifest()
+        with self._open_lock:
+            changed = manifest.get("generation") != self.manifest.get("generation")
+            self.manifest, self._seen = manifest, stat
+            if changed:
+                self._bm25 = None
+                self._units.clear()
+                if self._collection is not None:
+                    self._catch_up()
+
+    def _sync(self) -> None:
+        """Take up what another process committed, if the manifest file changed since we read it."""
+        if self._manifest_stat() != self._seen:
+            self._reload()
+
+    @property
+    def generation(self) -> int:
+        """How many commits the manifest has seen (derived data is stamped with it)."""
+        return int(self.manifest.get("generation") or 0)
+
+    def save_manifest(self) -> None:
+        """Commit: write the manifest whole, one generation on."""
+        self.manifest = {**self.manifest, "generation": self.generation + 1}
+        atomic_write(self._manifest_path(), json.dumps(self.manifest, indent=1, sort_keys=True))
+        self._seen = self._manifest_stat()
+
+    def set_report(self, source: str, entry: dict[str, Any] | None) -> None:
+        """Change one entry in memory (committed by save_manifest)."""
+        reports = dict(self.manifest["reports"])
+        if entry is None:
+            reports.pop(source, None)
+        else:
+            reports[source] = entry
+            self._units.pop(entry["hash"], None)
+        self.manifest = {**self.manifest, "reports": reports}
 
     def _provenance(self) -> dict[str, Any]:
         return {
@@ -167,9 +194,9 @@ class Index:
             "splitter": f"{SPLITTER_VERSION}/{self.settings.max_passage_tokens}",
         }
 
-    def _check_provenance(self) -> None:
+    def check_provenance(self) -> None:
         wanted = self._provenance()
-        if not self.manifest["reports"]:
+        if not self.reports:
             self.manifest.update(wanted)
             return
         for key, value in wanted.items():
@@ -184,19 +211,58 @@ class Index:
     @property
     def reports(self) -> dict[str, dict[str, Any]]:
         """Ingested files: source name → manifest entry (metadata, hash, passage count)."""
+        self._sync()
         return self.manifest["reports"]
 
     def require_ready(self) -> None:
+        """Repair what a crash left (when no one is writing), then insist on something to search."""
+        self.repair()
         if not self.reports:
             raise IndexNotReady(
                 f"the index in {self.root} is empty: run `assistant ingest corpus/` first"
             )
 
+    def repair(self) -> bool:
+        """Finish or undo an interrupted write and rebuild stale derived data; False if a writer is busy."""
+        self._sync()
+        dirty = (self.root / DIRTY_FILE).exists()
+        if not dirty and self._checked == self.generation:
+            return True
+        if not dirty and not self._store.stale_derived():
+            self._checked = self.generation
+            return True
+        # Never wait in a read: a writer at work (here or in another process) repairs when it finishes.
+        if not self._write_lock.acquire(blocking=False):
+            return False
+        try:
+            if not self._lock.try_acquire():
+                return False
+            try:
+                self._reload()
+                if (self.root / DIRTY_FILE).exists():
+                    self._store.reconcile()
+                    self._store.finish()
+                elif self._store.stale_derived():
+                    self._store.rebuild_derived()
+                self._checked = self.generation
+                return True
+            finally:
+                self._lock.release()
+        except (AssistantError, OSError) as exc:
+            log.warning("could not repair the index in %s (%s); run `assistant ingest` to repair it", self.root, exc)
+            return False
+        finally:
+            self._write_lock.release()
+
     def load_report(self, source: str) -> tuple[Report, list[Passage]]:
         entry = self.reports.get(source)
         if entry is None:
             raise AssistantError(f"{source} is not in the index; `assistant docs` lists what is")
-        data = json.loads((self.root / "reports" / f"{entry['hash']}.json").read_text(encoding="utf-8"))
+        path = self.root / "reports" / f"{entry['hash']}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise AssistantError(f"{source}: its stored passages cannot be read ({exc}); run `assistant ingest`") from None
         return Report(**data["report"]), [Passage(**p) for p in data["passages"]]
 
     def unit_vectors(self, source: str) -> dict[str, tuple[list[tuple[int, int, bool, bool]], np.ndarray]]:
@@ -208,8 +274,11 @@ class Index:
         if cached is not None:
             return cached
         folder = self.root / "reports"
-        data = json.loads((folder / f"{entry['hash']}.json").read_text(encoding="utf-8"))
         result: dict[str, tuple[list[tuple[int, int, bool, bool]], np.ndarray]] = {}
+        try:
+            data = json.loads((folder / f"{entry['hash']}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return result  # removed by another process since we read the manifest
         array_path = folder / f"{entry['hash']}.units.npy"
         if data.get("units") is not None and array_path.is_file():
             array = np.load(array_path).astype(np.float32)
@@ -237,14 +306,50 @@ class Index:
 
     @property
     def bm25(self) -> Any:
+        """The keyword index; never raises: missing or stale, it is repaired, or searches go by meaning alone."""
+        self._sync()
         with self._open_lock:
             if self._bm25 is None:
-                from assistant.retrieve import BM25Store
-
-                self._bm25 = BM25Store.load(self.root / "bm25")
+                self._bm25 = self._load_bm25()
             return self._bm25
 
+    def forget_bm25(self) -> None:
+        with self._open_lock:
+            self._bm25 = None
+
+    def _load_bm25(self) -> Any:
+        from assistant.retrieve import BM25Store
+
+        if not self.reports:
+            return BM25Store(None, [], {}, {"council": [], "source": []}, {})
+        repaired = self.repair()
+        try:
+            store = BM25Store.load(self.root / "bm25")
+        except AssistantError as exc:
+            log.warning("%s; searching by meaning alone until it is rebuilt", exc)
+            return BM25Store(None, [], {}, {"council": [], "source": []}, {})
+        if not repaired and "bm25" in self._store.stale_derived():
+            log.warning(
+                "the keyword index in %s is older than the manifest (a write is under way or was interrupted); "
+                "results may miss recent reports until `assistant ingest` finishes", self.root,
+            )
+        return store
+
     # ------------------------------------------------------------ writing
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the write locks (this process's threads, then other processes) and start from the disk."""
+        with self._write_lock:
+            self._lock.acquire()
+            self._writes += 1
+            try:
+                if self._writes == 1:
+                    self._reload()
+                yield
+            finally:
+                self._writes -= 1
+                self._lock.release()
 
     def ingest(
         self,
@@ -255,107 +360,8 @@ class Index:
         progress: Callable[[int, int, str], None] | None = None,
     ) -> IngestSummary:
         """Bring the index in step with the given files and folders; one bad file spoils nothing."""
-        with self._write_lock:
-            return self._ingest(paths, prune=prune, on_file=on_file, progress=progress)
-
-    def _ingest(
-        self,
-        paths: Sequence[Path],
-        *,
-        prune: bool,
-        on_file: Callable[[FileResult], None] | None,
-        progress: Callable[[int, int, str], None] | None,
-    ) -> IngestSummary:
-        started = time.perf_counter()
-        summary = IngestSummary()
-
-        def record(result: FileResult) -> None:
-            summary.results.append(result)
-            if result.status in ("added", "updated"):
-                summary.embedded += result.passages
-            if on_file:
-                on_file(result)
-
-        self._check_provenance()
-        given = [Path(p) for p in paths]
-        for path in given:
-            if not path.exists():
-                record(FileResult(str(path), "failed", message=f"{path}: no such file or folder (check the path)"))
-        files = discover([p for p in given if p.exists()])
-        # Every manifest is read before any work, so a bad one stops the run with nothing written.
-        manifests = {folder: load_manifest(folder) for folder in dict.fromkeys(p.parent for p in files)}
-        seen: set[str] = set()
-        dirty = self.root / ".dirty"
-        self._unsafe = False
-        if dirty.exists():
-            self._reconcile()
-        if prune:
-            # Pruned first: a report renamed on disk is then added under its new name, not refused
-            # as a copy of the old one.
-            kept = {p.name for p in files}
-            for source in sorted(set(self.reports) - kept):
-                record(self.remove(source, rebuild=False))
-        hashes = {entry["hash"]: source for source, entry in self.reports.items()}
-        pending: list[_Pending] = []
-
-        def flush() -> None:
-            for result in self._commit(pending, hashes, dirty):
-                record(result)
-            pending.clear()
-
-        for number, path in enumerate(files, start=1):
-            if progress:
-                progress(number, len(files), path.name)
-            prepared = self._prepare(path, manifests[path.parent].get(path.name), hashes, seen)
-            if isinstance(prepared, FileResult):
-                record(prepared)
-                continue
-            pending.append(prepared)
-            if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
-                flush()
-        flush()
-        if any(r.status in ("added", "updated", "removed") for r in summary.results):
-            self._rebuild_derived()
-        if dirty.exists() and not self._unsafe:
-            dirty.unlink()
-        summary.seconds = time.perf_counter() - started
-        return summary
-
-    def _prepare(
-        self,
-        path: Path,
-        meta: ReportMeta | None,
-        hashes: dict[str, str],
-        seen: set[str],
-    ) -> FileResult | _Pending:
-        """Read and split one file, or say why it is skipped or refused; nothing is written."""
-        source = path.name
-        try:
-            data = read_bytes(path, self.settings.max_file_mb)
-            digest = content_hash(data)
-            meta_key = meta.model_dump() if meta else {}
-            previous = self.reports.get(source)
-            if source in seen:
-                return FileResult(str(path), "failed", message=f"{source}: another file of the same name was ingested in this run; rename one")
-            seen.add(source)
-            if previous and previous["hash"] == digest and previous.get("overrides", {}) == meta_key:
-                return FileResult(str(path), "unchanged", previous["passages"])
-            owner = hashes.get(digest)
-            if owner and owner != source:
-                return FileResult(
-                    str(path), "failed",
-                    message=f"{source}: same content as {owner}, already indexed; remove one copy",
-                )
-            report = read_report(path, max_mb=self.settings.max_file_mb, meta=meta, data=data)
-            passages = self.split(report)
-        except ReportError as exc:
-            return FileResult(str(path), "failed", message=str(exc))
-        except SettingsError:
-            raise
-        except AssistantError as exc:
-            return FileResult(str(path), "failed", message=f"{source}: {exc}")
-        hashes[digest] = source
-        return _Pending(path, report, passages, meta_key, previous is not None)
+        with self._writing():
+            return run_ingest(self, self._store, paths, prune=prune, on_file=on_file, progress=progress)
 
     def split(self, report: Report) -> list[Passage]:
         """Passages of a report, through the llama-index node parser."""
@@ -367,7 +373,7 @@ class Index:
         nodes = parser.get_nodes_from_documents([report_document(report)])
         return [Passage.from_metadata(n.node_id, n.get_content(), n.metadata) for n in nodes]
 
-    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[Any], list[np.ndarray]]:
+    def embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[Any], list[np.ndarray]]:
         """Vectors (and sentence-unit vectors, when the embedder makes them) for many passages at once."""
         texts = [p.embedding_text() for p in passages]
         units = [unit_spans(p.text) for p in passages]
@@ -379,268 +385,17 @@ class Index:
         vectors, unit_vectors = with_units(texts, spans)
         return vectors, units, unit_vectors
 
-    def _commit(self, pending: list[_Pending], hashes: dict[str, str], dirty: Path) -> list[FileResult]:
-        """Embed the pending reports in one call, then store each whole or not at all."""
-        if not pending:
-            return []
-        every = [p for item in pending for p in item.passages]
-        try:
-            # One call across files: the encoder sorts by length, so batches carry less padding.
-            vectors, units, unit_vectors = self._embed(every)
-            if len(vectors) != len(every):
-                raise ValueError(f"{len(vectors)} vectors for {len(every)} passages")
-        except Exception as exc:
-            for item in pending:
-                hashes.pop(item.report.content_hash, None)
-            return [
-                FileResult(str(item.path), "failed", message=f"{item.report.source}: embedding failed ({exc}); the index is unchanged")
-                for item in pending
-            ]
-        self.root.mkdir(parents=True, exist_ok=True)
-        dirty.touch()
-        nodes: list[list[Any]] = []
-        row = 0
-        for item in pending:
-            nodes.append(self._nodes(item.passages, vectors[row : row + len(item.passages)]))
-            row += len(item.passages)
-        added = self._add_together([n for item, n in zip(pending, nodes, strict=True) if not self._in_place(item.report)])
-        results: list[FileResult] = []
-        cleanup: list[tuple[list[str], list[Path]]] = []
-        row = 0
-        for item, item_nodes in zip(pending, nodes, strict=True):
-            end = row + len(item.passages)
-            try:
-                cleanup.append(
-                    self._store(
-                        item,
-                        item_nodes,
-                        units[row:end],
-                        unit_vectors[row:end] if unit_vectors else [],
-                        already_added=added and not self._in_place(item.report),
-                    )
-                )
-                results.append(FileResult(str(item.path), "updated" if item.replaces else "added", len(item.passages)))
-            except AssistantError as exc:
-                hashes.pop(item.report.content_hash, None)
-                results.append(FileResult(str(item.path), "failed", message=f"{item.report.source}: {exc}"))
-            row = end
-        if cleanup:
-            # The manifest is the commit point: written once per batch, before old passages go.
-            self._save_manifest()
-            for ids, files in cleanup:
-                self._delete_ids(ids)
-                for path in files:
-                    path.unlink(missing_ok=True)
-        return results
-
-    @staticmethod
-    def _nodes(passages: list[Passage], vectors: np.ndarray) -> list[Any]:
-        nodes = []
-        for passage, vector in zip(passages, vectors, strict=True):
-            node = passage_node(passage)
-            node.embedding = vector.tolist()
-            nodes.append(node)
-        return nodes
-
-    def _in_place(self, report: Report) -> bool:
-        old = self.reports.get(report.source)
-        return old is not None and old["hash"] == report.content_hash
-
-    def _add_together(self, groups: list[list[Any]]) -> bool:
-        """Add several new reports' rows in one Chroma call (each call is a commit, ~40 ms embedded).
-
-        False when there is nothing to share or the call failed: after undoing it, each report
-        is then added on its own, so one report the store refuses fails alone.
-        """
-        batch = [node for group in groups for node in group]
-        if sum(1 for group in groups if group) < 2:
-            return False
-        try:
-            self.vector_store.add(batch)
-            return True
-        except Exception:
-            log.warning("adding %d passages at once failed; adding report by report", len(batch), exc_info=True)
-            try:
-                self._delete_ids([node.node_id for node in batch])
-            except Exception:
-                self._unsafe = True
-            return False
-
-    def _store(
-        self,
-        item: _Pending,
-        nodes: list[Any],
-        units: list[Any],
-        unit_vectors: list[np.ndarray],
-        *,
-        already_added: bool = False,
-    ) -> tuple[list[str], list[Path]]:
-        """Write one report to Chroma and its files, or undo it all; returns what it replaced."""
-        report, passages = item.report, item.passages
-        folder = self.root / "reports"
-        json_path = folder / f"{report.content_hash}.json"
-        units_path = folder / f"{report.content_hash}.units.npy"
-        new_ids = [p.id for p in passages]
-        old = self.reports.get(report.source)
-        # Same content with new manifest metadata: the passage ids are the same, so rows are
-        # overwritten in place and the old ones kept to put back if anything fails.
-        in_place = self._in_place(report)
-        backup: dict[str, Any] = {}
-        saved_files: dict[Path, bytes] = {}
-        if old is not None and in_place:
-            backup = self.collection.get(ids=old["ids"], include=["embeddings", "metadatas", "documents"])
-            saved_files = {p: p.read_bytes() for p in (json_path, units_path) if p.is_file()}
-        try:
-            if in_place:
-                self._upsert(nodes)
-            elif nodes and not already_added:
-                self.vector_store.add(nodes)
-            if unit_vectors:
-                stacked = np.concatenate(unit_vectors) if any(len(u) for u in unit_vectors) else np.zeros((0, 384))
-                _atomic_save_array(units_path, stacked.astype(np.float16))
-            _atomic_write(
-                json_path,
-                json.dumps(
-                    {
-                        "report": report.model_dump(),
-                        "passages": [p.model_dump() for p in passages],
-                        "units": [[list(span) for span in u] for u in units] if unit_vectors else None,
-                    }
-                ),
-            )
-        except Exception as exc:
-            self._undo(new_ids, in_place, backup, saved_files, (json_path, units_path))
-            raise AssistantError(f"the vector store refused the passages ({exc}); the index is unchanged") from exc
-        self._set_report(report.source, {
-            "hash": report.content_hash,
-            "ids": new_ids,
-            "passages": len(passages),
-            "overrides": item.overrides,
-            "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            **report.meta.model_dump(),
-        })
-        self._units.pop(report.content_hash, None)
-        if old is None:
-            return [], []
-        stale_ids = [i for i in old["ids"] if i not in set(new_ids)]
-        stale_files = [] if in_place else [folder / f"{old['hash']}.json", folder / f"{old['hash']}.units.npy"]
-        return stale_ids, stale_files
-
-    def _upsert(self, nodes: list[Any]) -> None:
-        """Overwrite rows by id, stored exactly as ChromaVectorStore.add stores them."""
-        from llama_index.core.vector_stores.utils import node_to_metadata_dict
-
-        metadatas = []
-        for node in nodes:
-            metadata = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
-            metadatas.append({k: ("" if v is None else v) for k, v in metadata.items()})
-        self.collection.upsert(
-            ids=[n.node_id for n in nodes],
-            embeddings=[n.get_embedding() for n in nodes],
-            metadatas=metadatas,
-            documents=[n.get_content() for n in nodes],
-        )
-
-    def _undo(
-        self,
-        new_ids: list[str],
-        in_place: bool,
-        backup: dict[str, Any],
-        saved_files: dict[Path, bytes],
-        written: tuple[Path, ...],
-    ) -> None:
-        """Put the index back as it was before a report's failed write (reconcile later if this fails too)."""
-        try:
-            if in_place:
-                if backup.get("ids"):
-                    self.collection.upsert(
-                        ids=backup["ids"],
-                        embeddings=backup["embeddings"],
-                        metadatas=backup["metadatas"],
-                        documents=backup["documents"],
-                    )
-            else:
-                self._delete_ids(new_ids)
-            for path in written:
-                if path in saved_files:
-                    _atomic_save_bytes(path, saved_files[path])
-                elif not in_place:
-                    path.unlink(missing_ok=True)
-        except Exception:
-            log.warning("could not undo a failed write; the next ingest will repair the index", exc_info=True)
-            self._unsafe = True
-
-    def _set_report(self, source: str, entry: dict[str, Any] | None) -> None:
-        reports = dict(self.manifest["reports"])
-        if entry is None:
-            reports.pop(source, None)
-        else:
-            reports[source] = entry
-        self.manifest = {**self.manifest, "reports": reports}
-
     def remove(self, source: str, *, rebuild: bool = True) -> FileResult:
-        """Drop a report from the index (its file is left alone)."""
-        with self._write_lock:
-            return self._remove(source, rebuild=rebuild)
-
-    def _remove(self, source: str, *, rebuild: bool) -> FileResult:
-        entry = self.reports.get(source)
-        if entry is None:
-            return FileResult(source, "failed", message=f"{source} is not in the index; `assistant docs` lists what is")
-        (self.root / ".dirty").touch()
-        self._set_report(source, None)
-        self._save_manifest()
-        self._delete_ids(entry["ids"])
-        (self.root / "reports" / f"{entry['hash']}.json").unlink(missing_ok=True)
-        (self.root / "reports" / f"{entry['hash']}.units.npy").unlink(missing_ok=True)
-        if rebuild:
-            self._rebuild_derived()
-            (self.root / ".dirty").unlink(missing_ok=True)
-        return FileResult(source, "removed", entry["passages"])
-
-    def _delete_ids(self, ids: list[str]) -> None:
-        for start in range(0, len(ids), 5000):
-            self.collection.delete(ids=ids[start : start + 5000])
-
-    def _reconcile(self) -> None:
-        """After an interrupted write: drop vectors and files the manifest does not own."""
-        wanted = {i for entry in self.reports.values() for i in entry["ids"]}
-        stored = self.collection.get(include=[])["ids"]
-        orphans = [i for i in stored if i not in wanted]
-        if orphans:
-            log.warning("removing %d passages left by an interrupted ingest", len(orphans))
-            self._delete_ids(orphans)
-        hashes = {entry["hash"] for entry in self.reports.values()}
-        for path in (self.root / "reports").glob("*.*"):
-            if path.name.split(".")[0] not in hashes:
-                path.unlink()
-        self._rebuild_derived()
-
-    def _rebuild_derived(self) -> None:
-        """Rebuild what is derived from all passages: the BM25 index and the commitments register."""
-        from assistant.register import write_register
-        from assistant.retrieve import BM25Store
-
-        passages = list(self.all_passages())
-        BM25Store.build(passages).save(self.root / "bm25")
-        self._bm25 = None
-        # The commitments register is derived from the same passages: rebuilt with them.
-        write_register(self.root, passages)
-
-
-def _atomic_save_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
-def _atomic_save_array(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npy")
-    with os.fdopen(fd, "wb") as handle:
-        np.save(handle, array)
-    os.replace(tmp, path)
+        """Drop a report from the index (its file is left alone); removing the last leaves a valid empty index."""
+        with self._writing():
+            store = self._store
+            if (self.root / DIRTY_FILE).exists():
+                store.reconcile()
+            result = store.remove(source)
+            if rebuild and (result.status == "removed" or store.stale_derived()):
+                store.rebuild_derived()
+                store.finish()
+            return result
 
 
 def open_collection(settings: Settings) -> Any:

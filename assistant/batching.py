@@ -1,0 +1,146 @@
+"""Ingest runs: find which files changed, read and split them, and hand them to the store in batches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.documents import content_hash, discover, load_manifest, read_bytes, read_report
+from assistant.errors import AssistantError, ReportError, SettingsError
+from assistant.types import ReportMeta
+
+if TYPE_CHECKING:
+    from assistant.index import Index
+    from assistant.store import Pending, Store
+
+# Passages embedded per call across files: enough for the encoder's length-sorted batches to
+# carry little padding, few enough that a batch's token vectors stay small in memory.
+EMBED_BATCH = 512
+
+
+@dataclass
+class FileResult:
+    """What ingest did with one file."""
+
+    path: str
+    status: str  # added, updated, unchanged, failed, removed
+    passages: int = 0
+    message: str = ""
+
+    @property
+    def source(self) -> str:
+        return Path(self.path).name
+
+
+@dataclass
+class IngestSummary:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+    embedded: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return self.count("failed") > 0
+
+
+def run_ingest(
+    index: Index,
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    prune: bool,
+    on_file: Callable[[FileResult], None] | None,
+    progress: Callable[[int, int, str], None] | None,
+) -> IngestSummary:
+    """Bring the index in step with the given files and folders (the caller holds the write lock)."""
+    started = time.perf_counter()
+    summary = IngestSummary()
+
+    def record(result: FileResult) -> None:
+        summary.results.append(result)
+        if result.status in ("added", "updated"):
+            summary.embedded += result.passages
+        if on_file:
+            on_file(result)
+
+    index.check_provenance()
+    given = [Path(p) for p in paths]
+    for path in given:
+        if not path.exists():
+            record(FileResult(str(path), "failed", message=f"{path}: no such file or folder (check the path)"))
+    files = discover([p for p in given if p.exists()])
+    # Every manifest is read before any work, so a bad one stops the run with nothing written.
+    manifests = {folder: load_manifest(folder) for folder in dict.fromkeys(p.parent for p in files)}
+    seen: set[str] = set()
+    store.unsafe = False
+    if store.dirty.exists():
+        store.reconcile()
+    if prune:
+        # Pruned first: a report renamed on disk is then added under its new name, not refused
+        # as a copy of the old one.
+        kept = {p.name for p in files}
+        for source in sorted(set(index.reports) - kept):
+            record(store.remove(source))
+    hashes = {entry["hash"]: source for source, entry in index.reports.items()}
+    pending: list[Pending] = []
+
+    def flush() -> None:
+        for result in store.commit(pending, hashes):
+            record(result)
+        pending.clear()
+
+    for number, path in enumerate(files, start=1):
+        if progress:
+            progress(number, len(files), path.name)
+        prepared = prepare(index, path, manifests[path.parent].get(path.name), hashes, seen)
+        if isinstance(prepared, FileResult):
+            record(prepared)
+            continue
+        pending.append(prepared)
+        if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
+            flush()
+    flush()
+    if any(r.status in ("added", "updated", "removed") for r in summary.results) or store.stale_derived():
+        store.rebuild_derived()
+    store.finish()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def prepare(index: Index, path: Path, meta: ReportMeta | None, hashes: dict[str, str], seen: set[str]) -> FileResult | Pending:
+    """Read and split one file, or say why it is skipped or refused; nothing is written."""
+    from assistant.store import Pending
+
+    source = path.name
+    try:
+        data = read_bytes(path, index.settings.max_file_mb)
+        digest = content_hash(data)
+        meta_key = meta.model_dump() if meta else {}
+        previous = index.reports.get(source)
+        if source in seen:
+            return FileResult(str(path), "failed", message=f"{source}: another file of the same name was ingested in this run; rename one")
+        seen.add(source)
+        if previous and previous["hash"] == digest and previous.get("overrides", {}) == meta_key:
+            return FileResult(str(path), "unchanged", previous["passages"])
+        owner = hashes.get(digest)
+        if owner and owner != source:
+            return FileResult(
+                str(path), "failed",
+                message=f"{source}: same content as {owner}, already indexed; remove one copy",
+            )
+        report = read_report(path, max_mb=index.settings.max_file_mb, meta=meta, data=data)
+        passages = index.split(report)
+    except ReportError as exc:
+        return FileResult(str(path), "failed", message=str(exc))
+    except SettingsError:
+        raise
+    except AssistantError as exc:
+        return FileResult(str(path), "failed", message=f"{source}: {exc}")
+    hashes[digest] = source
+    return Pending(path, report, passages, meta_key, previous is not None)
