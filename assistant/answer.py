@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from assistant.conversation import Conversation
+from assistant.councils import gazetteer
 from assistant.index import Index
 from assistant.passages import unit_spans
 from assistant.retrieve import Filters, Retriever
-from assistant.scope import read_scope, report_prior
+from assistant.scope import read_scope, report_prior, reports_of_years
 from assistant.settings import Settings, load_settings
 from assistant.spelling import mend_question
 from assistant.text import stem as _stem
@@ -37,7 +38,7 @@ _MONEY_WORDS = r"\b(?:cost|costs|budget|salary|salaries|spend|spending|funding|f
 _FREQUENCY = re.compile(r"\b(?:quarterly|monthly|weekly|daily|annually|yearly|fortnightly|every|each (?:week|month|quarter|year)|times a|per (?:week|month|year)|regular(?:ly)?)\b", re.I)
 
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bdue\b.*\?$", re.I)),
+    ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bsince when\b|\bwhen (?:was|is|were|did|does|will|are)\b|\bdates\b|\bdue\b.*\?$", re.I)),
     ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|long|far|often)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|number of)\b|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
@@ -178,9 +179,12 @@ class ExtractiveAnswerer:
         question = _COMPARE.sub(" ", question)  # "compare" frames the question; it is not its subject
         context = {t for m in _CIRCUMSTANCE.finditer(question) for t in terms(m.group(0))}
         council_terms = {t for c in councils for t in terms(c)}
+        # Years and months place the question in time; the report prior and filters act on them,
+        # so they should not make a report's dateline outscore its findings.
+        time_terms = {t for m in _DATE_TERMS.finditer(question) for t in terms(m.group(0))}
         weights: dict[str, float] = {}
         for term in dict.fromkeys(terms(question)):
-            if term in council_terms:
+            if term in council_terms or term in time_terms:
                 continue
             weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
         return weights
@@ -223,7 +227,11 @@ class ExtractiveAnswerer:
                 return bool(re.search(r"\d\s?%|per ?cent|\bout of\b|\bin every\b|\bratio\b", undated, re.I))
             undated = _REFERENCE.sub(" ", undated)
             if re.search(r"\bhow long\b", question, re.I):
-                return bool(re.search(rf"(?:{_NUMBER.pattern})\w*\s+(?:years?|months?|weeks?|days?)", undated, re.I))
+                # "for 18 months", or "in post since August 2023": a duration or its start.
+                return bool(
+                    re.search(rf"(?:{_NUMBER.pattern})\w*\s+(?:years?|months?|weeks?|days?)", undated, re.I)
+                    or re.search(rf"\bsince\s+(?:\d{{1,2}}\s+)?{_MONTH}", text)
+                )
             focus = _counted(question)
             if focus:
                 return _number_near(undated, focus)
@@ -365,6 +373,27 @@ def _attach_semantic(units: list[Unit], query_vector: np.ndarray, unit_vectors: 
                 break
 
 
+_DATE_TERMS = re.compile(rf"\b(?:{_MONTH}\w*\.?\s+)?(?:19|20)\d{{2}}(?:[/–-]\d{{2,4}})?\b", re.I)
+_YES_NO = re.compile(r"^\s*(?:and\s+)?(?:has|have|had|did|does|do|is|are|was|were|will|can)\b", re.I)
+_PROMISE_WORDS = re.compile(r"\b(?:promis\w*|commit\w*|pledg\w*)\b", re.I)
+# Words of a question the register answers: grades, the judged areas, time, change, promises.
+_REGISTER_WORDS = (
+    "grade graded grades rating ratings rated rate judgement judgements judgment judged judge ofsted ilacs sif "
+    "inspection inspections inspected overall effectiveness outstanding good requires require improvement inadequate "
+    "change changed changes improve improved better worse since compare comparison versus latest current now recent "
+    "year years time over history trend get got kept keep still which councils council authorities list all "
+    "care leavers leaver children help protection need leaders leadership impact adoption performance lscb local "
+    "safeguarding board looked after permanence experiences progress social work practice families "
+    "promise promised promises commitment commitments committed pledge next visit monitoring focused planned due "
+    "scheduled deliver delivered done overdue status between both"
+)
+
+
+@lru_cache(maxsize=1)
+def _register_terms() -> frozenset[str]:
+    return frozenset(terms(_REGISTER_WORDS))
+
+
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 
 
@@ -497,12 +526,32 @@ class Engine:
         started = time.perf_counter()
         standalone = standalone or question
         filters = filters or Filters()
+        planned = self._plan(standalone, filters)[2]
+        if filters.matches_nothing(self.index.reports) or planned.matches_nothing(self.index.reports):
+            # Searching would find nothing (and fusion needs something): say why, not "not in the reports".
+            unmatched = filters if filters.matches_nothing(self.index.reports) else planned
+            return Answer(
+                question=question,
+                standalone_question=standalone,
+                answer=f"No reports match these filters ({unmatched.describe()}). Widen or clear them and ask again.",
+                refused=True,
+                kind="no match",
+                filters=unmatched.model_dump(exclude_defaults=True),
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
         scope = read_scope(standalone, self.councils())
         if scope.missing and not scope.councils and not filters.councils:
             return self._not_in_library(question, standalone, scope.missing, started)
         registered = self._from_register(question, standalone, filters)
         if registered is not None:
             return registered
+        councils = filters.councils or scope.councils
+        if councils and scope.report_years and not scope.change and not filters.sources:
+            # "its 2021 Ofsted inspection": that report or none, never another year's.
+            sources = reports_of_years(scope.report_years, self.index.reports, councils)
+            if not sources:
+                return self._no_report_of_year(question, standalone, councils, scope.report_years, started)
+            filters = filters.model_copy(update={"sources": sources})
         kind, named, search_filters = self._plan(standalone, filters)
         searched = self.mend(standalone)
         hits = self.retrieve(standalone, filters)
@@ -546,6 +595,45 @@ class Engine:
         )
 
 
+    def _register_question(self, question: str) -> bool:
+        """Whether the register can settle it: a question of grades or promises, not of findings.
+
+        "Who led that inspection?" and "were there areas of strong practice despite the inadequate
+        grade?" name grades but ask about something the register does not hold; a yes/no question
+        about one thing ("has Bury committed money to …?") wants that thing, not a list of promises.
+        """
+        kind = question_kind(question)
+        if kind in ("who", "number") or (kind == "when" and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
+            return False
+        if _YES_NO.match(question) and _PROMISE_WORDS.search(question):
+            return False
+        # What is left once councils (as typed), years and the register's own words are set aside.
+        for mention in reversed(gazetteer().find(question, known=self.councils())):
+            question = question[: mention.start] + " " + question[mention.end :]
+        leftover = [t for t in terms(_YEAR.sub(" ", self.mend(question))) if t not in _register_terms()]
+        return len(leftover) <= 2
+
+    def _no_report_of_year(
+        self, question: str, standalone: str, councils: list[str], years: list[int], started: float
+    ) -> Answer:
+        """The question names a report of a year the library does not hold for that council."""
+        held = sorted(
+            {str(e.get("date", ""))[:4] for e in self.index.reports.values() if e.get("council") in councils} - {""}
+        )
+        asked = " or ".join(str(y) for y in years)
+        text = f"The library holds no {asked} report on {' or '.join(councils)}."
+        if held:
+            text += f" Its reports on {' and '.join(councils)} are from {', '.join(held)}."
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            answer=text,
+            refused=True,
+            kind="not in library",
+            filters={"councils": councils, "years": years},
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
     def _not_in_library(self, question: str, standalone: str, missing: list[str], started: float) -> Answer:
         """A council with no reports: say so, rather than search nothing or another council."""
         held = self.councils()
@@ -569,6 +657,8 @@ class Engine:
 
         if filters.sources or filters.date_from or filters.date_to:
             return None  # the register answers whole councils; narrower filters go to the passages
+        if not self._register_question(standalone):
+            return None
         answer = answer_from_register(standalone, self, filters.councils)
         if answer is None:
             return None

@@ -63,35 +63,71 @@ def is_follow_up(question: str) -> bool:
     )
 
 
+_TIME = re.compile(
+    r"\b(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+)?(?:19|20)\d{2}\b", re.I
+)
+
+
 def rewrite(question: str, previous: str, councils: list[str]) -> str:
-    """Rewrite a follow-up to stand alone, given the previous standalone question."""
-    if not previous or not is_follow_up(question):
+    """Rewrite a follow-up to stand alone, given the previous standalone question.
+
+    A question that names no council carries on the conversation's council and time ("the Dec
+    2024 inspection"), follow-up or not: in a chat about one council's report, "what were the
+    areas to improve?" is still about that report.
+    """
+    if not previous:
         return question
+    text = _resolve(question, previous, councils) if is_follow_up(question) else question
+    return _carry_scope(text, previous, councils)
+
+
+def _resolve(question: str, previous: str, councils: list[str]) -> str:
     previous_councils = mentioned_councils(previous, councils)
     switch = _SWITCH.match(question) or _AND_X.match(question)
     if switch:
         target = switch.group(1).strip()
-        if previous_councils:
-            out = previous
-            for council in previous_councils:
-                out = re.sub(rf"\b{re.escape(council)}\b", target, out, count=1, flags=re.I)
-            return out
-        return f"{previous.rstrip(' ?')} for {target}?"
+        if mentioned_councils(target, councils) or not previous_councils:
+            if previous_councils:
+                out = previous
+                for council in previous_councils:
+                    out = re.sub(rf"\b{re.escape(council)}\b", target, out, count=1, flags=re.I)
+                if out != previous:
+                    return out
+            return f"{previous.rstrip(' ?')} for {target}?"
+        # "what about care leavers?": the same question, asked of another topic.
+        return f"{previous.rstrip(' ?')}: what about {target}?"
     text = _LEADING.sub("", question).strip()
     text = text[0].upper() + text[1:] if text else question
     topic = _topic(previous)
+    replaced = 0
     if topic:
         head = _head(topic)
         text, replaced = _ONE.subn(lambda m: f"{m.group(1)} {head}" if m.group(1).lower() not in ("that", "this") else topic, text, count=1)
         if not replaced:
-            text, replaced = re.subn(r"\b(it|that|this)\b(?!\s+(?:is|was)\s+(?:the|a)\b)", topic, text, count=1, flags=re.I)
+            # "it", or "that"/"this" standing alone ("this time", "that inspection" name their own noun).
+            pronoun = r"\bit\b(?!\s+(?:is|was)\s+(?:the|a)\b)|\b(?:that|this)\b(?=\s*(?:[?.,]|$))"
+            text, replaced = re.subn(pronoun, topic, text, count=1, flags=re.I)
             if replaced and re.search(r"\b(?:[Ww]hat|[Ww]ho|[Ww]hen|[Hh]ow)['’]s " + re.escape(topic), text):
                 text = re.sub(r"(\w+)['’]s " + re.escape(topic), rf"\1 is {topic}", text, count=1)
-        if not replaced and not mentioned_councils(text, councils):
-            text = f"{text.rstrip(' ?')} ({topic})?" if len(text.split()) <= 4 else text
-    if previous_councils and not mentioned_councils(text, councils):
-        text = f"{text.rstrip(' ?')} in {' and '.join(previous_councils)}?"
+    if not replaced and len(text.split()) <= 4 and not mentioned_councils(text, councils):
+        # "Since when?": too short to stand alone; it asks about what the last question asked.
+        context = f"{topic}" if topic else previous.rstrip(" ?")
+        text = f"{text.rstrip(' ?')} ({context})?"
     return text
+
+
+def _carry_scope(text: str, previous: str, councils: list[str]) -> str:
+    """Add the previous question's councils and time when the question names none of its own."""
+    if mentioned_councils(text, councils):
+        return text
+    previous_councils = mentioned_councils(previous, councils)
+    if not previous_councils:
+        return text
+    carried = f" in {' and '.join(previous_councils)}"
+    time = _TIME.search(previous)
+    if time and not _TIME.search(text):
+        carried += f" ({time.group(0)})"
+    return f"{text.rstrip(' ?')}{carried}?"
 
 
 @dataclass

@@ -93,6 +93,16 @@ _COMPARE_FILLER = {
 }
 
 
+_OUTCOME = re.compile(r"\b(?:outcomes?|results?|better|worse|improv\w*|deteriorat\w*|declin\w*)\b", re.I)
+
+
+def _asks_grade(question: str) -> bool:
+    """A question about grades: rating words, a grade, outcomes, or change in a judged area."""
+    if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question):
+        return True
+    return bool(_CHANGE.search(question) and any(rule.search(question) for _, rule in _FIELDS))
+
+
 def _field(question: str) -> str:
     return next((name for name, rule in _FIELDS if rule.search(question)), "overall")
 
@@ -179,13 +189,13 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
             if not years and not since and mine:
                 mine = mine[-1:]  # "have an inadequate grade": as things stand, the latest inspection
             lines += [f"{council}: {_line(r, cite, [field])}" for r in mine if r.judgements[field] in wanted]
-    elif len(named) >= 2 and (_COMPARE.search(question) or _RATING.search(question)):
-        if not _RATING.search(question) and set(re.findall(r"[a-z']+", _strip(question, named).lower())) - _COMPARE_FILLER:
+    elif len(named) >= 2 and (_COMPARE.search(question) or _asks_grade(question)):
+        if not _asks_grade(question) and set(re.findall(r"[a-z']+", _strip(question, named).lower())) - _COMPARE_FILLER:
             return None  # "compare Trafford and Wigan on caseloads": not a question of grades
         kind = "inspections compared"
         for council in named:
             lines += _history(council, records, cite, field)
-    elif named and _RATING.search(question):
+    elif named and _asks_grade(question):
         mine = dated([r for r in records if r.council in named and _graded(r, field)])
         if _CHANGE.search(question) or not re.search(r"\b(?:latest|last|current|most\s+recent|now)\b", question, re.I):
             for council in named:

@@ -19,6 +19,13 @@ _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _LATEST = re.compile(r"\b(?:latest|most recent|newest|current(?:ly)?|now|these days|nowadays|this time|recent)\b", re.I)
 
 
+# A year that names a report: "the 2021 Ofsted inspection", "when Ofsted visited in November 2024".
+_REPORT_WORDS = re.compile(r"\b(?:inspect\w*|ofsted|report\w*|ilacs|sif|visit\w*|judge?ments?|outcomes?|grades?|rated|rating)\b", re.I)
+# "since 2020", "before the December 2023 inspection": a year bounding a period, not naming a report.
+_BOUNDING = re.compile(r"\b(?:since|before|after|until|till|by|from|prior to)\s+(?:\w+\s+){0,3}$", re.I)
+_CHANGE = re.compile(r"\b(?:since|improv\w*|chang\w*|compar\w*|better|worse|between|kept|still|progress\w*|declin\w*|deteriorat\w*)\b", re.I)
+
+
 @dataclass
 class Scope:
     """Councils and time a question names, resolved against the library."""
@@ -27,6 +34,8 @@ class Scope:
     missing: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     latest: bool = False
+    report_years: list[int] = field(default_factory=list)
+    change: bool = False
 
 
 def read_scope(question: str, library: Collection[str]) -> Scope:
@@ -42,7 +51,27 @@ def read_scope(question: str, library: Collection[str]) -> Scope:
         elif council.name not in missing:
             missing.append(council.name)
     years = sorted({int(y) for y in _YEAR.findall(question)})
-    return Scope(councils, missing, years, bool(_LATEST.search(question)))
+    naming: set[int] = set()
+    for match in _YEAR.finditer(question):
+        before, after = question[max(0, match.start() - 60) : match.start()], question[match.end() : match.end() + 40]
+        if _REPORT_WORDS.search(before + " " + after) and not _BOUNDING.search(before):
+            naming.add(int(match.group(0)))
+    change = bool(_CHANGE.search(question))
+    return Scope(councils, missing, years, bool(_LATEST.search(question)), sorted(naming), change)
+
+
+def reports_of_years(
+    years: Collection[int], reports: Mapping[str, Mapping[str, Any]], councils: Collection[str]
+) -> list[str]:
+    """The councils' reports dated (inspected or published) in one of the years."""
+    found = []
+    for source, entry in reports.items():
+        if councils and str(entry.get("council", "")) not in councils:
+            continue
+        dated = [str(entry.get(key, ""))[:4] for key in ("date", "published")]
+        if any(d.isdigit() and int(d) in years for d in dated):
+            found.append(source)
+    return sorted(found)
 
 
 def report_prior(scope: Scope, reports: Mapping[str, Mapping[str, Any]], councils: Collection[str]) -> dict[str, float]:

@@ -53,7 +53,12 @@ def _stemmer() -> Any:
 
 
 def stem(word: str) -> str:
-    return _stemmer().stemWord(_IRREGULAR.get(word, word))  # type: ignore[no-any-return]
+    stemmed: str = _stemmer().stemWord(_IRREGULAR.get(word, word))
+    # The agent noun meets its verb: "inspector"/"inspection"/"inspected", "leader"/"led",
+    # "manager"/"management"; Porter leaves them apart.
+    if len(stemmed) >= 6 and stemmed.endswith(("or", "er")):
+        return stemmed[:-2]
+    return stemmed
 
 
 class Normaliser:
