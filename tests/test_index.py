@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -19,10 +20,10 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf
 
-import assistant.index as index_module
+import assistant.batching as batching
 from assistant.cli import cli
 from assistant.errors import IndexMismatch, IndexNotReady
-from assistant.index import Index
+from assistant.index import Index, open_collection
 from assistant.retrieve import BM25Store
 from assistant.settings import Settings, load_settings
 
@@ -114,20 +115,31 @@ def snapshot(index: Index) -> dict[str, Any]:
         "chroma": sorted(
             (i, d, json.dumps(m, sort_keys=True)) for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)
         ),
-        "bm25": sorted(BM25Store.load(index.root / "bm25").ids),
+        "bm25": sorted(bm25_ids(index)),
         "files": sorted(p.name for p in (index.root / "reports").iterdir()),
         "dirty": (index.root / ".dirty").exists(),
     }
 
 
+def bm25_ids(index: Index) -> set[str]:
+    """Passage ids in the saved keyword index (an empty index has none, and no folder)."""
+    folder = index.root / "bm25"
+    return set(BM25Store.load(folder).ids) if folder.exists() else set()
+
+
 def check_consistent(index: Index) -> None:
-    """Manifest, Chroma, BM25 and the per-report files all describe the same passages."""
+    """Manifest, Chroma, BM25, register and the per-report files all describe the same passages."""
     index = Index(index.settings, embedder=index._embedder)
     ids = {i for entry in index.reports.values() for i in entry["ids"]}
     assert set(index.collection.get(include=[])["ids"]) == ids
-    assert set(BM25Store.load(index.root / "bm25").ids) == ids
+    assert bm25_ids(index) == ids
     assert {p.id for p in index.all_passages()} == ids
     assert sum(entry["passages"] for entry in index.reports.values()) == len(ids)
+    hashes = {entry["hash"] for entry in index.reports.values()}
+    assert {p.name.split(".")[0] for p in (index.root / "reports").iterdir()} <= hashes
+    derived = json.loads((index.root / "derived.json").read_text(encoding="utf-8"))
+    assert derived == {"bm25": index.generation, "register": index.generation}
+    assert (index.root / "commitments.json").is_file()
     assert not (index.root / ".dirty").exists()
 
 
@@ -338,14 +350,14 @@ def test_bad_input_is_named_and_spoils_nothing(
     (folder / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
     extra = make(folder)
     if name == "withdrawn.txt":
-        real_discover = index_module.discover
+        real_discover = batching.discover
 
         def discover_then_delete(paths: list[Path]) -> list[Path]:
             found = real_discover(paths)
             (folder / name).unlink()  # gone between discovery and reading
             return found
 
-        monkeypatch.setattr(index_module, "discover", discover_then_delete)
+        monkeypatch.setattr(batching, "discover", discover_then_delete)
     before = snapshot(sample_index)
     env = {"ASSISTANT_INDEX_DIR": str(sample_index.root), "ASSISTANT_MAX_FILE_MB": "0.02"}
     result = run_cli("ingest", "--quiet", str(folder), *extra, env=env)
@@ -372,7 +384,7 @@ def test_bad_manifest_stops_before_anything_is_written(sample_index: Index, corp
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"error: {corpus / 'manifest.toml'}: [a.txt] has unknown field(s) publisher; "
-        "allowed: title, council, committee, date, author"
+        "allowed: title, council, committee, date, author, kind, published"
     )
     assert snapshot(sample_index) == before
 
@@ -403,7 +415,7 @@ def test_an_embedder_failure_leaves_the_index_as_it_was(sample_index: Index, cor
 def test_an_embedder_failure_in_a_later_batch_keeps_the_earlier_reports(
     sample_index: Index, corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index_module, "EMBED_BATCH", 1)  # one report per embedding call
+    monkeypatch.setattr(batching, "EMBED_BATCH", 1)  # one report per embedding call
     for number in (1, 2):
         (corpus / f"review-{number}.txt").write_text(NEW_REPORT.replace("fourteen", f"{number} hundred"), encoding="utf-8")
     summary = Index(sample_index.settings, embedder=CountingEmbedder(embedder, fail_on_call=2)).ingest([corpus])
@@ -419,10 +431,9 @@ def test_a_vector_store_failure_mid_report_leaves_the_index_as_it_was(sample_ind
     path.write_text(path.read_text(encoding="utf-8").replace("eight-point", "nine-point"), encoding="utf-8")
     (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
     before = snapshot(sample_index)
-    index = Index(sample_index.settings, embedder=embedder)
     # Both new reports go to Chroma in one call; it fails, and so does Worcestershire's own retry.
-    flaky = FlakyCollection(index.collection, marker=WORCESTERSHIRE, times=2)
-    index._collection = flaky
+    flaky = FlakyCollection(open_collection(sample_index.settings), marker=WORCESTERSHIRE, times=2)
+    index = Index(sample_index.settings, embedder=embedder, collection=flaky)
     summary = index.ingest([corpus])
     statuses = {r.source: (r.status, r.message) for r in summary.results if r.status != "unchanged"}
     assert flaky.failures == 2
@@ -450,9 +461,8 @@ def test_a_vector_store_failure_mid_report_leaves_the_index_as_it_was(sample_ind
 def test_a_failed_shared_write_is_retried_report_by_report(sample_index: Index, corpus: Path, embedder) -> None:
     (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
     (corpus / "adoption.txt").write_text(NEW_REPORT.replace("fostering", "adoption"), encoding="utf-8")
-    index = Index(sample_index.settings, embedder=embedder)
-    flaky = FlakyCollection(index.collection, marker="adoption.txt", times=1)
-    index._collection = flaky
+    flaky = FlakyCollection(open_collection(sample_index.settings), marker="adoption.txt", times=1)
+    index = Index(sample_index.settings, embedder=embedder, collection=flaky)
     summary = index.ingest([corpus])
     assert flaky.failures == 1
     assert {r.source: r.status for r in summary.results if r.status != "unchanged"} == {
@@ -465,14 +475,14 @@ def test_a_failed_shared_write_is_retried_report_by_report(sample_index: Index, 
 def test_a_failed_undo_is_repaired_by_the_next_ingest(sample_index: Index, corpus: Path, embedder) -> None:
     (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
     before = snapshot(sample_index)
-    index = Index(sample_index.settings, embedder=embedder)
-    index._collection = FlakyCollection(index.collection, marker="fostering.txt", deletes_fail=True)
+    flaky = FlakyCollection(open_collection(sample_index.settings), marker="fostering.txt", deletes_fail=True)
+    index = Index(sample_index.settings, embedder=embedder, collection=flaky)
     summary = index.ingest([corpus])
     assert {r.source: r.status for r in summary.results}["fostering.txt"] == "failed"
     # Half a report is left in Chroma, but the manifest never took it and .dirty says so.
     assert (index.root / ".dirty").exists()
     assert Index(sample_index.settings).reports == before["reports"]
-    assert set(BM25Store.load(index.root / "bm25").ids) == set(before["bm25"])
+    assert bm25_ids(index) == set(before["bm25"])
 
     repaired = Index(sample_index.settings, embedder=embedder)
     repaired.ingest([SAMPLES])
@@ -485,8 +495,8 @@ def test_a_failed_metadata_update_puts_the_old_rows_back(sample_index: Index, co
         manifest.read_text(encoding="utf-8").replace('council = "Worcestershire"', 'council = "Worcs"'), encoding="utf-8"
     )
     before = snapshot(sample_index)
-    index = Index(sample_index.settings, embedder=embedder)
-    index._collection = FlakyCollection(index.collection, marker=WORCESTERSHIRE)
+    flaky = FlakyCollection(open_collection(sample_index.settings), marker=WORCESTERSHIRE)
+    index = Index(sample_index.settings, embedder=embedder, collection=flaky)
     summary = index.ingest([corpus])
     assert {r.source: r.status for r in summary.results}[WORCESTERSHIRE] == "failed"
     assert snapshot(index) == before
@@ -495,6 +505,135 @@ def test_a_failed_metadata_update_puts_the_old_rows_back(sample_index: Index, co
     index.ingest([corpus])
     rows = index.collection.get(ids=index.reports[WORCESTERSHIRE]["ids"], include=["metadatas"])
     assert {m["council"] for m in rows["metadatas"]} == {"Worcs"}
+    check_consistent(index)
+
+
+# ---------------------------------------------------------------- repair, empty index, one writer
+
+
+def test_removing_the_last_report_leaves_a_valid_empty_index(sample_index: Index, corpus: Path, run_cli) -> None:
+    for source in SAMPLE_FILES:
+        assert sample_index.remove(source).status == "removed"
+    assert sample_index.reports == {}
+    check_consistent(sample_index)
+    env = {"ASSISTANT_INDEX_DIR": str(sample_index.root)}
+    empty = run_cli("search", "--json", "agency social workers", env=env)
+    assert (empty.exit_code, empty.stdout) == (1, "")
+    assert "is empty: run `assistant ingest" in empty.stderr
+    again = run_cli("ingest", "-q", str(corpus), env=env)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[-1].startswith("5 added; 5 reports indexed")
+    check_consistent(sample_index)
+
+
+def _hits(index: Index, query: str) -> list[str]:
+    from assistant.retrieve import Retriever
+
+    return [hit.passage.source for hit in Retriever(index).search(query, k=3)]
+
+
+DERIVED_DAMAGE = {
+    "bm25 missing": lambda root: shutil.rmtree(root / "bm25"),
+    "bm25 half written": lambda root: (root / "bm25" / "ids.json").unlink(),
+    "bm25 stale": lambda root: (root / "derived.json").write_text('{"bm25": 0, "register": 0}', encoding="utf-8"),
+    "register missing": lambda root: (root / "commitments.json").unlink(),
+    "stamps missing": lambda root: (root / "derived.json").unlink(),
+}
+
+
+@pytest.mark.parametrize("damage", list(DERIVED_DAMAGE))
+def test_a_read_rebuilds_missing_or_stale_derived_data(sample_index: Index, embedder, damage: str) -> None:
+    DERIVED_DAMAGE[damage](sample_index.root)
+    index = Index(sample_index.settings, embedder=embedder)
+    assert _hits(index, "uncovered vacancy gap")[0] == WEST_SUSSEX_2020
+    check_consistent(index)
+
+
+def test_a_read_while_another_process_writes_never_crashes_and_says_why(
+    sample_index: Index, embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    from assistant.lock import WriterLock
+
+    shutil.rmtree(sample_index.root / "bm25")
+    other = WriterLock(sample_index.root)  # another writer at work: readers must not wait or repair
+    other.acquire()
+    try:
+        index = Index(sample_index.settings, embedder=embedder)
+        with caplog.at_level("WARNING"):
+            assert _hits(index, "uncovered vacancy gap")[0] == WEST_SUSSEX_2020  # by meaning alone
+        assert "keyword index" in caplog.text and "missing" in caplog.text
+        assert not (sample_index.root / "bm25").exists()
+    finally:
+        other.release()
+    index = Index(sample_index.settings, embedder=embedder)
+    assert _hits(index, "uncovered vacancy gap")[0] == WEST_SUSSEX_2020  # the next read repairs
+    check_consistent(index)
+
+
+def test_a_writer_waits_for_the_lock_and_names_who_holds_it(sample_index: Index, corpus: Path, embedder) -> None:
+    from assistant.lock import IndexBusy, WriterLock
+
+    (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    holder = WriterLock(sample_index.root)
+    holder.acquire()
+    try:
+        waiting = Index(sample_index.settings, embedder=embedder, lock_timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(IndexBusy) as caught:
+            waiting.ingest([corpus])
+        assert time.monotonic() - started >= 0.5
+        message = str(caught.value)
+        assert str(sample_index.root / ".lock") in message
+        assert f"pid {os.getpid()}" in message
+        with pytest.raises(IndexBusy):
+            waiting.remove(WORCESTERSHIRE)
+    finally:
+        holder.release()
+    assert "fostering.txt" not in Index(sample_index.settings).reports
+
+    # Released in time, the waiter goes ahead.
+    holder.acquire()
+    threading.Timer(0.5, holder.release).start()
+    summary = Index(sample_index.settings, embedder=embedder, lock_timeout=30).ingest([corpus])
+    assert {r.source: r.status for r in summary.results}["fostering.txt"] == "added"
+    check_consistent(sample_index)
+
+
+def test_a_long_lived_index_sees_and_keeps_what_another_index_wrote(
+    sample_index: Index, corpus: Path, tmp_path: Path, embedder
+) -> None:
+    server = Index(sample_index.settings, embedder=embedder)
+    assert "fostering.txt" not in _hits(server, "foster families recruited")
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    Index(sample_index.settings, embedder=embedder).ingest([extra])
+
+    assert "fostering.txt" in server.reports
+    assert _hits(server, "foster families recruited")[0] == "fostering.txt"
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "adoption.txt").write_text(NEW_REPORT.replace("fostering", "adoption"), encoding="utf-8")
+    server.ingest([upload])
+    assert sorted(Index(sample_index.settings).reports) == sorted([*SAMPLE_FILES, "adoption.txt", "fostering.txt"])
+    check_consistent(server)
+
+
+def test_an_interrupted_in_place_update_is_redone_by_the_next_ingest(sample_index: Index, corpus: Path, embedder) -> None:
+    manifest = corpus / "manifest.toml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace('council = "Worcestershire"', 'council = "Worcs"'), encoding="utf-8"
+    )
+    # As a crash leaves it: rows overwritten with the new council, the manifest still the old one.
+    ids = sample_index.reports[WORCESTERSHIRE]["ids"]
+    rows = sample_index.collection.get(ids=ids, include=["metadatas"])
+    sample_index.collection.update(ids=ids, metadatas=[{**m, "council": "Worcs"} for m in rows["metadatas"]])
+    (sample_index.root / ".dirty").write_text(json.dumps({"in_place": [WORCESTERSHIRE]}), encoding="utf-8")
+
+    summary = Index(sample_index.settings, embedder=embedder).ingest([corpus])
+    assert {r.source: r.status for r in summary.results}[WORCESTERSHIRE] == "updated"
+    index = Index(sample_index.settings, embedder=embedder)
+    assert index.reports[WORCESTERSHIRE]["council"] == "Worcs"
     check_consistent(index)
 
 
