@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -37,6 +38,42 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+LOG_NAME = "assistant.log"
+
+
+class _IndexLog(logging.Handler):
+    """Appends warnings to the log in the index folder; a folder that cannot be written loses them, quietly."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(logging.WARNING)
+        self.path = path
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(self.format(record) + "\n")
+        except OSError:
+            pass
+
+
+def _route_logs(index_dir: Path) -> None:
+    """Library warnings (pypdf's "EOF marker not found") go to index/assistant.log, not over the progress bar."""
+    logging.captureWarnings(True)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == "assistant"]:
+        root.removeHandler(handler)
+    ours = logging.StreamHandler(sys.stderr)
+    ours.addFilter(lambda record: record.name.split(".")[0] in ("assistant", "ui"))
+    ours.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    for handler in (_IndexLog(index_dir / LOG_NAME), ours):
+        handler.set_name("assistant")
+        root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "ASSISTANT"})
 @click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (env ASSISTANT_INDEX_DIR).")
 @click.version_option(package_name="council-reports-assistant")
@@ -55,6 +92,22 @@ def cli(ctx: click.Context, index_dir: Path | None) -> None:
     except AssistantError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    _route_logs(Path(ctx.obj["settings"].index_dir))
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail with the folder's name and the fix when the index folder cannot be written."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise AssistantError(
+            f"the index folder {folder} cannot be written ({exc.strerror or exc}): fix its permissions, "
+            "or choose another with --index-dir or ASSISTANT_INDEX_DIR"
+        ) from None
 
 
 # ---------------------------------------------------------------- ingest & library
@@ -81,6 +134,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, quiet: bool
     from assistant.index import FileResult, Index
 
     settings = _settings(ctx)
+    _check_writable(Path(settings.index_dir))
     index = Index(settings)
     targets = list(paths) or [settings.corpus_dir]
     bar: Any = None
@@ -104,7 +158,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, quiet: bool
             bar.clear()
         click.echo(line)
 
-    summary = index.ingest(targets, prune=prune, on_file=on_file, progress=progress)
+    try:
+        summary = index.ingest(targets, prune=prune, on_file=on_file, progress=progress)
+    except PermissionError as exc:
+        raise AssistantError(f"{exc.filename or settings.index_dir} cannot be written ({exc.strerror}): fix its permissions") from None
     if bar is not None:
         bar.close()
     parts = [f"{summary.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if summary.count(s)]
@@ -160,23 +217,41 @@ def remove(ctx: click.Context, source: str) -> None:
     click.echo(f"removed {source} ({result.passages} passages)")
 
 
+def _date(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A --from/--to value that is a real date; anything else is a usage error naming it (exit 2)."""
+    from assistant.retrieve import Filters
+
+    try:
+        return Filters(date_from=value or "").date_from
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date: use 2020, 2020-03 or 2020-03-19") from None
+
+
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--council", "councils", multiple=True, help="Only this council (repeatable).")(func)
-    func = click.option("--from", "date_from", default="", help="Reports dated on or after (2020, 2020-03).")(func)
-    func = click.option("--to", "date_to", default="", help="Reports dated on or before.")(func)
+    func = click.option("--from", "date_from", default="", callback=_date, help="Reports dated on or after (2020, 2020-03).")(func)
+    func = click.option("--to", "date_to", default="", callback=_date, help="Reports dated on or before.")(func)
     func = click.option("--report", "sources", multiple=True, help="Only this report file (repeatable).")(func)
     return func
 
 
 def _filters(councils: tuple[str, ...], date_from: str, date_to: str, sources: tuple[str, ...]) -> Any:
+    from pydantic import ValidationError
+
     from assistant.retrieve import Filters
 
-    return Filters(councils=list(councils), date_from=date_from, date_to=date_to, sources=list(sources))
+    try:
+        return Filters(councils=list(councils), date_from=date_from, date_to=date_to, sources=list(sources))
+    except ValidationError as exc:
+        raise click.UsageError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+NO_MATCH = "No reports match these filters"
 
 
 @cli.command()
 @click.argument("query", required=False)
-@click.option("-k", "k", type=int, default=None, help="How many passages (default: top_k setting).")
+@click.option("-k", "k", type=click.IntRange(1, 100), default=None, help="How many passages, 1-100 (default: top_k setting).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--jsonl",
@@ -206,11 +281,18 @@ def search(ctx: click.Context, query: str | None, k: int | None, as_json: bool, 
             if not line.strip():
                 continue
             text, line_filters = _search_line(line, number, chosen)
-            hits = retriever.search(text, k=k, filters=line_filters)
+            hits = [] if line_filters.matches_nothing(retriever.index.reports) else retriever.search(text, k=k, filters=line_filters)
             click.echo(json.dumps({"question": text, "hits": [hit_json(hit) for hit in hits]}, ensure_ascii=False))
         return
-    if not query:
+    if not (query or "").strip():
         raise click.UsageError("give a QUERY, or --jsonl to read questions from stdin")
+    assert query is not None
+    if chosen.matches_nothing(retriever.index.reports):
+        message = f"{NO_MATCH} ({chosen.describe()}); `assistant docs` lists the reports."
+        if as_json:
+            _emit_json([])
+        click.echo(message, err=as_json)
+        return
     hits = retriever.search(query, k=k, filters=chosen)
     if as_json:
         _emit_json([hit_json(hit) for hit in hits])
@@ -312,13 +394,16 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, jsonl: bool, **
                 text = row["question"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise click.UsageError(f"stdin line {number}: expected JSON like {{\"question\": \"…\", \"conversation\": \"c1\"}}") from None
+            if not isinstance(text, str) or not text.strip():
+                raise click.UsageError(f"stdin line {number}: the question is empty")
             key = str(row.get("conversation") or f"line-{number}")
             chat = chats.setdefault(key, engine.conversation(chosen))
             answer = chat.ask(text)
             click.echo(json.dumps(answer.model_dump(mode="json") | {"conversation": key}, ensure_ascii=False))
         return
-    if not question:
-        raise click.UsageError("give a QUESTION, or --jsonl to read questions from stdin")
+    if not (question or "").strip():
+        raise click.UsageError("give a QUESTION (not just spaces), or --jsonl to read questions from stdin")
+    assert question is not None
     answer = engine.conversation(chosen).ask(question)
     if as_json:
         _emit_json(answer.model_dump(mode="json"))

@@ -28,12 +28,31 @@ SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 
 
 def _read_text_file(path: Path, data: bytes) -> str:
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableReport(path, "binary data, not text", "export the report as PDF, DOCX or text")
+    """Text in the encodings UK reports come in: UTF-8, UTF-16 (with or without BOM), Windows-1252, then a guess."""
+    binary = UnreadableReport(path, "binary data, not text", "export the report as PDF, DOCX or text")
+    utf16 = _utf16_codec(data)
+    if utf16:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError:
+            raise binary from None
+        if _junk_share(text) > 0.05:
+            raise binary
+        return text.lstrip("\ufeff")
+    if b"\x00" in data[:8192]:
+        raise binary
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    # Windows-1252 before any guess: detectors take short English text with a £ or a dash for
+    # cp1257 or cp1250 ("Progress Report û March 2021"); Latin-1 text reads the same in 1252.
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = ""
+    if text and _junk_share(text) <= 0.05:
+        return text
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -41,8 +60,25 @@ def _read_text_file(path: Path, data: bytes) -> str:
         raise UnreadableReport(path, "text in an unknown encoding", "save it as UTF-8")
     text = str(best)
     if _junk_share(text) > 0.05:
-        raise UnreadableReport(path, "binary data, not text", "export the report as PDF, DOCX or text")
+        raise binary
     return text
+
+
+def _utf16_codec(data: bytes) -> str:
+    """'utf-16' (with BOM), 'utf-16-le' or 'utf-16-be' (ASCII-heavy text: every other byte NUL), or ''."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = data[:8192]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return ""
+    even = sum(1 for i in range(0, pairs * 2, 2) if sample[i] == 0)
+    odd = sum(1 for i in range(1, pairs * 2, 2) if sample[i] == 0)
+    if odd >= 0.4 * pairs and even <= 0.05 * pairs:
+        return "utf-16-le"
+    if even >= 0.4 * pairs and odd <= 0.05 * pairs:
+        return "utf-16-be"
+    return ""
 
 
 def _junk_share(text: str) -> float:
@@ -57,28 +93,35 @@ def _read_pdf(path: Path, data: bytes) -> str:
     import io
 
     from pypdf import PasswordType, PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     from assistant.pdftext import pdf_text
 
+    locked = UnreadableReport(path, "encrypted: re-export without a password")
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            # An empty user password opens many "protected" PDFs; decrypt() reports failure, not raises.
+            # An empty user password opens many "protected" PDFs (AES ones through `cryptography`).
             try:
                 opened = reader.decrypt("")
+            except DependencyError:
+                raise UnreadableReport(
+                    path, "encrypted with AES, which needs the cryptography package", "pip install cryptography"
+                ) from None
             except Exception:
                 opened = PasswordType.NOT_DECRYPTED
             if opened == PasswordType.NOT_DECRYPTED:
-                raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy")
+                raise locked
         text = pdf_text(reader)
     except ReportError:
         raise
+    except DependencyError:
+        raise UnreadableReport(path, "encrypted with AES, which needs the cryptography package", "pip install cryptography") from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise UnreadableReport(path, f"corrupt PDF ({exc})", "re-export the PDF") from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
         if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
-            raise UnreadableReport(path, "the PDF is encrypted", "save an unprotected copy") from None
+            raise locked from None
         raise UnreadableReport(path, f"corrupt PDF ({exc})", "re-export the PDF") from None
     if not text.strip():
         raise UnreadableReport(
@@ -174,6 +217,12 @@ READERS: dict[str, Callable[[Path, bytes], str]] = {
 
 def read_bytes(path: Path, max_mb: float) -> bytes:
     """File bytes, after the checks that need no parsing."""
+    if isinstance(path, _LinkOut):
+        raise UnreadableReport(
+            path,
+            f"a link to {path.target}, outside the folder being ingested: not read",
+            "copy the report into the folder if it belongs there",
+        )
     suffix = path.suffix.lower()
     if suffix not in READERS:
         raise UnsupportedFormat(
@@ -318,13 +367,27 @@ def load_manifest(folder: Path) -> dict[str, ReportMeta]:
     return result
 
 
+class _LinkOut(type(Path())):  # type: ignore[misc]
+    """A file found in a folder through a link that leads out of it; `read_bytes` refuses it by name."""
+
+    target: Path
+
+
 def discover(paths: list[Path]) -> list[Path]:
-    """Report files under the given files and folders, sorted, skipping manifests and hidden files."""
+    """Report files under the given files and folders, sorted, skipping manifests and hidden files.
+
+    A link that leads out of the folder (to /etc/passwd, say) is listed so that ingest refuses it by name.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
+            root = path.resolve()
             for child in sorted(path.rglob("*")):
                 if child.is_file() and not _skipped(child, path):
+                    target = child.resolve()
+                    if not target.is_relative_to(root):
+                        child = _LinkOut(child)
+                        child.target = target
                     found.append(child)
         else:
             found.append(path)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.index import Index
@@ -30,8 +31,55 @@ class Filters(BaseModel):
     date_to: str = Field("", description="Latest report date, ISO.")
     sources: list[str] = Field(default_factory=list, description="Report file names.")
 
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _is_a_date(cls, value: str) -> str:
+        """A filter date is a year, a month or a day that exists; anything else is named, never ignored."""
+        value = value.strip()
+        if not value:
+            return value
+        try:
+            if not re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", value):
+                raise ValueError(value)
+            parts = [int(p) for p in value.split("-")]
+            datetime.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date: use 2020, 2020-03 or 2020-03-19") from None
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Filters:
+        low, high = self.date_from, self.date_to
+        if low and high and low > high[: len(low)]:
+            raise ValueError(f"from date {low} is after to date {high}: swap them")
+        return self
+
     def is_empty(self) -> bool:
         return not (self.councils or self.date_from or self.date_to or self.sources)
+
+    def describe(self) -> str:
+        """The filters in words, for messages: "council Atlantis, from 2030"."""
+        parts = [f"council {', '.join(self.councils)}"] if self.councils else []
+        parts += [f"from {self.date_from}"] if self.date_from else []
+        parts += [f"to {self.date_to}"] if self.date_to else []
+        parts += [f"report {', '.join(self.sources)}"] if self.sources else []
+        return "; ".join(parts)
+
+    def selects(self, reports: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """The indexed reports (manifest entries by file name) these filters let through."""
+        dated = bool(self.date_from or self.date_to)
+        chosen = []
+        for source, entry in reports.items():
+            low, high = date_bounds(str(entry.get("date", "")))
+            if dated and not low:
+                continue  # an undated report is outside any date range, as BM25's mask has it
+            if self.allows(str(entry.get("council", "")), source, low, high):
+                chosen.append(source)
+        return chosen
+
+    def matches_nothing(self, reports: Mapping[str, Mapping[str, Any]]) -> bool:
+        """True when filters are set and no indexed report passes them (searching would find nothing)."""
+        return not self.is_empty() and not self.selects(reports)
 
     def bounds(self) -> tuple[int, int]:
         low = date_bounds(self.date_from)[0] if self.date_from else 0

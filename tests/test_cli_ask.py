@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -99,3 +104,110 @@ def test_search_jsonl_bad_line_names_it(run, bad: str, says: str) -> None:
     result = run("search", "--jsonl", stdin='{"question": "monitoring visit"}\n' + bad + "\n")
     assert result.exit_code == 1
     assert says in result.stderr
+
+
+# ---------------------------------------------------------------- input at the edges
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["search", "monitoring visit", "--from", "notadate"], "notadate"),
+        (["search", "monitoring visit", "--from", "2020-13"], "2020-13"),
+        (["ask", "When is the visit?", "--to", "2020-02-30"], "2020-02-30"),
+        (["chat", "--from", "soon"], "soon"),
+        (["ask", "When is the visit?", "--from", "2021", "--to", "2020-03"], "2021"),
+        (["search", "monitoring visit", "-k", "0"], "0"),
+        (["search", "monitoring visit", "-k", "-1"], "-1"),
+        (["search", "monitoring visit", "-k", "101"], "101"),
+        (["ask", "   "], "QUESTION"),
+        (["ask", "\t\n"], "QUESTION"),
+        (["search", "  "], "QUERY"),
+    ],
+)
+def test_bad_input_is_a_usage_error_naming_the_value(run, args: list[str], named: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert named in result.output and "Traceback" not in result.output
+
+
+def test_a_blank_jsonl_question_is_a_usage_error(run) -> None:
+    result = run("ask", "--jsonl", stdin='{"question": "   "}\n')
+    assert result.exit_code == 2 and "stdin line 1" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ask", "--council", "Atlantis", "How many agency social workers are there?"],
+        ["ask", "--from", "2030", "How many agency social workers are there?"],
+        ["ask", "--report", "nonexistent.pdf", "How many agency social workers are there?"],
+        # The question names Darlington, whose reports are older than the date filter.
+        ["ask", "--from", "2021", "How is Darlington's Improvement Board overseeing progress?"],
+        ["search", "--council", "Atlantis", "agency social workers"],
+        ["search", "--from", "2030", "agency social workers"],
+    ],
+)
+def test_filters_that_match_nothing_say_so(run, args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "No reports match these filters" in result.output
+
+
+def test_filters_that_match_nothing_in_json(run) -> None:
+    answer = run("ask", "--json", "--from", "2030", "How many agency social workers are there?")
+    assert answer.exit_code == 0, answer.output
+    data = json.loads(answer.stdout)
+    assert data["refused"] is True and data["answer"].startswith("No reports match these filters (from 2030)")
+    hits = run("search", "--json", "--council", "Atlantis", "agency social workers")
+    assert hits.exit_code == 0 and json.loads(hits.stdout) == []
+    lines = run("search", "--jsonl", stdin='{"question": "agency social workers", "council": "Atlantis"}\n')
+    assert lines.exit_code == 0, lines.output
+    assert json.loads(lines.stdout)["hits"] == []
+
+
+def test_chat_with_filters_that_match_nothing_says_so(run) -> None:
+    result = run("chat", "--council", "Atlantis", stdin="How many agency social workers are there?\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "No reports match these filters (council Atlantis)" in result.output
+
+
+def _assistant(*args: str, index: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {"ASSISTANT_INDEX_DIR": str(index)}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def test_ingest_refuses_a_link_out_and_keeps_library_warnings_in_the_log(tmp_path: Path) -> None:
+    from report_files import REPORT_LINES, text_pdf
+
+    folder, index = tmp_path / "corpus", tmp_path / "index"
+    folder.mkdir()
+    (folder / "progress.txt").write_bytes(
+        ("Progress Report – March 2021\n\n1. " + " ".join(REPORT_LINES[1:]) + "\n").encode("cp1252")
+    )
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    (folder / "prefixed.pdf").write_bytes(b"garbage\n" + text_pdf(REPORT_LINES))  # "invalid pdf header", still read
+    (folder / "truncated.pdf").write_bytes(text_pdf(REPORT_LINES).replace(b"%%EOF", b"")[:-40])  # "EOF marker not found"
+    result = _assistant("ingest", str(folder), index=index)
+    assert result.returncode == 1, result.stderr
+    assert re.search(r"^failed\s+passwd\.txt\s+passwd\.txt: a link to /etc/passwd, outside the folder", result.stdout, re.M)
+    assert re.search(r"^failed\s+truncated\.pdf", result.stdout, re.M)
+    assert re.search(r"^added\s+prefixed\.pdf", result.stdout, re.M) and re.search(r"^added\s+progress\.txt", result.stdout, re.M)
+    assert "pdf header" not in result.stderr and "EOF marker" not in result.stderr and "WARNING" not in result.stderr
+    log = (index / "assistant.log").read_text(encoding="utf-8")
+    assert "invalid pdf header" in log and "EOF marker not found" in log
+    found = _assistant("search", "--json", "root daemon nologin bin bash", "-k", "10", index=index)
+    assert found.returncode == 0, found.stderr
+    assert all(hit["source"] != "passwd.txt" and "root:" not in hit["text"] for hit in json.loads(found.stdout))
+    docs = {row["source"]: row for row in json.loads(_assistant("docs", "--json", index=index).stdout)}
+    assert docs["progress.txt"]["title"] == "Progress Report – March 2021"  # Windows-1252, not cp1257's "û"
+
+
+def test_an_index_folder_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder's parent should be", encoding="utf-8")
+    result = _assistant("ingest", str(tmp_path), index=blocker / "index")
+    assert result.returncode == 1
+    assert f"the index folder {blocker / 'index'} cannot be written" in result.stderr and "Traceback" not in result.stderr

@@ -352,3 +352,67 @@ def test_discover_skips_manifest_and_hidden_files(tmp_path: Path) -> None:
         (tmp_path / name).write_text("x", encoding="utf-8")
     found = discover([tmp_path])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.pdf", "b.txt", "sub/c.md"]
+
+
+# ---------------------------------------------------------------- input at the edges
+
+UK_TEXT = (
+    "Progress Report – March 2021\n\n"
+    "1. The council’s £2.5 million plan for the café and résumé service is on track.\n"
+    "2. Caseloads have fallen to an average of eighteen children per worker.\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-16-le", "utf-16-be"])
+def test_uk_text_encodings_are_read_correctly(tmp_path: Path, encoding: str) -> None:
+    # utf-16-le/-be carry no BOM: ASCII-heavy text shows them by every other byte being NUL.
+    path = tmp_path / "progress.txt"
+    path.write_bytes(UK_TEXT.encode(encoding))
+    text = read_report(path).text
+    assert text.startswith("Progress Report – March 2021\n")
+    assert "council’s £2.5 million plan for the café and résumé service" in text
+
+
+def test_latin1_text_is_not_taken_for_a_baltic_code_page(tmp_path: Path) -> None:
+    path = tmp_path / "short.txt"
+    path.write_bytes("Café provision in Bromley: résumé of progress for £40,000 – agreed.\n".encode("cp1252"))
+    assert read_report(path).text == "Café provision in Bromley: résumé of progress for £40,000 – agreed.\n"
+
+
+def _aes_pdf(user_password: str) -> bytes:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf(REPORT_LINES))))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_an_aes_pdf_without_a_user_password_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "aes-owner-only.pdf"
+    path.write_bytes(_aes_pdf(""))
+    assert "twelve permanent social workers" in read_report(path).text
+
+
+@pytest.mark.parametrize("data", [_aes_pdf("secret"), encrypted_pdf(REPORT_LINES)], ids=["aes", "rc4"])
+def test_a_pdf_that_needs_a_password_says_so(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(data)
+    with pytest.raises(UnreadableReport, match=r"^locked\.pdf: encrypted: re-export without a password$"):
+        read_report(path)
+
+
+def test_a_link_out_of_the_folder_is_refused_by_name(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "report.txt").write_text(UK_TEXT, encoding="utf-8")
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    (folder / "sub" / "same.txt").symlink_to(folder / "report.txt")  # inside the folder: read as usual
+    found = discover([folder])
+    assert [p.relative_to(folder).as_posix() for p in found] == ["passwd.txt", "report.txt", "sub/same.txt"]
+    with pytest.raises(UnreadableReport, match=r"^passwd\.txt: a link to /etc/passwd, outside the folder"):
+        read_bytes(found[0], 50)
+    assert read_bytes(found[2], 50) == UK_TEXT.encode()
