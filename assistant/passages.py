@@ -156,9 +156,9 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
             section = section[-1:] + [title] if after_heading else [title]
             after_heading = True
             current = None
-            if re.search(r"\w:\s+\w", line.text):
-                # "The experiences and progress of care leavers: good" heads a section and is itself
-                # a finding: it is also a passage of its own, to be found and quoted.
+            if re.search(r"\w:\s+\w|\b(?:is|are|was|were)\b", line.text):
+                # "The experiences and progress of care leavers: good", "Children's services in Barnet
+                # are inadequate": a heading that states a finding is also a passage, found and quoted.
                 drafts.append(_Draft("", " › ".join(section), [line], short=True))
             continue
         after_heading = False

@@ -271,6 +271,11 @@ class BM25Store:
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
+def _structural(passage: Passage) -> bool:
+    """A table, or a heading that states a finding ("… care leavers: good"): recurring wording, own facts."""
+    return passage.paragraph.startswith("table") or passage.section.rsplit(" › ", 1)[-1] == passage.text.strip().rstrip(":")
+
+
 def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
     """Flag passages most of whose wording recurs in many other reports.
 
@@ -282,7 +287,7 @@ def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
     # Recurring in a tenth of the library (and at least three reports) is what standard text does.
     needed = max(3, len(reports) // 10)
     # Figures stay in: a templated sentence with this report's own numbers is a fact, not furniture.
-    shingles = [_shingles(p.text) if not p.paragraph.startswith("table") else set() for p in passages]
+    shingles = [set() if _structural(p) else _shingles(p.text) for p in passages]
     holders: dict[str, set[str]] = {}
     figures: dict[str, set[str]] = {}
     for passage, grams in zip(passages, shingles):

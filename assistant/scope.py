@@ -60,6 +60,27 @@ def read_scope(question: str, library: Collection[str]) -> Scope:
     return Scope(councils, missing, years, bool(_LATEST.search(question)), sorted(naming), change)
 
 
+_MONTH_BEFORE = re.compile(r"(?:\b(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)$", re.I)
+
+
+def search_text(question: str, library: Collection[str], *, keep_years: bool = False) -> str:
+    """The question as searched once its scope is applied as filters: named councils and the
+    year that names a report are taken out, so a report's title block does not outrank its findings."""
+    known = set(library)
+    spans = [(m.start, m.end) for m in gazetteer().find(question, known=known) if m.council.name in known]
+    for match in [] if keep_years else _YEAR.finditer(question):
+        before = question[max(0, match.start() - 60) : match.start()]
+        after = question[match.end() : match.end() + 40]
+        if _REPORT_WORDS.search(before + " " + after) and not _BOUNDING.search(before):
+            month = _MONTH_BEFORE.search(question[: match.start()])
+            spans.append((month.start() if month else match.start(), match.end()))
+    text = question
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(re.findall(r"[A-Za-z]{3,}", text)) >= 2 else question
+
+
 def reports_of_years(
     years: Collection[int], reports: Mapping[str, Mapping[str, Any]], councils: Collection[str]
 ) -> list[str]:
