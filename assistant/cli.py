@@ -1,4 +1,4 @@
-"""Command line: `assistant ingest|docs|search|ask|chat|commitments|inspections|brief|eval|serve|settings`."""
+"""Command line: `assistant ingest|docs|search|ask|chat|commitments|inspections|brief|eval|serve|settings|user`."""
 
 from __future__ import annotations
 
@@ -492,8 +492,8 @@ def evaluate(
     "users_file",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="ASSISTANT_USERS_FILE",
-    help="File of 'name:scrypt$…' lines who may log in (env ASSISTANT_USERS_FILE); "
-    "`python -m ui.auth NAME` prints a line. ASSISTANT_USERS may hold the same lines.",
+    help="Users file: who may log in, as readers or editors (env ASSISTANT_USERS_FILE); "
+    "`assistant user add NAME` writes it. ASSISTANT_USERS may hold the same lines.",
 )
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64), help="Questions answered at once.")
 @click.pass_context
@@ -508,11 +508,73 @@ def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, con
       assistant serve
       ASSISTANT_USERS_FILE=users.txt assistant serve --host 0.0.0.0 --port 8080
     """
-    # The one place the CLI reaches into ui/: serving the app is the UI's job, imported only here.
+    # The CLI reaches into ui/ only here and in `user`: serving the app and its logins are the UI's job.
     from ui.app import launch
     from ui.auth import Users
 
     launch(_settings(ctx), host=host, port=port, users=Users.load(users_file), concurrency=concurrency)
+
+
+@cli.group()
+def user() -> None:
+    """Who may log in to the web app: readers ask; editors also add and remove reports.
+
+    \b
+    Examples:
+      assistant user add alice --role editor --users-file users.txt
+      printf '%s\\n' "$PASSWORD" | assistant user add bob --users-file users.txt
+      assistant user remove bob --users-file users.txt
+    """
+
+
+_USERS_FILE = click.option(
+    "--users-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ASSISTANT_USERS_FILE",
+    default=Path("users.txt"),
+    show_default=True,
+    help="The users file `assistant serve --users` reads (env ASSISTANT_USERS_FILE).",
+)
+
+
+@user.command("add")
+@click.argument("name")
+@_USERS_FILE
+@click.option("--role", type=click.Choice(["reader", "editor"]), default="reader", show_default=True, help="What the user may do.")
+@_fail_cleanly
+def user_add(name: str, users_file: Path, role: str) -> None:
+    """Add user NAME, or set a new password and role; the password is read from stdin when it is not a terminal.
+
+    \b
+    Example:
+      assistant user add alice --role editor --users-file users.txt
+    """
+    from ui.auth import add_user, check_name
+
+    check_name(name)
+    if sys.stdin.isatty():
+        password = click.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    new = add_user(users_file, name, password, role)  # type: ignore[arg-type]
+    click.echo(f"{'added' if new else 'updated'} {name} ({role}) in {users_file}; serve with `assistant serve --users {users_file}`")
+
+
+@user.command("remove")
+@click.argument("name")
+@_USERS_FILE
+@_fail_cleanly
+def user_remove(name: str, users_file: Path) -> None:
+    """Remove user NAME; a running server keeps its sessions until restarted.
+
+    \b
+    Example:
+      assistant user remove bob --users-file users.txt
+    """
+    from ui.auth import remove_user
+
+    remove_user(users_file, name)
+    click.echo(f"removed {name} from {users_file}")
 
 
 def _register_format(fmt: str, as_json: bool) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.answer import Engine
 from assistant.conversation import Conversation
@@ -24,7 +25,7 @@ from assistant.retrieve import Filters
 from assistant.settings import Settings, load_settings
 from assistant.types import Answer, Passage, Report
 from ui import render
-from ui.auth import Users, check_bind
+from ui.auth import ClientAddress, Users, check_bind
 from ui.briefing import build_briefing_tab
 from ui.library import add_uploads, remove_report
 from ui.style import CSS
@@ -63,6 +64,7 @@ COPY_JS = """
 }
 """
 
+EDITORS_ONLY = "Only editors can add or remove reports: ask an administrator to make you an editor."
 CONFIRM_REMOVE_JS = "(source) => (source && confirm('Remove this report from the library?')) ? source : null"
 
 
@@ -99,9 +101,21 @@ def make_filters(councils: list[str] | None, date_from: str | None, date_to: str
 class Handlers:
     """Event handlers over one shared engine; per-user data lives only in each Session."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, users: Users | None = None) -> None:
         self.engine = engine
+        self.users = users
         self.library_lock = threading.Lock()
+
+    def may_edit(self, request: gr.Request | None) -> bool:
+        """Without login everyone at this machine edits; with it, only editors (checked here, on the server)."""
+        if not self.users:
+            return True
+        return self.users.may_edit(getattr(request, "username", None))
+
+    def library_controls(self, request: gr.Request) -> tuple[Any, ...]:
+        """Readers do not see the add and remove controls (the server refuses them anyway)."""
+        editor = self.may_edit(request)
+        return gr.Column(visible=editor), gr.Column(visible=editor)
 
     # ------------------------------------------------------------ choices
 
@@ -218,8 +232,10 @@ class Handlers:
 
     # ------------------------------------------------------------ library
 
-    def upload(self, files: list[str] | None, progress: gr.Progress | None = None) -> tuple[Any, ...]:
+    def upload(self, files: list[str] | None, request: gr.Request | None = None, progress: gr.Progress | None = None) -> tuple[Any, ...]:
         """Store and ingest uploaded reports; one result line per file."""
+        if not self.may_edit(request):
+            raise gr.Error(EDITORS_ONLY)
         if not files:
             return (render.outcomes_html([]), None, *self.refresh())
         tracker = progress or gr.Progress()
@@ -232,7 +248,9 @@ class Handlers:
             outcomes = add_uploads(self.engine.index, [(Path(f), Path(f).name) for f in files], progress=step)
         return (render.outcomes_html(outcomes), None, *self.refresh())
 
-    def remove(self, source: str | None) -> tuple[Any, ...]:
+    def remove(self, source: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+        if not self.may_edit(request):
+            raise gr.Error(EDITORS_ONLY)
         if not source:
             return (render.outcomes_html([]), *self.refresh())
         with self.library_lock:
@@ -278,14 +296,20 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="blue", secondary_hue="sky", neutral_hue="slate")
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None, concurrency: int = 4) -> gr.Blocks:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, concurrency: int = 4, users: Users | None = None
+) -> gr.Blocks:
     """Build the app over an engine (default: one opened from settings); no server is started."""
     settings = settings or load_settings()
     engine = engine or Engine(settings)
     # Gradio reads this when it reports usage; an offline council tool must not call home.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    h = Handlers(engine)
-    reports = h.report_choices()
+    h = Handlers(engine, users)
+    # Choices start empty and arrive with the page (on_load): Gradio describes the API from the
+    # components as built, in every page including the login page, so built choices would name the library.
+    # API callers never load the page, so values are not checked against choices; the handlers check them.
+    reports: list[tuple[str, str]] = []
+    listed: dict[str, Any] = {"choices": reports, "allow_custom_value": True}
     # Gradio keeps its own copy of each upload; clear those hourly (the corpus folder keeps ours).
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True, delete_cache=(3600, 3600)) as demo:
         header = gr.HTML(h.header(), elem_id="cra-header")
@@ -329,17 +353,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                         )
                 with gr.Column(scale=1, min_width=240, elem_id="cra-filters"):
                     gr.HTML('<h3 class="cra-panel-title">Filters</h3><p class="cra-hint">They apply to your next questions.</p>')
-                    councils = gr.Dropdown(
-                        choices=h.council_choices(), multiselect=True, label="Council", elem_id="cra-f-council"
-                    )
+                    councils = gr.Dropdown(multiselect=True, label="Council", elem_id="cra-f-council", **listed)
                     with gr.Row():
                         date_from = gr.Textbox(label="From", placeholder="e.g. 2020", min_width=100, elem_id="cra-f-from")
                         date_to = gr.Textbox(label="To", placeholder="e.g. 2021-03", min_width=100, elem_id="cra-f-to")
-                    sources = gr.Dropdown(choices=reports, multiselect=True, label="Report", elem_id="cra-f-report")
+                    sources = gr.Dropdown(multiselect=True, label="Report", elem_id="cra-f-report", **listed)
             with gr.Tab("Library", id="library", elem_id="tab-library"):
                 library = gr.HTML(render.library_html(engine.index.reports), elem_id="cra-library")
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=300):
+                    with gr.Column(scale=3, min_width=300) as add_controls:
                         uploads = gr.File(
                             label=f"Add reports (PDF, DOCX, HTML, TXT or MD; up to {settings.max_file_mb:g} MB each)",
                             file_count="multiple",
@@ -349,15 +371,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                         )
                         upload_button = gr.Button("Add to library", variant="primary", elem_id="cra-upload-button")
                         outcomes = gr.HTML("", min_height=40, elem_id="cra-outcomes")
-                    with gr.Column(scale=2, min_width=260):
-                        remove_choice = gr.Dropdown(choices=reports, label="Remove a report from the index", elem_id="cra-remove-choice")
+                    with gr.Column(scale=2, min_width=260) as remove_controls:
+                        remove_choice = gr.Dropdown(label="Remove a report from the index", elem_id="cra-remove-choice", **listed)
                         remove_button = gr.Button("Remove from index", variant="stop", size="sm", elem_id="cra-remove-button")
             with gr.Tab("Timeline", id="timeline", elem_id="tab-timeline"):
                 timeline = build_timeline_tab(engine)
             with gr.Tab("Briefing", id="briefing", elem_id="tab-briefing"):
                 briefing = build_briefing_tab(engine)
             with gr.Tab("Read a report", id="reader", elem_id="tab-reader"):
-                reader_choice = gr.Dropdown(choices=reports, label="Report", elem_id="cra-reader-choice")
+                reader_choice = gr.Dropdown(label="Report", elem_id="cra-reader-choice", **listed)
                 reader = gr.HTML(h.read(None), js_on_load=READER_JS, elem_id="cra-reader")
 
         filter_inputs: list[Any] = [councils, date_from, date_to, sources]
@@ -395,6 +417,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
         reader_choice.input(lambda s: h.read(s), [reader_choice], [reader], api_visibility="private")
         demo.load(h.on_load, None, [*refresh_outputs, tabs, reader_choice, reader], api_visibility="private")
+        demo.load(h.library_controls, None, [add_controls, remove_controls], api_visibility="private", queue=False)
     return demo
 
 
@@ -431,14 +454,15 @@ def launch(
     users = users if users is not None else Users.load()
     check_bind(host, users)
     engine = prepare(settings, engine)
-    demo = create_app(settings, engine=engine, concurrency=concurrency)
+    demo = create_app(settings, engine=engine, concurrency=concurrency, users=users)
     demo.queue(default_concurrency_limit=concurrency, max_size=256)
     login = f" (login required: {len(users)} user{'s' if len(users) != 1 else ''})" if users else ""
     print(f"Serving on http://{host}:{port}{login}", file=sys.stderr)
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=users.check if users else None,
+        # An async check (Gradio awaits it) can wait out a login delay without holding the server.
+        auth=users.login if users else None,  # type: ignore[arg-type]
         auth_message=f"{TITLE}: sign in with the name and password you were given." if users else None,
         share=False,
         max_file_size=int(settings.max_file_mb * 1024 * 1024),
@@ -453,5 +477,7 @@ def launch(
         pwa=False,
         theme=theme(),
         css=CSS,
+        # Gradio gives the login check only a name and password; the middleware adds the address.
+        app_kwargs={"middleware": [Middleware(ClientAddress)]},
     )
     return demo

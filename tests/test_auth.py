@@ -1,0 +1,206 @@
+"""Accounts: `assistant user add/remove`, login on any host, nothing of the library before login,
+failed logins slowed per user and per address, and only editors change the library (on the server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from served import serve
+
+from ui.auth import Throttle, Users
+
+PASSWORDS = {"edna": "edna-password", "rita": "rita-password"}
+
+
+def _assistant(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def test_user_add_and_remove_through_the_command_line(tmp_path: Path) -> None:
+    users = tmp_path / "users.txt"
+    added = _assistant("user", "add", "edna", "--role", "editor", "--users-file", str(users), stdin="edna-password\n")
+    assert added.returncode == 0, added.stderr
+    assert "added edna (editor)" in added.stdout
+    assert _assistant("user", "add", "rita", "--users-file", str(users), stdin="rita-password\n").returncode == 0
+    assert stat.S_IMODE(users.stat().st_mode) == 0o600  # password hashes are the owner's alone
+    text = users.read_text(encoding="utf-8")
+    assert "edna-password" not in text and text.count("scrypt$") == 2
+    loaded = Users.load(users)
+    assert loaded.role("edna") == "editor" and loaded.role("rita") == "reader"
+    assert loaded.check("edna", "edna-password") and not loaded.check("edna", "rita-password")
+
+    changed = _assistant("user", "add", "rita", "--role", "editor", "--users-file", str(users), stdin="new-rita-pass\n")
+    assert changed.returncode == 0 and "updated rita (editor)" in changed.stdout
+    loaded = Users.load(users)
+    assert loaded.role("rita") == "editor" and loaded.check("rita", "new-rita-pass") and len(loaded) == 2
+
+    removed = _assistant("user", "remove", "rita", "--users-file", str(users))
+    assert removed.returncode == 0, removed.stderr
+    assert Users.load(users).role("rita") is None and len(Users.load(users)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "message"),
+    [
+        (["user", "add", "bad:name"], "long-enough-pass\n", 1, "cannot be used"),
+        (["user", "add", "shorty"], "short\n", 1, "at least 8 characters"),
+        (["user", "add", "rolling", "--role", "admin"], "long-enough-pass\n", 2, "admin"),
+        (["user", "remove", "nobody"], "", 1, "no user 'nobody'"),
+    ],
+)
+def test_user_command_mistakes_are_named(tmp_path: Path, args: list[str], stdin: str, code: int, message: str) -> None:
+    users = tmp_path / "users.txt"
+    users.write_text("", encoding="utf-8")
+    result = _assistant(*args, "--users-file", str(users), stdin=stdin)
+    assert result.returncode == code and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_throttle_books_attempts_in_turn_with_doubling_waits() -> None:
+    # Attempts made at once queue: 0, 0, 0, then 1 s, then 1 + 2 s; beyond the hold, refused outright.
+    throttle = Throttle(free=2, base=1.0, hold=3.5)
+    waits = [throttle.begin(["user:x"]) for _ in range(6)]
+    assert [None if w is None else round(w) for w in waits] == [0, 0, 0, 1, 3, None]
+    throttle.end(["user:x"], ok=True)
+    assert throttle.begin(["user:x"]) == 0  # a success clears the user's record
+
+
+# ---------------------------------------------------------------- the served app
+
+
+@dataclass
+class App:
+    url: str
+    sources: list[str]
+    councils: list[str]
+    index_dir: Path
+
+    def reports(self) -> dict[str, Any]:
+        """The served index's reports, as another process sees them."""
+        from assistant.index import Index
+        from assistant.settings import Settings
+
+        return dict(Index(Settings(index_dir=self.index_dir)).reports)
+
+
+@pytest.fixture(scope="module")
+def app(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """`assistant serve` with a users file, on loopback, over a copy of the sample index."""
+    from assistant.index import Index
+    from assistant.settings import Settings
+    from ui.auth import add_user
+
+    folder = tmp_path_factory.mktemp("auth")
+    users_file = folder / "users.txt"
+    add_user(users_file, "edna", PASSWORDS["edna"], "editor")
+    add_user(users_file, "rita", PASSWORDS["rita"], "reader")
+    reports = Index(Settings(index_dir=sample_index_dir)).reports
+    councils = sorted({e["council"] for e in reports.values() if e.get("council")})
+    with serve(folder, index_from=sample_index_dir, env={"ASSISTANT_USERS_FILE": str(users_file)}) as server:
+        yield App(server.url.rstrip("/"), sorted(reports), councils, server.index)
+
+
+def _client(app: App, address: str = "127.0.0.1") -> httpx.Client:
+    return httpx.Client(base_url=app.url, timeout=60, transport=httpx.HTTPTransport(local_address=address))
+
+
+def _login(http: httpx.Client, name: str, password: str | None = None) -> httpx.Response:
+    return http.post("/login", data={"username": name, "password": password or PASSWORDS[name]})
+
+
+@pytest.mark.parametrize(
+    "route", ["/", "/?view=api", "/config", "/info", "/gradio_api/info", "/gradio_api/info?all_endpoints=true",
+              "/gradio_api/openapi.json", "/openapi.json", "/gradio_api/config", "/docs"],
+)
+def test_nothing_of_the_library_before_login(app: App, route: str) -> None:
+    with _client(app) as http:
+        response = http.get(route)
+    assert response.status_code in (200, 401, 404), response.status_code
+    for name in [*app.sources, *app.councils]:
+        assert name not in response.text, f"{route} shows {name!r} before login"
+
+
+def test_login_is_required_on_loopback_with_a_users_file(app: App) -> None:
+    with _client(app) as http:
+        assert http.get("/config").status_code == 401
+        assert http.post("/gradio_api/call/ask", json={"data": ["hi", None, [], "", "", []]}).status_code == 401
+        assert _login(http, "rita").status_code == 200
+        config = http.get("/config")
+        assert config.status_code == 200
+
+
+def _call(http: httpx.Client, api_name: str, data: list[Any]) -> tuple[str, str]:
+    """Run one event through Gradio's HTTP API; (last SSE event name, its data)."""
+    started = http.post(f"/gradio_api/call/{api_name}", json={"data": data})
+    assert started.status_code == 200, started.text
+    event_id = started.json()["event_id"]
+    event, payload = "", ""
+    with http.stream("GET", f"/gradio_api/call/{api_name}/{event_id}") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                payload = line.split(":", 1)[1].strip()
+    return event, payload
+
+
+def test_a_reader_cannot_remove_or_upload_through_the_api(app: App) -> None:
+    victim = app.sources[0]
+    with _client(app) as http:
+        assert _login(http, "rita").status_code == 200
+        event, payload = _call(http, "remove", [victim])
+        assert event == "error" and "Only editors" in payload
+        assert victim in app.reports()
+        event, payload = _call(http, "upload", [[]])
+        assert event == "error" and "Only editors" in payload
+
+
+def test_an_editor_can_remove(app: App) -> None:
+    victim = app.sources[-1]
+    with _client(app) as http:
+        assert _login(http, "edna").status_code == 200
+        event, payload = _call(http, "remove", [victim])
+        assert event == "complete", payload
+        assert "Removed from the index" in json.loads(payload)[0]
+    assert victim not in app.reports()
+
+
+def _timed_failure(http: httpx.Client, name: str) -> float:
+    started = time.monotonic()
+    assert _login(http, name, "wrong-password").status_code == 400
+    return time.monotonic() - started
+
+
+def test_failed_logins_are_slowed_per_user(app: App) -> None:
+    # Each guess from a new address: only the user's own record slows them.
+    times = []
+    for n in range(6):
+        with _client(app, f"127.0.0.{10 + n}") as http:
+            times.append(_timed_failure(http, "edna"))
+    assert max(times[:4]) < 0.7 and times[4] >= 0.7 and times[5] >= 1.5, times
+    with _client(app, "127.0.0.30") as http:
+        started = time.monotonic()
+        assert _login(http, "edna").status_code == 200  # the right password still works, after the wait
+        assert time.monotonic() - started >= 3.0
+
+
+def test_failed_logins_are_slowed_per_address(app: App) -> None:
+    # A new name each guess, all from one address: the address's record slows them.
+    with _client(app, "127.0.0.40") as http:
+        times = [_timed_failure(http, f"guess{n}") for n in range(6)]
+    assert max(times[:4]) < 0.7 and times[4] >= 0.7 and times[5] >= 1.5, times
+    with _client(app, "127.0.0.41") as http:
+        assert _timed_failure(http, "guess-elsewhere") < 0.7  # another address is not held back
