@@ -602,6 +602,10 @@ class Engine:
         grade?" name grades but ask about something the register does not hold; a yes/no question
         about one thing ("has Bury committed money to …?") wants that thing, not a list of promises.
         """
+        from assistant.facts import asks_for_metric
+
+        if asks_for_metric(question, self.councils()):
+            return True  # "how has the vacancy rate changed": a metric's series, held by the register
         kind = question_kind(question)
         if kind in ("who", "number") or (kind == "when" and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
             return False

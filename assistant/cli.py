@@ -643,6 +643,35 @@ def inspections(ctx: click.Context, councils: tuple[str, ...], date_from: str, d
 
 
 @cli.command()
+@click.argument("metric", required=False, default="")
+@click.option("--council", "councils", multiple=True, help="Only this council (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Output format.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.pass_context
+@_fail_cleanly
+def facts(ctx: click.Context, metric: str, councils: tuple[str, ...], fmt: str, as_json: bool) -> None:
+    """Figures the reports state over time: without METRIC the metrics present, with it (any synonym) its series.
+
+    Each value carries the date it describes and the sentence, report and paragraph that state it.
+    JSON rows hold metric, council, date, value, unit and citation {source, title, council, date, paragraph, quote}.
+
+    \b
+    Examples:
+      assistant facts
+      assistant facts "vacancy rate" --council "West Sussex" --format json
+    """
+    from assistant.fact_series import query_facts, render_facts
+    from assistant.index import Index
+    from assistant.register import load_register
+
+    index = Index(_settings(ctx))
+    index.require_ready()
+    register = load_register(index)
+    known = [r.council for r in register.reports.values()]
+    click.echo(render_facts(query_facts(register.facts, metric, councils, known), metric, _register_format(fmt, as_json)))
+
+
+@cli.command()
 @click.argument("topic")
 @click.option("--council", "councils", multiple=True, help="Only this council (repeatable).")
 @click.option("--from", "date_from", default="", help="Reports dated on or after (2020, 2020-03).")

@@ -33,6 +33,7 @@ from assistant.commitments import (
     link_follow_through,
 )
 from assistant.errors import AssistantError, IndexNotReady
+from assistant.facts import FACTS_VERSION, Fact, answer_from_facts, extract_facts, merge_facts
 from assistant.inspection_history import TABLE_COLUMNS as HISTORY_COLUMNS
 from assistant.inspection_history import answer_from_records, flat_row, history_rows
 from assistant.inspections import InspectionEvent, extract_inspections, merge_events
@@ -59,6 +60,8 @@ class Register(BaseModel):
     inspections: list[InspectionEvent] = Field(default_factory=list)
     records_version: int = 0
     records: list[InspectionRecord] = Field(default_factory=list, description="Ofsted inspections, one record each, every fact cited.")
+    facts_version: int = 0
+    facts: list[Fact] = Field(default_factory=list, description="Figures the reports state, by council, metric and date.")
 
 
 class _Extracted(BaseModel):
@@ -67,6 +70,7 @@ class _Extracted(BaseModel):
     commitments: list[Commitment]
     inspections: list[InspectionEvent]
     record: InspectionRecord | None
+    facts: list[Fact] = Field(default_factory=list)
 
 
 def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extracted:
@@ -76,7 +80,7 @@ def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extr
     """
     first = report[0]
     key = hashlib.sha256(
-        f"{REGISTER_VERSION}.{RECORDS_VERSION}|{first.source}|{first.id.rpartition('@')[2]}|{first.council}|{first.date}|{first.title}".encode()
+        f"{REGISTER_VERSION}.{RECORDS_VERSION}.{FACTS_VERSION}|{first.source}|{first.id.rpartition('@')[2]}|{first.council}|{first.date}|{first.title}".encode()
     ).hexdigest()[:24]
     used.add(key)
     path = cache / f"{key}.json" if cache else None
@@ -86,7 +90,8 @@ def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extr
         except (ValidationError, ValueError):
             pass  # damaged: extract again
     extracted = _Extracted(
-        commitments=extract_commitments(report), inspections=extract_inspections(report), record=read_inspection(report)
+        commitments=extract_commitments(report), inspections=extract_inspections(report), record=read_inspection(report),
+        facts=extract_facts(report),
     )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +110,7 @@ def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Re
     by_source: dict[str, list[Passage]] = defaultdict(list)
     for passage in passages:
         by_source[passage.source].append(passage)
-    register = Register(built_at=time.strftime("%Y-%m-%dT%H:%M:%S"), records_version=RECORDS_VERSION)
+    register = Register(built_at=time.strftime("%Y-%m-%dT%H:%M:%S"), records_version=RECORDS_VERSION, facts_version=FACTS_VERSION)
     events: list[InspectionEvent] = []
     reports: list[InspectionRecord] = []
     everything: list[Passage] = []
@@ -118,6 +123,7 @@ def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Re
         extracted = _extract(report, cache, used)
         register.commitments.extend(extracted.commitments)
         events.extend(extracted.inspections)
+        register.facts.extend(extracted.facts)
         if extracted.record is not None:
             reports.append(extracted.record)
     if cache is not None and cache.is_dir():
@@ -125,6 +131,7 @@ def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Re
             if stale.stem not in used:
                 stale.unlink(missing_ok=True)
     link_follow_through(register.commitments, everything)
+    register.facts = merge_facts(register.facts)
     register.records, others = merge_records(reports, events)
     # An inspection report's own inspection enters the event list as its first page states it.
     register.inspections = merge_events([*(e for r in reports if (e := as_event(r)) is not None), *others])
@@ -161,7 +168,7 @@ def load_register(index: Any) -> Register:
         register = Register.model_validate_json(path.read_bytes())
     except (ValidationError, ValueError) as exc:
         raise AssistantError(f"{path} is damaged ({str(exc).splitlines()[0]}); run `assistant ingest` to rebuild it") from None
-    if register.version != REGISTER_VERSION or register.records_version != RECORDS_VERSION:
+    if (register.version, register.records_version, register.facts_version) != (REGISTER_VERSION, RECORDS_VERSION, FACTS_VERSION):
         register = write_register(Path(index.root), index.all_passages())
     _CACHE[path] = (stamp, register)
     return register
@@ -369,6 +376,8 @@ def answer_from_register(question: str, engine: Any, councils: Sequence[str] = (
     register = load_register(engine.index)
     if (graded := answer_from_records(question, register.records, councils)) is not None:
         return graded
+    if (measured := answer_from_facts(question, register.facts, councils)) is not None:
+        return measured
     wants_next = _NEXT_EVENT.search(question)
     wants_list = _PROMISE.search(question) or _PLANNED_FOR.search(question)
     wants_history = _HISTORY.search(question)
