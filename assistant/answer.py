@@ -22,7 +22,7 @@ from assistant.councils import gazetteer
 from assistant.index import Index
 from assistant.passages import unit_spans
 from assistant.retrieve import Filters, Retriever
-from assistant.scope import read_scope, report_prior, reports_of_years
+from assistant.scope import read_scope, report_prior, reports_of_years, search_text
 from assistant.settings import Settings, load_settings
 from assistant.spelling import mend_question
 from assistant.text import stem as _stem
@@ -485,9 +485,9 @@ class Engine:
         scope = read_scope(standalone, self.councils())
         return report_prior(scope, self.index.reports, filters.councils)
 
-    def _search(self, standalone: str, k: int, filters: Filters) -> list[SearchHit]:
-        """Search, weighing reports by the time the question points at ("the 2019 one", "latest")."""
-        prior = self._prior(standalone, filters)
+    def _search(self, standalone: str, k: int, filters: Filters, asked: str) -> list[SearchHit]:
+        """Search, weighing reports by the time the question (`asked`) points at ("the 2019 one", "latest")."""
+        prior = self._prior(asked, filters)
         if not prior or len(set(prior.values())) < 2:
             return self.retriever.search(standalone, k=k, filters=filters)
         preferred = [source for source, weight in prior.items() if weight >= 1.0]
@@ -508,19 +508,21 @@ class Engine:
     def retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
         """The passages an answer is drawn from (a question naming councils searches only those)."""
         kind, named, search_filters = self._plan(standalone, filters or Filters())
-        standalone = self.mend(standalone)
+        # A "when" question looks for a date: its years are what it seeks, not only where.
+        searched = search_text(standalone, self.councils(), keep_years=kind == "when")
+        asked, standalone = standalone, self.mend(searched)
         given_k = k is not None
         k = k or max(self.settings.top_k, 8)
         if kind == "compare" and len(named) >= 2:
             per = max(k // len(named), 6)
             per_council = [
-                self._search(standalone, per, search_filters.model_copy(update={"councils": [c]})) for c in named
+                self._search(standalone, per, search_filters.model_copy(update={"councils": [c]}), asked) for c in named
             ]
             # Interleave so each council's best passages come first.
             merged = [hit for group in zip(*per_council) for hit in group]
             merged += [hit for group in per_council for hit in group if hit not in merged]
             return merged if k >= per * len(named) or not given_k else merged[:k]
-        return self._search(standalone, k, search_filters)
+        return self._search(standalone, k, search_filters, asked)
 
     def answer(self, question: str, *, standalone: str | None = None, filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
