@@ -330,3 +330,60 @@ def test_briefing_tab_prepares_previews_and_downloads_a_note(page: Any, tmp_path
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert "Summary" in headings and "Commitments and dates" in headings
     assert document.tables and "Social Work Offer" in document.tables[0].rows[1].cells[0].text
+
+
+@pytest.fixture(scope="module")
+def login_app(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app with a users file (an editor and a reader), served on loopback."""
+    from ui.auth import add_user
+
+    folder = tmp_path_factory.mktemp("e2e-login")
+    users = folder / "users.txt"
+    add_user(users, "edna", "edna-password", "editor")
+    add_user(users, "rita", "rita-password", "reader")
+    with serve(folder, index_from=sample_index_dir, env={"ASSISTANT_USERS_FILE": str(users)}) as server:
+        yield server
+
+
+def _log_in(browser: Any, server: Server, name: str) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    page.goto(server.url)
+    page.locator("input[type=password]").wait_for()
+    page.locator("input:not([type=password])").first.fill(name)
+    page.locator("input[type=password]").fill(f"{name}-password")
+    page.get_by_role("button", name=re.compile("log ?in", re.I)).click()
+    page.locator("#cra-question textarea").wait_for()
+    return context, page
+
+
+def test_login_page_hides_the_library_and_only_editors_see_library_controls(browser: Any, login_app: Server) -> None:
+    from playwright.sync_api import expect
+
+    from assistant.index import Index
+    from assistant.settings import Settings
+
+    reports = Index(Settings(index_dir=login_app.index)).reports
+    names = sorted(reports) + sorted({e["council"] for e in reports.values() if e.get("council")})
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(login_app.url)
+    page.locator("input[type=password]").wait_for()
+    shown = page.content()
+    context.close()
+    assert not [name for name in names if name in shown], "the login page names the library"
+
+    context, page = _log_in(browser, login_app, "rita")
+    page.get_by_role("tab", name="Library").click()
+    expect(page.locator("#cra-library")).to_contain_text("5 reports")
+    expect(page.locator("#cra-upload-button")).to_be_hidden()
+    expect(page.locator("#cra-remove-button")).to_be_hidden()
+    shot(page, "library-reader.png")
+    context.close()
+
+    context, page = _log_in(browser, login_app, "edna")
+    page.get_by_role("tab", name="Library").click()
+    expect(page.locator("#cra-upload-button")).to_be_visible()
+    expect(page.locator("#cra-remove-button")).to_be_visible()
+    context.close()

@@ -325,6 +325,14 @@ def test_bad_date_filter_is_explained(engine) -> None:
     assert "after To date" in h.scope([], "2021", "2020", [])
 
 
+@pytest.mark.parametrize(("councils", "date_from"), [(["Atlantis"], ""), ([], "2030")])
+def test_filters_that_match_no_report_say_so_in_the_chat(engine, councils: list[str], date_from: str) -> None:
+    from ui.app import Handlers
+
+    _, messages, _, _ = Handlers(engine).ask("How many agency social workers are there?", None, councils, date_from, "", [])
+    assert "No reports match these filters" in messages[-1]["content"]
+
+
 @pytest.fixture(scope="module")
 def running(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """`assistant serve` on a free loopback port over a copy of the sample index."""
