@@ -500,10 +500,11 @@ class Engine:
             hit.rank = rank
         return ranked
 
-    def mend(self, question: str) -> str:
-        """The question as searched: typos mended against the library's words, abbreviations spelled out."""
+    def mend(self, question: str, *, expand: bool = True) -> str:
+        """The question as searched: typos mended against the library's words; with `expand`,
+        abbreviations and their long forms added (for retrieval, not for weighing words)."""
         bm25 = self.index.bm25
-        return mend_question(question, bm25.vocab, bm25.abbreviations)
+        return mend_question(question, bm25.vocab, bm25.abbreviations, expand=expand)
 
     def retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
         """The passages an answer is drawn from (a question naming councils searches only those)."""
@@ -511,6 +512,9 @@ class Engine:
         # A "when" question looks for a date: its years are what it seeks, not only where.
         searched = search_text(standalone, self.councils(), keep_years=kind == "when")
         asked, standalone = standalone, self.mend(searched)
+        if kind == "judgement":
+            # A grade is asked for: the passages that state one (a judgement table, "…: good") are wanted.
+            standalone += " (grade: outstanding, good, requires improvement, inadequate)"
         given_k = k is not None
         k = k or max(self.settings.top_k, 8)
         if kind == "compare" and len(named) >= 2:
@@ -555,7 +559,7 @@ class Engine:
                 return self._no_report_of_year(question, standalone, councils, scope.report_years, started)
             filters = filters.model_copy(update={"sources": sources})
         kind, named, search_filters = self._plan(standalone, filters)
-        searched = self.mend(standalone)
+        searched = self.mend(standalone, expand=False)
         hits = self.retrieve(standalone, filters)
         # Standard wording (footers, addresses) stays findable in search but never answers.
         evidence_hits = [h for h in hits if not self.index.bm25.is_boilerplate(h.passage.id)]

@@ -39,8 +39,6 @@ GLOSSARY = {
     "hmi": "His Majesty's Inspector",
     "sw": "social worker",
     "sws": "social workers",
-    "ofstead": "Ofsted",
-    "ofstd": "Ofsted",
 }
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _DEFINED = re.compile(r"((?:[A-Za-z][\w'’-]*[ -]){1,7}?[A-Za-z][\w'’-]*)\s+\(([A-Z]{2,6}s?)\)")
@@ -86,8 +84,10 @@ def _correct(word: str, vocab: Mapping[str, int]) -> str | None:
     return str(best[0])
 
 
-def mend_question(question: str, vocab: Mapping[str, int], abbreviations: Mapping[str, str] | None = None) -> str:
-    """The question with typos mended and abbreviations spelled out beside them (for searching only)."""
+def mend_question(
+    question: str, vocab: Mapping[str, int], abbreviations: Mapping[str, str] | None = None, *, expand: bool = True
+) -> str:
+    """The question with typos mended; with `expand`, abbreviations and their long forms added (for searching)."""
     extra: list[str] = []
     glossary = {**(abbreviations or {}), **GLOSSARY}
 
@@ -95,7 +95,7 @@ def mend_question(question: str, vocab: Mapping[str, int], abbreviations: Mappin
         word = match.group(0)
         lower = word.lower().strip("'’-")
         # "RI", "LA": two letters are an abbreviation only in capitals; "it" is a word.
-        if lower in glossary and (word.isupper() or (len(lower) > 2 and lower not in STOPWORDS)):
+        if expand and lower in glossary and (word.isupper() or (len(lower) > 2 and lower not in STOPWORDS)):
             extra.append(glossary[lower])
             return word
         if not vocab or len(lower) < 5 or lower in vocab or lower in STOPWORDS or not lower.isalpha():
@@ -104,4 +104,9 @@ def mend_question(question: str, vocab: Mapping[str, int], abbreviations: Mappin
         return fixed if fixed else word
 
     mended = _WORD.sub(mend, question)
+    # The long form typed, the short one printed: "multi agency safeguarding hub" finds "the MASH".
+    flat = " " + re.sub(r"[^a-z]+", " ", mended.lower()) + " "
+    for short, long in glossary.items() if expand else ():
+        if len(short) > 2 and f" {re.sub(r'[^a-z]+', ' ', long.lower()).strip()} " in flat:
+            extra.append(short.upper())
     return f"{mended} ({'; '.join(dict.fromkeys(extra))})" if extra else mended
