@@ -39,8 +39,8 @@ _FREQUENCY = re.compile(r"\b(?:quarterly|monthly|weekly|daily|annually|yearly|fo
 
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bsince when\b|\bwhen (?:was|is|were|did|does|will|are)\b|\bdates\b|\bdue\b.*\?$", re.I)),
-    ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b", re.I)),
-    ("number", re.compile(r"\bhow (?:many|much|long|far|often)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|number of)\b|" + _MONEY_WORDS, re.I)),
+    ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
+    ("number", re.compile(r"\bhow (?:many|much|long|far|often|high|low|big|large)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|numbers?|proportion|%)|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
     ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b|\bneeds? to improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
     ("commitment", re.compile(r"\b(?:plan(?:ned|ning|s)? to|planned|planning|promis\w*|commit\w*|will|going to|intend\w*|scheduled|next|upcoming|future|due to)\b", re.I)),
@@ -271,9 +271,12 @@ class ExtractiveAnswerer:
         if kind == "compare" and len(councils) >= 2:
             return self._compare(question, ranked, councils)
         if kind == "list":
-            block = self._best_list(question, units, ranked[0], councils)
+            block, coverage = self._best_list(question, units, ranked[0], councils)
             if block:
-                return self._compose(block) + (self._evidence(ranked[0], kind, question, councils),)
+                # A list under a heading the question echoes is evidence in itself, whatever its sentences score.
+                evidence = self._evidence(ranked[0], kind, question, councils)
+                evidence.score = max(evidence.score, coverage)
+                return self._compose(block) + (evidence,)
         best = ranked[0]
         chosen = [best]
         if kind == "when" and not _DATE.search(best.text):
@@ -293,7 +296,7 @@ class ExtractiveAnswerer:
             return [following]
         return []
 
-    def _best_list(self, question: str, units: list[Unit], best: Unit, councils: list[str]) -> list[Unit]:
+    def _best_list(self, question: str, units: list[Unit], best: Unit, councils: list[str]) -> tuple[list[Unit], float]:
         """Lead-in and items of the list that, taken whole, covers the question best."""
         weights = self._question_weights(question, councils)
         total = sum(weights.values()) or 1.0
@@ -316,11 +319,11 @@ class ExtractiveAnswerer:
             # A list under a heading the question echoes is usually the answer in these reports.
             scored.append((0.4 * coverage + 0.3 * echo + 0.3 * top, coverage, lead + items))
         if not scored:
-            return []
+            return [], 0.0
         _, coverage, block = max(scored, key=lambda item: item[0])
         if coverage < 0.5:
-            return []
-        return block[:13]
+            return [], 0.0
+        return block[:13], coverage
 
     def _compose(self, chosen: list[Unit]) -> tuple[str, list[Citation]]:
         citations: list[Citation] = []
@@ -373,7 +376,12 @@ def _attach_semantic(units: list[Unit], query_vector: np.ndarray, unit_vectors: 
                 break
 
 
-_DATE_TERMS = re.compile(rf"\b(?:{_MONTH}\w*\.?\s+)?(?:19|20)\d{{2}}(?:[/–-]\d{{2,4}})?\b", re.I)
+_DATE_TERMS = re.compile(
+    rf"\b(?:(?:{_MONTH}\w*|spring|summer|autumn|winter)\.?\s+)?(?:19|20)\d{{2}}(?:[/–-]\d{{2,4}})?\b"
+    # Which report, not what in it: "the latest", "now", "its ILACS".
+    r"|\b(?:latest|most recent|recent|current|currently|now|nowadays|these days|this time|ilacs|sif)\b",
+    re.I,
+)
 _YES_NO = re.compile(r"^\s*(?:and\s+)?(?:has|have|had|did|does|do|is|are|was|were|will|can)\b", re.I)
 _PROMISE_WORDS = re.compile(r"\b(?:promis\w*|commit\w*|pledg\w*)\b", re.I)
 # Words of a question the register answers: grades, the judged areas, time, change, promises.
@@ -427,7 +435,12 @@ def _report_label(passage: Passage) -> str:
 
 def _names_role(text: str, role_terms: set[str]) -> bool:
     """A person's name stands in the sentence, next to the role asked about (if any)."""
-    names = [m for m in _NAME.finditer(text) if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and m.group(1).split()[0] not in _NOT_NAMES]
+    places = [(m.start, m.end) for m in gazetteer().find(text, case_sensitive=True)]
+    names = [
+        m for m in _NAME.finditer(text)
+        if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and m.group(1).split()[0] not in _NOT_NAMES
+        and not any(start < m.end() and m.start() < end for start, end in places)  # "Derby City" is no person
+    ]
     if not names:
         return False
     if not role_terms:
@@ -613,7 +626,7 @@ class Engine:
         if asks_for_metric(question, self.councils()):
             return True  # "how has the vacancy rate changed": a metric's series, held by the register
         kind = question_kind(question)
-        if kind in ("who", "number") or (kind == "when" and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
+        if kind in ("who", "number", "list") or (kind == "when" and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
             return False
         if _YES_NO.match(question) and _PROMISE_WORDS.search(question):
             return False

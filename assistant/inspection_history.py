@@ -172,11 +172,17 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     since = re.search(r"\b(?:since|after|from)\s+((?:19|20)\d\d)\b", question, re.I)
     years = [] if since else _YEAR.findall(question)
 
+    now = re.search(r"\b(?:now|latest|current(?:ly)?|most\s+recent|these\s+days)\b", question, re.I)
+
     def dated(mine: list[InspectionRecord]) -> list[InspectionRecord]:
         year = lambda r: (r.inspection_end or r.inspection_start)[:4]  # noqa: E731
         if since:
             return [r for r in mine if year(r) >= since.group(1)]
-        return [r for r in mine if year(r) in years] if years else mine
+        if not years:
+            return mine
+        # "inadequate in 2015 - where are they now?": that year, and the latest of each council.
+        latest = {r.council: r for r in sorted(mine, key=year)} if now else {}
+        return [r for r in mine if year(r) in years or latest.get(r.council) is r]
 
     wanted = [grade(m.group(0)) for m in _GRADE_WORDS.finditer(question)]
     cite = _Cites()
