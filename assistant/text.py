@@ -19,6 +19,10 @@ STOPWORDS = {
     "quick", "tell", "me", "i", "we", "our", "us", "you", "your", "can", "could", "would", "should",
     "will", "going", "get", "got", "into", "after", "before", "under", "over", "than", "then", "so",
     "also", "doing", "done", "say", "said", "says", "report", "reports", "council", "county",
+    # How people frame a request, not what they ask about ("list the points", "summarise please").
+    "list", "point", "points", "item", "items", "summarise", "summarize", "summary", "outline", "give",
+    "show", "explain", "describe", "briefing", "hello", "hi", "thanks", "preparing", "prepare", "anything",
+    "notable", "something", "know", "like", "want",
 }
 
 # Irregular past forms the stemmer leaves apart from their verb ("kept" vs "keep").
