@@ -10,7 +10,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -237,7 +237,7 @@ class ExtractiveAnswerer:
                 return _number_near(undated, focus)
             return bool(_NUMBER.search(undated))
         if kind == "who":
-            return _names_role(text, role_terms)
+            return _names_role(text, role_terms, {unit.passage.council})
         if kind == "judgement":
             return bool(_GRADE.search(text))
         if kind == "commitment":
@@ -433,9 +433,10 @@ def _report_label(passage: Passage) -> str:
     return f"{title}, {passage.date}" if passage.date else title
 
 
-def _names_role(text: str, role_terms: set[str]) -> bool:
+def _names_role(text: str, role_terms: set[str], own: Collection[str] = ()) -> bool:
     """A person's name stands in the sentence, next to the role asked about (if any)."""
-    places = [(m.start, m.end) for m in gazetteer().find(text, case_sensitive=True)]
+    # The council a report is about is no person ("Inspection of Derby City …"); another council may be the answer.
+    places = [(m.start, m.end) for m in gazetteer().find(text, case_sensitive=True) if m.council.name in own]
     names = [
         m for m in _NAME.finditer(text)
         if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and m.group(1).split()[0] not in _NOT_NAMES
@@ -568,9 +569,12 @@ class Engine:
         if councils and scope.report_years and not scope.change and not filters.sources:
             # "its 2021 Ofsted inspection": that report or none, never another year's.
             sources = reports_of_years(scope.report_years, self.index.reports, councils)
-            if not sources:
+            if sources:
+                filters = filters.model_copy(update={"sources": sources})
+            elif not self._mentions_year(scope.report_years, councils):
+                # Not held, and no report of the council speaks of that year (as a council paper
+                # speaks of "the Ofsted report of September 2015"): say so rather than answer from another.
                 return self._no_report_of_year(question, standalone, councils, scope.report_years, started)
-            filters = filters.model_copy(update={"sources": sources})
         kind, named, search_filters = self._plan(standalone, filters)
         searched = self.mend(standalone, expand=False)
         hits = self.retrieve(standalone, filters)
@@ -635,6 +639,10 @@ class Engine:
             question = question[: mention.start] + " " + question[mention.end :]
         leftover = [t for t in terms(_YEAR.sub(" ", self.mend(question))) if t not in _register_terms()]
         return len(leftover) <= 2
+
+    def _mentions_year(self, years: list[int], councils: list[str]) -> bool:
+        scoped = Filters(councils=councils)
+        return any(self.index.bm25.search(str(year), 1, scoped) for year in years)
 
     def _no_report_of_year(
         self, question: str, standalone: str, councils: list[str], years: list[int], started: float

@@ -340,11 +340,23 @@ def _mentioned(event: InspectionEvent, council: str) -> InspectionRecord | None:
         inspection_end=month,
         sources=[event.citation.source],
     )
-    facts = ["inspection_end"]
+    record.citations = [FactCitation(**event.citation.model_dump(), facts=["inspection_end"])]
     if label := grade(event.judgement):
         record.judgements = {"overall": label}
-        facts.append("overall")
-    record.citations = [FactCitation(**event.citation.model_dump(), facts=facts)]
+        # The grade is cited to the passage that states it, which may be the next one, not the date's.
+        stated = [c for c in [event.citation, *event.also] if re.search(re.escape(label.split()[0]), c.passage, re.I)]
+        if not stated:
+            return _without_grade(record)
+        if stated[0].passage_id == event.citation.passage_id:
+            record.citations[0].facts.append("overall")
+        else:
+            record.citations.append(FactCitation(**stated[0].model_dump(), facts=["overall"]))
+    return record
+
+
+def _without_grade(record: InspectionRecord) -> InspectionRecord:
+    """A mention whose grade no cited passage states keeps only its date: an uncited grade is no fact."""
+    record.judgements = {}
     return record
 
 

@@ -14,7 +14,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "corpus" / "sample"
-DEV_QA = ROOT.parent / "shared" / "eval" / "dev_qa.jsonl"
+# Ofsted reports with checked truth: the whole field corpus beside a workspace checkout, else the
+# few shipped with the tests (so a fresh clone still runs every check on real reports).
+FIELD_SHARED = ROOT.parent / "shared" / "corpus" / "field"
+FIELD_SHIPPED = ROOT / "tests" / "data" / "field"
+FIELD = FIELD_SHARED if (FIELD_SHARED / "truth.csv").is_file() else FIELD_SHIPPED
 
 
 @pytest.fixture(autouse=True)

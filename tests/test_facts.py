@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FIELD as FIELD_CORPUS
 from click.testing import CliRunner
 
 from assistant.facts import Fact, answer_from_facts, asks_for_metric, extract_facts, find_metrics, sentence_facts
 from assistant.types import Passage
 
 ROOT = Path(__file__).resolve().parent.parent
-FIELD = [Path(__file__).parent / "data" / "field", ROOT.parent / "shared" / "corpus" / "field"]
+FIELD = [FIELD_CORPUS]  # the whole field corpus when present, else the reports shipped in tests/data/field
 
 
 def passage(text: str, *, date: str = "2020-02", council: str = "Testshire", paragraph: str = "8") -> Passage:

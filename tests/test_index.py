@@ -325,7 +325,7 @@ BAD_INPUT = [
     ("empty.txt", _write("empty.txt", b""), "the file is empty"),
     ("minutes.xlsx", _write("minutes.xlsx", b"PK\x03\x04 spreadsheet"), "unsupported file type '.xlsx'"),
     ("corrupt.pdf", _write("corrupt.pdf", text_pdf(REPORT_LINES)[:300]), "corrupt PDF"),
-    ("locked.pdf", _write("locked.pdf", encrypted_pdf(REPORT_LINES)), "the PDF is encrypted"),
+    ("locked.pdf", _write("locked.pdf", encrypted_pdf(REPORT_LINES)), "encrypted: re-export without a password"),
     ("scanned.pdf", _write("scanned.pdf", scanned_pdf()), "no text layer"),
     ("junk.txt", _write("junk.txt", os.urandom(4096) + b"\x00" * 64), "binary data, not text"),
     ("huge.txt", _write("huge.txt", b"The council met and agreed the plan. " * 1000), "over the 0.02 MB limit"),

@@ -1,0 +1,80 @@
+"""Report metadata read from the text: council from the gazetteer, the inspection's last day, kind and title."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from conftest import FIELD, FIELD_SHIPPED
+
+from assistant.councils import gazetteer
+from assistant.documents import read_report
+from assistant.errors import ReportError
+from assistant.metadata import infer_metadata
+
+
+def _truth(folder: Path) -> list[dict[str, str]]:
+    rows = csv.DictReader((folder / "truth.csv").read_text(encoding="utf-8").splitlines())
+    return [r for r in rows if (folder / r["file"]).is_file()]
+
+
+def _iso(day: str) -> str:
+    d, m, y = day.split("/")
+    return f"{y}-{m}-{d}"
+
+
+@pytest.mark.parametrize("row", _truth(FIELD_SHIPPED), ids=lambda r: r["file"])
+def test_shipped_inspection_reports_get_council_date_and_kind(row: dict[str, str]) -> None:
+    path = FIELD_SHIPPED / row["file"]
+    try:
+        report = read_report(path)
+    except ReportError:
+        assert row["overall"] == "data_unreadable"  # the saved "report not found" page
+        return
+    council = gazetteer().lookup(row["council"])
+    assert council is not None and report.council == council.name
+    assert report.date == _iso(row["inspection_end"])
+    assert report.kind.startswith("ofsted_")
+    assert report.published == "" or report.published <= row["published"]
+
+
+@pytest.mark.slow
+def test_council_and_year_right_for_the_field_reports() -> None:
+    """Council and year against the checked truth for every readable report (95% is the bar)."""
+    rows = [r for r in _truth(FIELD) if r["overall"] != "data_unreadable"]
+    council_right = year_right = 0
+    for row in rows:
+        report = read_report(FIELD / row["file"])
+        council = gazetteer().lookup(row["council"])
+        council_right += council is not None and report.council == council.name
+        year_right += report.date[:4] == _iso(row["inspection_end"])[:4]
+    print(f"\n{len(rows)} reports: council {council_right / len(rows):.1%}, year {year_right / len(rows):.1%}")
+    assert council_right >= 0.95 * len(rows) and year_right >= 0.95 * len(rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "council", "date", "kind"),
+    [
+        (
+            "Inspection of Rutland local authority children's services\nInspection dates: 3 to 14 March 2025\n"
+            "Lead inspector: A Person, His Majesty's Inspector\n",
+            "Rutland", "2025-03-14", "ofsted_ilacs",
+        ),
+        (
+            "Dudley Metropolitan Borough Council\nInspection of services for children in need of help and protection, "
+            "children looked after and care leavers\nInspection date: 9 May 2016 to 2 June 2016\nReport published: 1 August 2016\n",
+            "Dudley", "2016-06-02", "ofsted_sif",
+        ),
+        (
+            "Stockport Metropolitan Borough Council\nReport to: Cabinet\nDate of meeting: 12 January 2022\nSubject: Children's Services Improvement\n\n"
+            "1. This report updates Cabinet on progress in Stockport since the Ofsted visit.\n",
+            "Stockport", "2022-01-12", "committee_report",
+        ),
+        # Capitalised words that are no council ("Children", "Care", "Youth") are never taken for one.
+        ("Children and Young People Committee\n\nYouth Offer and Care Leavers\n\n1. The service has grown.\n", "", "", ""),
+    ],
+)
+def test_metadata_of_reports_never_seen(text: str, council: str, date: str, kind: str) -> None:
+    meta = infer_metadata(text)
+    assert (meta.council, meta.date, meta.kind) == (council, date, kind)
