@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIELD as FIELD_CORPUS
 from click.testing import CliRunner
+from conftest import FIELD as FIELD_CORPUS
 
 from assistant.facts import Fact, answer_from_facts, asks_for_metric, extract_facts, find_metrics, sentence_facts
 from assistant.types import Passage
