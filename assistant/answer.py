@@ -560,7 +560,7 @@ class Engine:
                 latency_ms=round((time.perf_counter() - started) * 1000, 1),
             )
         scope = read_scope(standalone, self.councils())
-        if scope.missing and not scope.councils and not filters.councils:
+        if scope.missing and not scope.councils and not filters.councils and not self._spoken_of(scope.missing):
             return self._not_in_library(question, standalone, scope.missing, started)
         registered = self._from_register(question, standalone, filters)
         if registered is not None:
@@ -639,6 +639,10 @@ class Engine:
             question = question[: mention.start] + " " + question[mention.end :]
         leftover = [t for t in terms(_YEAR.sub(" ", self.mend(question))) if t not in _register_terms()]
         return len(leftover) <= 2
+
+    def _spoken_of(self, councils: list[str]) -> bool:
+        """Whether any report speaks of these councils (a peer, a former director's council)."""
+        return any(self.index.bm25.search(council, 1) for council in councils)
 
     def _mentions_year(self, years: list[int], councils: list[str]) -> bool:
         scoped = Filters(councils=councils)

@@ -58,9 +58,9 @@ def _stemmer() -> Any:
 
 def stem(word: str) -> str:
     stemmed: str = _stemmer().stemWord(_IRREGULAR.get(word, word))
-    # The agent noun meets its verb: "inspector"/"inspection"/"inspected", "leader"/"led",
-    # "manager"/"management"; Porter leaves them apart.
-    if len(stemmed) >= 6 and stemmed.endswith(("or", "er")):
+    # The agent noun meets its verb: "inspector"/"inspection"/"inspected", "director"/"directed";
+    # Porter leaves them apart. ("-er" nouns stay: a "Leader" is not a "Lead".)
+    if len(stemmed) >= 7 and stemmed.endswith("or"):
         return stemmed[:-2]
     return stemmed
 

@@ -24,7 +24,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 TIMEOUT = 60_000
 
 FOSTERING = (
-    "Exampleshire County Council\n\nFostering Recruitment Progress Report\n\nCabinet, 14 July 2022\n\n"
+    # A real council the samples do not cover: councils come from the gazetteer, never invented.
+    "Rutland County Council\n\nFostering Recruitment Progress Report\n\nCabinet, 14 July 2022\n\n"
     "1. The Fostering Recruitment Hub opened in April 2022 to speed up assessments of new carers.\n\n"
     "2. Between April and June 2022 the Fostering Recruitment Hub approved 14 new foster carers.\n\n"
     "3. A second recruitment campaign will start in September 2022.\n"
@@ -209,7 +210,7 @@ def test_upload_then_ask_and_a_bad_upload_is_explained(page: Any, app: Server) -
     outcomes = upload(page, [text_file("exampleshire-fostering.txt", FOSTERING)])
     expect(outcomes.locator("li.cra-added")).to_have_text(re.compile(r"^Added exampleshire-fostering\.txt — \d+ passages$"))
     row = page.locator("#cra-library tr", has_text="exampleshire-fostering.txt")
-    expect(row).to_contain_text("Exampleshire")
+    expect(row).to_contain_text("Rutland")
     expect(row).to_contain_text("Fostering Recruitment Progress Report")
     expect(page.locator("#cra-library")).to_contain_text("6 reports")
     assert (app.corpus / "uploads" / "exampleshire-fostering.txt").read_text(encoding="utf-8") == FOSTERING
@@ -229,7 +230,7 @@ def test_upload_then_ask_and_a_bad_upload_is_explained(page: Any, app: Server) -
     page.get_by_role("tab", name="Ask").click()
     answer = ask(page, "How many new foster carers did the Fostering Recruitment Hub approve?")
     expect(answer.locator(".cra-text")).to_contain_text("14 new foster carers")
-    expect(answer.locator("details.cra-card summary").first).to_contain_text("Exampleshire · Fostering Recruitment Progress Report")
+    expect(answer.locator("details.cra-card summary").first).to_contain_text("Rutland · Fostering Recruitment Progress Report")
 
 
 def test_markup_in_a_report_is_shown_as_text_and_never_runs(page: Any, app: Server) -> None:
