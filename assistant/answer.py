@@ -583,8 +583,10 @@ class Engine:
         unit_vectors: dict[str, Any] = {}
         for source in dict.fromkeys(hit.passage.source for hit in evidence_hits):
             unit_vectors.update(self.index.unit_vectors(source))
+        # Councils are filters, in whatever form typed ("Tameside MBC", "south glos"): not words to match.
+        weighed = search_text(searched, self.councils(), keep_years=True)
         text, citations, evidence = self.answerer.answer(
-            searched,
+            weighed,
             evidence_hits,
             kind=kind,
             councils=named,

@@ -23,6 +23,10 @@ STOPWORDS = {
     "list", "point", "points", "item", "items", "summarise", "summarize", "summary", "outline", "give",
     "show", "explain", "describe", "briefing", "hello", "hi", "thanks", "preparing", "prepare", "anything",
     "notable", "something", "know", "like", "want",
+    # The keyword index's own stopwords, so a word it never indexes is not weighed as unmatched.
+    "but", "if", "no", "not", "such",
+    "i'm", "i've", "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "haven't", "hasn't",
+    "can't", "won't", "it's", "that's", "what's", "who's", "there's", "they're", "we're", "you're",
 }
 
 # Irregular past forms the stemmer leaves apart from their verb ("kept" vs "keep").
