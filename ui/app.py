@@ -27,6 +27,7 @@ from assistant.types import Answer, Passage, Report
 from ui import render
 from ui.auth import ClientAddress, Users, check_bind
 from ui.briefing import build_briefing_tab
+from ui.history import councils_with_history
 from ui.library import add_uploads, remove_report
 from ui.style import CSS
 from ui.timeline import build_timeline_tab
@@ -152,7 +153,12 @@ class Handlers:
             gr.Dropdown(choices=reports),
             gr.Dropdown(choices=self.council_choices()),
             gr.Dropdown(choices=self.council_choices()),
+            gr.Dropdown(choices=self.history_councils()),
         )
+
+    def history_councils(self) -> list[str]:
+        """Councils with an inspection grade or a figure, for the Timeline's history."""
+        return councils_with_history(self.engine)
 
     # ------------------------------------------------------------ chat
 
@@ -384,7 +390,8 @@ def create_app(
 
         filter_inputs: list[Any] = [councils, date_from, date_to, sources]
         refresh_outputs = [
-            header, library, councils, sources, remove_choice, reader_choice, timeline["councils"], briefing["councils"]
+            header, library, councils, sources, remove_choice, reader_choice, timeline["councils"], briefing["councils"],
+            timeline["history_council"],
         ]
         ask_args: dict[str, Any] = {
             "fn": h.ask,

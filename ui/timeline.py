@@ -1,4 +1,5 @@
-"""The Timeline tab: commitments as bars over their dates, inspections as markers, each linked to its passage.
+"""The Timeline tab: commitments as bars over their dates, inspections as markers, each linked to its passage;
+below, a council's inspection grades and figures over time (ui/history.py).
 
 The chart is SVG written here rather than a plotting library: none is installed, and SVG lets every
 bar be a plain link to the cited paragraph, with its text escaped like the rest of the page.
@@ -18,6 +19,7 @@ from assistant.errors import AssistantError
 from assistant.inspections import InspectionEvent
 from assistant.register import load_register, query_commitments, query_inspections
 from assistant.types import Citation
+from ui.history import build_history_section
 
 STATUS_COLOURS = {
     "done": "#15803d",
@@ -235,5 +237,6 @@ def build_timeline_tab(engine: Any, *, link: Linker = default_link) -> dict[str,
         return view.select(int(index), councils, statuses, date_from, date_to, as_of)
 
     table.select(on_select, inputs, [passage], api_visibility="private", queue=False)
-    return {"view": view, "councils": councils, "statuses": statuses, "date_from": date_from, "date_to": date_to,
+    history = build_history_section(engine, link=link, card=lambda citation, heading: passage_html(citation, link=link, heading=heading))
+    return {**history, "view": view, "councils": councils, "statuses": statuses, "date_from": date_from, "date_to": date_to,
             "as_of": as_of, "summary": summary, "chart": chart, "table": table, "passage": passage}
