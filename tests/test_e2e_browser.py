@@ -278,6 +278,40 @@ def test_readable_at_tablet_width(page: Any) -> None:
     shot(page, "chat-tablet.png")
 
 
+def test_timeline_history_charts_grades_and_a_figure_each_point_opening_its_citation(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Timeline").click()
+    choose(page, "#cra-hist-council", "Worcestershire")
+    chart = page.locator("#cra-hist-chart")
+    point = chart.locator("a.cra-hist-point")
+    expect(point).to_have_count(1)
+    expect(point).to_have_attribute("data-grade", "inadequate")
+    expect(chart.locator(".cra-hist-card").first).to_be_hidden()
+    point.click()
+    card = chart.locator(".cra-hist-card").first
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("overall effectiveness: inadequate")
+    expect(card).to_contain_text("Worcestershire")
+    expect(card.locator("mark.cra-quote")).to_contain_text("inadequate")
+    assert "report=" not in page.url  # the card opened in place; the point's link to the reader was not followed
+    shot(page, "timeline-history.png")
+
+    choose(page, "#cra-hist-council", "West Sussex")
+    choose(page, "#cra-hist-metric", "vacancy rate")
+    series = page.locator("#cra-hist-series")
+    values = series.locator("a.cra-hist-value")
+    expect(values).to_have_count(2)
+    expect(values.nth(0)).to_contain_text("18.5%")
+    expect(values.nth(1)).to_contain_text("5.34%")
+    values.nth(0).click()
+    shown = series.locator(".cra-hist-card:visible")
+    expect(shown).to_have_count(1)
+    expect(shown).to_contain_text("vacancy rate: 18.5% (2019-02)")
+    expect(shown.locator("mark.cra-quote")).to_contain_text("18.5%")
+    shot(page, "timeline-series.png")
+
+
 def test_timeline_filters_by_council_and_opens_a_cited_item(page: Any) -> None:
     from playwright.sync_api import expect
 
