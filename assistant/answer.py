@@ -313,17 +313,19 @@ class ExtractiveAnswerer:
             if _count_asked(question) == len(items):
                 words |= set(terms(_NUMBER_WORDS[len(items)] if len(items) < len(_NUMBER_WORDS) else "")) | {str(len(items))}
             coverage = sum(w for t, w in weights.items() if t in words) / total
-            heading = set(terms(group[0].passage.section))
+            heading = {t for t in terms(group[0].passage.section) if not t.isdigit()}  # footnote marks aside
             echo = len(heading & set(weights)) / len(heading) if len(heading) >= 2 else 0.0
             top = max(u.score for u in group) / (best.score or 1.0)
             # A list under a heading the question echoes is usually the answer in these reports.
-            scored.append((0.4 * coverage + 0.3 * echo + 0.3 * top, coverage, lead + items))
+            scored.append((0.4 * coverage + 0.3 * echo + 0.3 * top, coverage, echo, lead + items))
         if not scored:
             return [], 0.0
-        _, coverage, block = max(scored, key=lambda item: item[0])
-        if coverage < 0.5:
+        _, coverage, echo, block = max(scored, key=lambda item: item[0])
+        # Enough of the question's words, or a heading it echoes ("areas to improve" under "What needs
+        # to improve?") and some of its words: a long preamble ("I'm a new member of …") dilutes coverage.
+        if coverage < 0.5 and not (echo >= 0.5 and coverage >= 0.3) and not (echo == 1.0 and coverage >= 0.2):
             return [], 0.0
-        return block[:13], coverage
+        return block[:13], max(coverage, echo * 0.5)
 
     def _compose(self, chosen: list[Unit]) -> tuple[str, list[Citation]]:
         citations: list[Citation] = []
