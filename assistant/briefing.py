@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.answer import Engine, Unit, units_of
+from assistant.briefing_history import HistoryRow, SeriesValue, citer, history_rows, series_values
 from assistant.briefing_points import (
     BOILERPLATE,
     JUDGED,
@@ -138,6 +139,8 @@ class Briefing(BaseModel):
     commitments: list[CommitmentRow] = Field(default_factory=list)
     progress: list[Point] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
+    history: list[HistoryRow] = Field(default_factory=list, description="The councils' inspections and grades, from the register.")
+    series: list[SeriesValue] = Field(default_factory=list, description="Figures the reports state over time, by council and metric.")
     sources: list[SourceEntry] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
 
@@ -199,6 +202,9 @@ def build_briefing(
     draft.commitment_rows()
     draft.progress()
     draft.questions(prepared or date.today())
+    shown, cite = chosen or sorted({e.get("council", "") for e in scoped.values()} - {""}), citer(draft.citer.citations, draft.citer.numbers)
+    note.history = history_rows(draft.register.records, draft.register.inspections, shown, scoped, cite)
+    note.series = series_values(draft.register.facts, shown, scoped, cite)
     note.citations = draft.citer.citations
     if not note.citations:
         raise AssistantError(f"the reports ({_scope_text(chosen, date_from, date_to)}) say nothing on {topic!r}; try a broader topic or fewer filters")
@@ -235,7 +241,7 @@ class _Draft:
         for council in filters.councils or sorted({e.get("council", "") for e in scoped.values()}):
             for hit in engine.retrieve(note.topic, filters.model_copy(update={"councils": [council]}), k=PER_COUNCIL):
                 hits.setdefault(hit.passage.id, hit)
-        register = load_register(engine.index)
+        self.register = register = load_register(engine.index)
         self.promises = [c for c in with_status(register) if c.source in scoped]
         self.events = [e for e in register.inspections if e.citation.source in scoped]
         sources = {h.passage.source for h in hits.values()} | {c.source for c in self.promises} | {e.citation.source for e in self.events}
