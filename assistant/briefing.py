@@ -202,7 +202,8 @@ def build_briefing(
     draft.commitment_rows()
     draft.progress()
     draft.questions(prepared or date.today())
-    shown, cite = chosen or sorted({e.get("council", "") for e in scoped.values()} - {""}), citer(draft.citer.citations, draft.citer.numbers)
+    # Without chosen councils, the history of those the note already speaks of, not of every council in the library.
+    shown, cite = chosen or sorted({c.council for c in draft.citer.citations}), citer(draft.citer.citations, draft.citer.numbers)
     note.history = history_rows(draft.register.records, draft.register.inspections, shown, scoped, cite)
     note.series = series_values(draft.register.facts, shown, scoped, cite)
     note.citations = draft.citer.citations

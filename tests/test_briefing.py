@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.briefing import SECTIONS, Briefing, CommitmentRow, Point, Question, SourceEntry, build_briefing
+from assistant.briefing_history import HISTORY_HEADING, SERIES_HEADING
 from assistant.briefing_render import TABLE_HEADERS, choose_format, to_html, to_markdown
 from assistant.cli import cli
 from assistant.errors import AssistantError
@@ -21,6 +22,7 @@ WS_2021 = "004_db1cafc63c8d4454.txt"
 WORCS = "001_6c25ee4f623b7f02.txt"
 DARLINGTON = "002_d7b47842bbdc0095.txt"
 NORTH_SOMERSET = "003_820a53567a27642e.txt"
+HEADINGS = [*SECTIONS[:5], HISTORY_HEADING, SERIES_HEADING, SECTIONS[5]]
 
 
 def _norm(text: str) -> str:
@@ -66,6 +68,7 @@ def check_citations(note: Briefing, engine) -> None:
     owners = [n for p in _points(note) for n in p.refs] + [n for r in note.commitments for n in r.refs]
     assert len(owners) == len(set(owners))
     every = set(owners) | {n for q in note.questions for n in q.refs}
+    every |= {n for r in [*note.history, *note.series] for n in r.refs}
     assert every == {c.n for c in note.citations}
     listed = {s.source: s for s in note.sources}
     for c in note.citations:
@@ -236,7 +239,7 @@ def test_markdown_escapes_report_text_and_keeps_the_table_whole() -> None:
     assert "\\<script>" in text and "\\*sharply\\*" in text and "\\[see\\]" in text
     row = next(line for line in text.splitlines() if line.startswith("| Cut"))
     assert row.count(" | ") == len(TABLE_HEADERS) - 1 and "Cut \\| caseloads" in row
-    assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == list(SECTIONS)
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == HEADINGS
 
 
 @pytest.mark.parametrize(
@@ -250,6 +253,41 @@ def test_format_from_option_or_file_name(fmt, out, expected) -> None:
 def test_format_and_file_name_must_agree() -> None:
     with pytest.raises(AssistantError, match="--format is md"):
         choose_format("md", Path("note.docx"))
+
+
+# ------------------------------------------------------------------ inspection history and figures
+
+
+def test_history_table_and_series_from_the_register_each_cited(shared_engine, tmp_path) -> None:
+    from docx import Document
+
+    from assistant.briefing_render import write
+
+    note = build_briefing(shared_engine, "workforce", councils=["West Sussex", "Worcestershire"], prepared=PREPARED)
+    check_citations(note, shared_engine)
+    sif = next(r for r in note.history if r.council == "Worcestershire" and r.date == "2017-01")
+    assert sif.kind == "single inspection (SIF)" and sif.judgements["overall"] == "inadequate"
+    assert any(_cited(note, n).source == WORCS and "inadequate" in _cited(note, n).quote.lower() for n in sif.refs)
+    vacancy = [(v.date, v.value) for v in note.series if v.council == "West Sussex" and v.metric == "vacancy rate"]
+    assert vacancy == [("2019-02", 18.5), ("2020-02", 5.34)]
+    for v in note.series:
+        assert f"{v.value:g}" in _cited(note, v.refs[0]).quote.replace(",", "")
+
+    text = to_markdown(note)
+    row = next(line for line in text.splitlines() if line.startswith("| Worcestershire | 2017-01"))
+    assert "| single inspection (SIF) | inadequate |" in row and re.search(r"\[\d+\] \|$", row)
+    assert re.search(r"- \*\*West Sussex, vacancy rate:\*\* 2019-02: 18\.5% \[\d+\]; 2020-02: 5\.34% \[\d+\]", text)
+    page = to_html(note)
+    assert '<table class="cra-brief-history">' in page and "<td>inadequate</td>" in page and "5.34%<sup>" in page
+    doc = Document(str(write(note, "docx", tmp_path / "note.docx")))
+    history = next(t for t in doc.tables if t.rows[0].cells[0].text == "Council")
+    assert [c.text for c in history.rows[0].cells] == ["Council", "Date", "Kind", "Overall", "Cited"]
+    assert [c.text for c in history.rows[1].cells][:4] == ["Worcestershire", "2017-01", "single inspection (SIF)", "inadequate"]
+    assert any("vacancy rate: 2019-02: 18.5%" in p.text for p in doc.paragraphs)
+
+
+def test_history_table_says_when_the_reports_state_no_grades(workforce: Briefing) -> None:
+    assert workforce.history == [] and "state no inspection grades" in to_markdown(workforce)
 
 
 # ------------------------------------------------------------------ command line
@@ -275,14 +313,14 @@ def test_cli_writes_a_word_document_like_a_council_paper(run, tmp_path) -> None:
     doc = Document(str(out))
     styles = [(p.style.name, p.text) for p in doc.paragraphs]
     assert styles[0] == ("Title", "Briefing note: Workforce")
-    assert [t for s, t in styles if s == "Heading 1"] == list(SECTIONS)
+    assert [t for s, t in styles if s == "Heading 1"] == HEADINGS
     assert ("Heading 2", "References") in styles
     table = doc.tables[0]
     assert [c.text for c in table.rows[0].cells] == list(TABLE_HEADERS)
     offer = next(r for r in table.rows[1:] if "Social Work Offer" in r.cells[0].text)
     assert "July 2021" in offer.cells[2].text and offer.cells[3].text.startswith("open")
     markers = [r.text for p in doc.paragraphs for r in p.runs if r.font.superscript]
-    markers += [r.text for row in table.rows for c in row.cells for p in c.paragraphs for r in p.runs if r.font.superscript]
+    markers += [r.text for t in doc.tables for row in t.rows for c in row.cells for p in c.paragraphs for r in p.runs if r.font.superscript]
     numbers = {int(m.strip("[]")) for m in markers}
     references = [t for s, t in styles[styles.index(("Heading 2", "References")) + 1 :]]
     assert len(references) == len(numbers) == max(numbers)
