@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.briefing_history import value_text as figure_text
 from assistant.facts import Fact
 from assistant.inspections import InspectionEvent
 from assistant.ofsted import GRADES, JUDGEMENT_LABELS, InspectionRecord, grade
@@ -180,13 +181,8 @@ def _nice_top(value: float) -> float:
 
 
 def value_text(fact: Fact) -> str:
-    """'18.5%', '£1,200,000', '427', '61 per 10,000 children'."""
-    number = f"{fact.value:,.2f}".rstrip("0").rstrip(".")
-    if fact.unit == "%":
-        return f"{number}%"
-    if fact.unit == "£":
-        return f"£{number}"
-    return number if fact.unit == "count" else f"{number} {fact.unit}"
+    """'18.5%', '£1,200,000', '427', '61 per 10,000 children', as the briefing note writes them."""
+    return figure_text(fact.value, fact.unit)
 
 
 def series_chart_svg(facts: Sequence[Fact], *, link: Linker, card: Card, metric: str = "") -> str:
