@@ -303,7 +303,7 @@ class ExtractiveAnswerer:
         blocks: dict[str, list[Unit]] = {}
         for unit in units:
             blocks.setdefault(unit.passage.id, []).append(unit)
-        scored: list[tuple[float, float, list[Unit]]] = []
+        scored: list[tuple[float, float, float, list[Unit]]] = []
         for group in blocks.values():
             items = [u for u in group if u.bullet]
             if len(items) < 2:
