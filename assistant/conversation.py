@@ -77,8 +77,16 @@ def rewrite(question: str, previous: str, councils: list[str]) -> str:
     """
     if not previous:
         return question
+    switch = _SWITCH.match(question) or _AND_X.match(question)
+    if _names_a_council(question, councils) and not switch:
+        return question  # "leeds ofsted grade" asks about Leeds, in the library or not
     text = _resolve(question, previous, councils) if is_follow_up(question) else question
     return _carry_scope(text, previous, councils)
+
+
+def _names_a_council(question: str, councils: list[str]) -> bool:
+    scope = read_scope(question, councils)
+    return bool(scope.councils or scope.missing)
 
 
 def _resolve(question: str, previous: str, councils: list[str]) -> str:

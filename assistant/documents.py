@@ -337,6 +337,10 @@ def _continues(previous: str, line: str, *, after_blank: bool) -> bool:
         return True
     if last_word in _CONNECTIVES and len(prev) > 40:
         return True
+    # A full line of prose that stops without a full stop runs on, even into a capital ("… called\n
+    # Family Connect, a new …"); a list item or a short line (a heading) does not.
+    if not after_blank and len(prev) > 60 and prev[-1].isalpha() and not _LIST_START.match(previous):
+        return True
     # An indented continuation line inside a list item (no blank line between).
     return not after_blank and starts_lower
 

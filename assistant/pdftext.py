@@ -178,9 +178,23 @@ def pdf_text(reader: object) -> str:
     """The whole text of an open pypdf reader, page by page, with tables as rows of tab-separated cells."""
     pages = list(reader.pages)  # type: ignore[attr-defined]
     plain = strip_running_lines([page.extract_text() or "" for page in pages])
-    out: list[str] = []
-    for page, text in zip(pages, plain):
-        if _may_hold_table(text):
-            text = tables_into(text, page.extract_text(extraction_mode="layout") or "")
-        out.append(text)
-    return "\n\n".join(out)
+    text = ""
+    for page, page_text in zip(pages, plain):
+        if _may_hold_table(page_text):
+            page_text = tables_into(page_text, page.extract_text(extraction_mode="layout") or "")
+        text = _join_pages(text, page_text)
+    return text
+
+
+def _join_pages(before: str, after: str) -> str:
+    """A sentence the page break cut ("a new 'front door' called" | "Family Connect") is one again."""
+    # A page number standing alone at the foot or head of a page is not where the sentence stops.
+    tail = re.sub(r"\n\s*\d{1,3}\s*$", "", before.rstrip()).rstrip()
+    head = re.sub(r"^\s*\d{1,3}\s*\n", "", after.lstrip()).lstrip()
+    if not tail:
+        return after
+    if re.search(r"[A-Za-z,’']$", tail) and re.match(r"[A-Za-z‘'(]", head):
+        first_line = head.split("\n", 1)[0]
+        if not first_line.rstrip().endswith(("?", ":")) and "\t" not in first_line:
+            return f"{tail} {head}"
+    return f"{before}\n\n{after}"
