@@ -31,7 +31,7 @@ FOSTERING = (
     "3. A second recruitment campaign will start in September 2022.\n"
 )
 MARKUP = (
-    "Northshire County Council\n\n"
+    "Northumberland County Council\n\n"
     'Report on <script>window.__pwned=1</script> Kinship Care <img src=x onerror="window.__pwned=2">\n\n'
     '1. The kinship care panel met 9 times <b onmouseover="window.__pwned=3">in 2022</b> and '
     '<img src=x onerror="window.__pwned=4"> approved 23 kinship carers.\n\n'
@@ -238,7 +238,7 @@ def test_markup_in_a_report_is_shown_as_text_and_never_runs(page: Any, app: Serv
 
     outcomes = upload(page, [text_file("kinship<img src=x onerror=window.__pwned=5>.txt", MARKUP)])
     expect(outcomes.locator("li.cra-added")).to_be_visible()
-    row = page.locator("#cra-library tr", has_text="Northshire")
+    row = page.locator("#cra-library tr", has_text="Northumberland")
     expect(row).to_contain_text('Report on <script>window.__pwned=1</script> Kinship Care <img src=x onerror="window.__pwned=2">')
 
     page.get_by_role("tab", name="Ask").click()
@@ -250,7 +250,7 @@ def test_markup_in_a_report_is_shown_as_text_and_never_runs(page: Any, app: Serv
     card.locator("mark.cra-quote").hover()
 
     page.get_by_role("tab", name="Read a report").click()
-    choose(page, "#cra-reader-choice", "Northshire")
+    choose(page, "#cra-reader-choice", "Northumberland")
     expect(page.locator("#cra-reader .cra-report-title")).to_contain_text("<script>window.__pwned=1</script>")
     shot(page, "markup-as-text.png")
 
@@ -259,11 +259,11 @@ def test_markup_in_a_report_is_shown_as_text_and_never_runs(page: Any, app: Serv
     assert page.locator("[onmouseover], [onerror]").count() == 0
 
     page.get_by_role("tab", name="Library").click()
-    choose(page, "#cra-remove-choice", "Northshire")
+    choose(page, "#cra-remove-choice", "Northumberland")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#cra-remove-button").click()
     expect(page.locator("#cra-outcomes li.cra-removed")).to_contain_text("its uploaded file was deleted")
-    expect(page.locator("#cra-library")).not_to_contain_text("Northshire")
+    expect(page.locator("#cra-library")).not_to_contain_text("Northumberland")
     assert not list((app.corpus / "uploads").glob("kinship*"))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import FIELD as FIELD_CORPUS
+from conftest import FIELD_SHARED
 
 from assistant.facts import Fact, answer_from_facts, asks_for_metric, extract_facts, find_metrics, sentence_facts
 from assistant.types import Passage
@@ -190,7 +191,9 @@ def test_field_corpus_facts() -> None:
             assert hits, (name, metric, value, date, [(f.metric, f.value, f.date) for f in by_file[name]])
             assert hits[0].citation.quote in hits[0].citation.passage
     metrics = {f.metric for facts in by_file.values() for f in facts}
-    assert len(metrics - {"vacancy rate"}) >= 5, metrics
+    # Five metrics besides the samples' vacancy rate across the whole field corpus; the few reports
+    # shipped for a clone without it hold fewer kinds of figure.
+    assert len(metrics - {"vacancy rate"}) >= (5 if FIELD_CORPUS == FIELD_SHARED else 3), metrics
 
 
 # ------------------------------------------------------------------ command line and chat
