@@ -175,6 +175,7 @@ FIELD_MAX_FALSE_REFUSALS = 0.10
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3000)  # ingests 50 reports and builds both baselines: about ten minutes on 2 cores
 @pytest.mark.skipif(not (FIELD_SHARED / "truth.csv").is_file(), reason="the field corpus lives beside the workspace only")
 def test_field_questions_hold_their_floor_and_beat_the_baselines(embedder, tmp_path_factory) -> None:
     """Samples plus the 50 field reports, both question files; ahead of BM25 and plain llama-index."""
