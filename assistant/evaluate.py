@@ -17,9 +17,9 @@ from typing import Any
 from llama_index.core.embeddings import BaseEmbedding
 from pydantic import PrivateAttr
 
-from assistant.answer import Engine
+from assistant.answer.extractive import Engine
 from assistant.errors import AssistantError
-from assistant.retrieve import Filters
+from assistant.retrieval.search import Filters
 from assistant.types import Answer
 
 TARGETS = {

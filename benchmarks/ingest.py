@@ -30,8 +30,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.embedding import SentenceTransformerEmbedder  # noqa: E402
-from assistant.index import Index  # noqa: E402
+from assistant.index.embedding import SentenceTransformerEmbedder  # noqa: E402
+from assistant.index.index import Index  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 SAMPLES = ROOT / "corpus" / "sample"
@@ -79,7 +79,7 @@ def small_corpus(folder: Path, files: int) -> Path:
 @contextlib.contextmanager
 def stage_timer(seconds: dict[str, float]) -> Iterator[None]:
     """Add the wall time spent in each ingest stage to `seconds` (instrumentation for the breakdown)."""
-    import assistant.register as register
+    import assistant.register.store as register
 
     targets = [
         (Index, "_prepare", "read, clean, split"),

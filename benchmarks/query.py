@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer import Engine  # noqa: E402
-from assistant.embedding import SentenceTransformerEmbedder  # noqa: E402
-from assistant.index import Index  # noqa: E402
+from assistant.answer.extractive import Engine  # noqa: E402
+from assistant.index.embedding import SentenceTransformerEmbedder  # noqa: E402
+from assistant.index.index import Index  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 SAMPLES = ROOT / "corpus" / "sample"

@@ -37,7 +37,7 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real model, loaded once per test session."""
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.index.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 
@@ -45,7 +45,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """The five sample reports, ingested once; tests copy it before writing."""
-    from assistant.index import Index
+    from assistant.index.index import Index
     from assistant.settings import Settings
 
     folder = tmp_path_factory.mktemp("sample-index") / "index"
@@ -58,7 +58,7 @@ def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path
 @pytest.fixture()
 def sample_index(sample_index_dir: Path, tmp_path: Path, embedder):
     """A private, writable copy of the sample index."""
-    from assistant.index import Index
+    from assistant.index.index import Index
     from assistant.settings import Settings
 
     folder = tmp_path / "sample-index"
@@ -69,8 +69,8 @@ def sample_index(sample_index_dir: Path, tmp_path: Path, embedder):
 @pytest.fixture(scope="session")
 def shared_engine(sample_index_dir: Path, embedder):
     """An engine over the sample index for tests that only read (one per session, fast)."""
-    from assistant.answer import Engine
-    from assistant.index import Index
+    from assistant.answer.extractive import Engine
+    from assistant.index.index import Index
     from assistant.settings import Settings
 
     settings = Settings(index_dir=sample_index_dir)
@@ -79,6 +79,6 @@ def shared_engine(sample_index_dir: Path, embedder):
 
 @pytest.fixture()
 def engine(sample_index):
-    from assistant.answer import Engine
+    from assistant.answer.extractive import Engine
 
     return Engine(sample_index.settings, index=sample_index)

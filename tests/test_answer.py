@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.answer import question_kind
-from assistant.retrieve import Filters
+from assistant.answer.extractive import question_kind
+from assistant.retrieval.search import Filters
 
 
 def ask(engine, question: str, **filters):

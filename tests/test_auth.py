@@ -90,7 +90,7 @@ class App:
 
     def reports(self) -> dict[str, Any]:
         """The served index's reports, as another process sees them."""
-        from assistant.index import Index
+        from assistant.index.index import Index
         from assistant.settings import Settings
 
         return dict(Index(Settings(index_dir=self.index_dir)).reports)
@@ -99,7 +99,7 @@ class App:
 @pytest.fixture(scope="module")
 def app(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """`assistant serve` with a users file, on loopback, over a copy of the sample index."""
-    from assistant.index import Index
+    from assistant.index.index import Index
     from assistant.settings import Settings
     from ui.auth import add_user
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.briefing import SECTIONS, Briefing, CommitmentRow, Point, Question, SourceEntry, build_briefing
-from assistant.briefing_history import HISTORY_HEADING, SERIES_HEADING
-from assistant.briefing_render import TABLE_HEADERS, choose_format, to_html, to_markdown
-from assistant.cli import cli
+from assistant.briefing.draft import SECTIONS, Briefing, CommitmentRow, Point, Question, SourceEntry, build_briefing
+from assistant.briefing.history import HISTORY_HEADING, SERIES_HEADING
+from assistant.briefing.render import TABLE_HEADERS, choose_format, to_html, to_markdown
+from assistant.cli.main import cli
 from assistant.errors import AssistantError
 from assistant.types import Citation
 
@@ -261,7 +261,7 @@ def test_format_and_file_name_must_agree() -> None:
 def test_history_table_and_series_from_the_register_each_cited(shared_engine, tmp_path) -> None:
     from docx import Document
 
-    from assistant.briefing_render import write
+    from assistant.briefing.render import write
 
     note = build_briefing(shared_engine, "workforce", councils=["West Sussex", "Worcestershire"], prepared=PREPARED)
     check_citations(note, shared_engine)
@@ -421,7 +421,7 @@ def test_tab_builds_inside_blocks(shared_engine, tmp_path) -> None:
     ],
 )
 def test_span_label(start, end, label) -> None:
-    from assistant.briefing_points import span_label
+    from assistant.briefing.points import span_label
 
     assert span_label(date.fromisoformat(start), date.fromisoformat(end)) == label
 
@@ -435,7 +435,7 @@ def test_span_label(start, end, label) -> None:
     ],
 )
 def test_clean_keeps_the_words(raw, read) -> None:
-    from assistant.briefing_points import clean
+    from assistant.briefing.points import clean
 
     assert clean(raw) == read
 
@@ -450,7 +450,7 @@ def test_clean_keeps_the_words(raw, read) -> None:
     ],
 )
 def test_figures_leave_out_dates_and_references(text, figures) -> None:
-    from assistant.briefing_points import figures_in
-    from assistant.timeexpr import Anchor
+    from assistant.briefing.points import figures_in
+    from assistant.dates import Anchor
 
     assert figures_in(text, Anchor.parse("2017-10-24")) == figures

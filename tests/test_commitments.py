@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.commitments import Commitment, extract_commitments, units
-from assistant.register import Register, answer_from_register, load_register, query_commitments, query_inspections
+from assistant.register.commitments import Commitment, extract_commitments, units
+from assistant.register.store import Register, answer_from_register, load_register, query_commitments, query_inspections
 from assistant.types import Passage
 
 EXPECTED = Path(__file__).parent / "data" / "commitments_expected.json"
@@ -293,7 +293,7 @@ def test_other_questions_are_left_to_the_answerer(engine, question: str) -> None
 
 
 def _run(index_dir: Path, *args: str):
-    from assistant.cli import cli
+    from assistant.cli.main import cli
 
     return CliRunner().invoke(cli, ["--index-dir", str(index_dir), *args], catch_exceptions=False)
 
@@ -390,7 +390,7 @@ def test_timeline_tab_inside_blocks(engine) -> None:
 
 def test_register_rebuild_reuses_unchanged_reports(sample_index, tmp_path, monkeypatch) -> None:
     """A new file re-extracts only itself: the other reports come from the per-report cache."""
-    import assistant.register as register_module
+    import assistant.register.store as register_module
 
     calls: list[str] = []
     real = register_module.extract_commitments

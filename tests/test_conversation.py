@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation import is_follow_up, rewrite
-from assistant.retrieve import Filters
+from assistant.answer.followups import is_follow_up, rewrite
+from assistant.retrieval.search import Filters
 
 COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
 

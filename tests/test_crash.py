@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import cli
-from assistant.index import Index
-from assistant.lock import WriterLock
-from assistant.retrieve import BM25Store, Retriever
+from assistant.cli.main import cli
+from assistant.index.index import Index
+from assistant.index.lock import WriterLock
+from assistant.retrieval.search import BM25Store, Retriever
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -70,9 +70,9 @@ def check_invariant(index_dir: Path, embedder: Any) -> Index:
 @pytest.fixture()
 def shared_model(monkeypatch: pytest.MonkeyPatch, embedder: Any) -> None:
     """The next command, run in this process, uses the session's model instead of loading it again."""
-    import assistant.embedding
+    import assistant.index.embedding
 
-    monkeypatch.setattr(assistant.embedding, "SentenceTransformerEmbedder", lambda *args, **kwargs: embedder)
+    monkeypatch.setattr(assistant.index.embedding, "SentenceTransformerEmbedder", lambda *args, **kwargs: embedder)
 
 
 # stage, what was in the index before, what the crashing command does, the next command

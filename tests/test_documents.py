@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf, write_docx
 
-from assistant.documents import (
+from assistant.documents.read import (
     clean_text,
     discover,
     infer_metadata,
@@ -164,7 +164,7 @@ def test_reads_html_with_nested_lists_and_no_script(tmp_path: Path) -> None:
 
 
 def test_reads_html_passages_keep_the_list_with_its_paragraph(tmp_path: Path) -> None:
-    from assistant.passages import split_report
+    from assistant.documents.passages import split_report
 
     path = tmp_path / "workforce.htm"
     path.write_text(HTML, encoding="utf-8")

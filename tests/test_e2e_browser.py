@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from served import ROOT, Server, serve
 
-from assistant.documents import read_report
+from assistant.documents.read import read_report
 from assistant.errors import ReportError
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -396,7 +396,7 @@ def _log_in(browser: Any, server: Server, name: str) -> tuple[Any, Any]:
 def test_login_page_hides_the_library_and_only_editors_see_library_controls(browser: Any, login_app: Server) -> None:
     from playwright.sync_api import expect
 
-    from assistant.index import Index
+    from assistant.index.index import Index
     from assistant.settings import Settings
 
     reports = Index(Settings(index_dir=login_app.index)).reports

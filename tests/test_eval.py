@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import FIELD_SHARED, SAMPLES
 
 from assistant import evaluate
-from assistant.cli import cli
+from assistant.cli.main import cli
 
 # Shipped with the tests (a copy of shared/eval/dev_qa.jsonl), so the gate runs in a fresh clone.
 DEV_QA = Path(__file__).resolve().parent / "data" / "dev_qa.jsonl"
@@ -179,8 +179,8 @@ FIELD_MAX_FALSE_REFUSALS = 0.10
 @pytest.mark.skipif(not (FIELD_SHARED / "truth.csv").is_file(), reason="the field corpus lives beside the workspace only")
 def test_field_questions_hold_their_floor_and_beat_the_baselines(embedder, tmp_path_factory) -> None:
     """Samples plus the 50 field reports, both question files; ahead of BM25 and plain llama-index."""
-    from assistant.answer import Engine
-    from assistant.index import Index
+    from assistant.answer.extractive import Engine
+    from assistant.index.index import Index
     from assistant.settings import Settings
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("field-index") / "index")

@@ -10,7 +10,14 @@ from click.testing import CliRunner
 from conftest import FIELD as FIELD_CORPUS
 from conftest import FIELD_SHARED
 
-from assistant.facts import Fact, answer_from_facts, asks_for_metric, extract_facts, find_metrics, sentence_facts
+from assistant.register.facts import (
+    Fact,
+    answer_from_facts,
+    asks_for_metric,
+    extract_facts,
+    find_metrics,
+    sentence_facts,
+)
 from assistant.types import Passage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,8 +135,8 @@ def test_each_fact_quotes_its_sentence() -> None:
 
 @pytest.fixture(scope="module")
 def sample_facts() -> list[Fact]:
-    from assistant.documents import load_manifest, read_report
-    from assistant.passages import split_report
+    from assistant.documents.passages import split_report
+    from assistant.documents.read import load_manifest, read_report
 
     folder = ROOT / "corpus" / "sample"
     meta = load_manifest(folder)
@@ -173,8 +180,8 @@ FIELD_EXPECTED = [
 
 @pytest.mark.slow
 def test_field_corpus_facts() -> None:
-    from assistant.documents import read_report
-    from assistant.passages import split_report
+    from assistant.documents.passages import split_report
+    from assistant.documents.read import read_report
 
     folder = next((f for f in FIELD if f.is_dir() and any(f.glob("*.pdf"))), None)
     assert folder is not None, "tests/data/field/ ships Ofsted reports with the project"
@@ -198,7 +205,7 @@ def test_field_corpus_facts() -> None:
 
 
 def _run(index_dir: Path, *args: str):
-    from assistant.cli import cli
+    from assistant.cli.main import cli
 
     return CliRunner().invoke(cli, ["--index-dir", str(index_dir), *args], catch_exceptions=False)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.facts import Fact
-from assistant.ofsted import FactCitation, InspectionRecord
+from assistant.register.facts import Fact
+from assistant.register.ofsted import FactCitation, InspectionRecord
 from assistant.types import Citation
 from ui.history import GRADE_ROWS, grade_chart_svg, grade_points, judgements_present, series_chart_svg, value_text
 from ui.timeline import passage_html

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf
 
-import assistant.batching as batching
-from assistant.cli import cli
+import assistant.index.ingest as batching
+from assistant.cli.main import cli
 from assistant.errors import IndexMismatch, IndexNotReady
-from assistant.index import Index, open_collection
-from assistant.retrieve import BM25Store
+from assistant.index.index import Index, open_collection
+from assistant.retrieval.search import BM25Store
 from assistant.settings import Settings, load_settings
 
 SAMPLE_FILES = sorted(p.name for p in SAMPLES.glob("*.txt"))
@@ -154,9 +154,9 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture()
 def shared_model(monkeypatch: pytest.MonkeyPatch, embedder) -> None:
     """Indexes the CLI opens use the session's (real) model instead of loading it again."""
-    import assistant.embedding
+    import assistant.index.embedding
 
-    monkeypatch.setattr(assistant.embedding, "SentenceTransformerEmbedder", lambda *args, **kwargs: embedder)
+    monkeypatch.setattr(assistant.index.embedding, "SentenceTransformerEmbedder", lambda *args, **kwargs: embedder)
 
 
 @pytest.fixture()
@@ -527,7 +527,7 @@ def test_removing_the_last_report_leaves_a_valid_empty_index(sample_index: Index
 
 
 def _hits(index: Index, query: str) -> list[str]:
-    from assistant.retrieve import Retriever
+    from assistant.retrieval.search import Retriever
 
     return [hit.passage.source for hit in Retriever(index).search(query, k=3)]
 
@@ -552,7 +552,7 @@ def test_a_read_rebuilds_missing_or_stale_derived_data(sample_index: Index, embe
 def test_a_read_while_another_process_writes_never_crashes_and_says_why(
     sample_index: Index, embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from assistant.lock import WriterLock
+    from assistant.index.lock import WriterLock
 
     shutil.rmtree(sample_index.root / "bm25")
     other = WriterLock(sample_index.root)  # another writer at work: readers must not wait or repair
@@ -571,7 +571,7 @@ def test_a_read_while_another_process_writes_never_crashes_and_says_why(
 
 
 def test_a_writer_waits_for_the_lock_and_names_who_holds_it(sample_index: Index, corpus: Path, embedder) -> None:
-    from assistant.lock import IndexBusy, WriterLock
+    from assistant.index.lock import IndexBusy, WriterLock
 
     (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
     holder = WriterLock(sample_index.root)
@@ -775,7 +775,7 @@ def chroma_server(tmp_path: Path) -> Any:
 
 @pytest.mark.slow
 def test_server_mode_ingest_and_search(chroma_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder) -> None:
-    from assistant.retrieve import Retriever
+    from assistant.retrieval.search import Retriever
 
     monkeypatch.setenv("ASSISTANT_CHROMA_URL", chroma_server)
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "server-index"))
@@ -800,8 +800,8 @@ def test_questions_while_a_report_is_ingested(sample_index_dir, tmp_path, embedd
     import shutil
     import threading
 
-    from assistant.answer import Engine
-    from assistant.index import Index
+    from assistant.answer.extractive import Engine
+    from assistant.index.index import Index
     from assistant.settings import Settings
 
     folder = tmp_path / "concurrent-index"

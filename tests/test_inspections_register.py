@@ -8,9 +8,9 @@ import re
 import pytest
 from conftest import FIELD as FIELD_CORPUS
 
-from assistant.inspection_history import answer_from_records, history_rows, record_row
-from assistant.inspections import extract_inspections
-from assistant.ofsted import NOT_JUDGED, InspectionRecord, merge_records, read_inspection
+from assistant.register.history import answer_from_records, history_rows, record_row
+from assistant.register.inspections import extract_inspections
+from assistant.register.ofsted import NOT_JUDGED, InspectionRecord, merge_records, read_inspection
 from assistant.types import Passage
 
 ILACS_STANDARD = """Inspection of Tameside local authority children’s services
@@ -257,8 +257,8 @@ def _iso(day: str) -> str:
 
 @pytest.mark.slow
 def test_field_corpus_accuracy() -> None:
-    from assistant.documents import read_report
-    from assistant.passages import split_report
+    from assistant.documents.passages import split_report
+    from assistant.documents.read import read_report
 
     folder = next((f for f in FIELD if (f / "truth.csv").is_file()), None)
     assert folder is not None, "tests/data/field/ ships Ofsted reports and their truth.csv with the project"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Engine
-from assistant.retrieve import Filters
+from assistant.answer.extractive import Engine
+from assistant.retrieval.search import Filters
 from assistant.settings import Settings
 
 # A reply is text, or made from the request's prompt (to cite a passage by the number it was given).

@@ -9,9 +9,9 @@ import pytest
 from conftest import FIELD, FIELD_SHIPPED
 
 from assistant.councils import gazetteer
-from assistant.documents import read_report
+from assistant.documents.metadata import infer_metadata
+from assistant.documents.read import read_report
 from assistant.errors import ReportError
-from assistant.metadata import infer_metadata
 
 
 def _truth(folder: Path) -> list[dict[str, str]]:

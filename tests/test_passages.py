@@ -9,9 +9,9 @@ import pytest
 from conftest import SAMPLES
 from llama_index.core.schema import TextNode
 
-from assistant.documents import load_manifest, read_report
-from assistant.embedding import default_model_dir
-from assistant.passages import ParagraphNodeParser, report_document, split_report, token_counter
+from assistant.documents.passages import ParagraphNodeParser, report_document, split_report, token_counter
+from assistant.documents.read import load_manifest, read_report
+from assistant.index.embedding import default_model_dir
 from assistant.types import Passage, Report
 
 SAMPLE_FILES = sorted(p.name for p in SAMPLES.glob("*.txt"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.retrieve import BM25Store, Filters, Retriever, collapse_duplicates
+from assistant.retrieval.search import BM25Store, Filters, Retriever, collapse_duplicates
 from assistant.types import Passage, SearchHit
 
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from served import SAMPLES, free_port, serve
 
-from assistant.cli import cli
+from assistant.cli.main import cli
 from assistant.errors import SettingsError
 from assistant.types import Answer, Citation, Passage, Report, SearchHit
 from ui import render

@@ -18,10 +18,10 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from assistant.answer import Engine
-from assistant.conversation import Conversation
+from assistant.answer.extractive import Engine
+from assistant.answer.followups import Conversation
 from assistant.errors import AssistantError
-from assistant.retrieve import Filters
+from assistant.retrieval.search import Filters
 from assistant.settings import Settings, load_settings
 from assistant.types import Answer, Passage, Report
 from ui import render

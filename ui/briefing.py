@@ -14,10 +14,10 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.briefing import Briefing, build_briefing
-from assistant.briefing_render import CSS, FORMATS, file_name, to_html, write
+from assistant.briefing.draft import Briefing, build_briefing
+from assistant.briefing.render import CSS, FORMATS, file_name, to_html, write
+from assistant.dates import Anchor
 from assistant.errors import AssistantError
-from assistant.timeexpr import Anchor
 from assistant.types import Citation
 from ui.render import quote_span, report_url
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.briefing_history import value_text as figure_text
-from assistant.facts import Fact
-from assistant.inspections import InspectionEvent
-from assistant.ofsted import GRADES, JUDGEMENT_LABELS, InspectionRecord, grade
-from assistant.register import load_register
+from assistant.briefing.history import value_text as figure_text
+from assistant.register.facts import Fact
+from assistant.register.inspections import InspectionEvent
+from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, InspectionRecord, grade
+from assistant.register.store import load_register
 from assistant.types import Citation
 from ui.render import esc
 

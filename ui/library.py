@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
-from assistant.index import FileResult, Index
+from assistant.index.index import FileResult, Index
 from ui.render import FileOutcome
 
 UPLOADS = "uploads"

@@ -14,10 +14,10 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.commitments import STATUS_HELP, STATUSES, Commitment
 from assistant.errors import AssistantError
-from assistant.inspections import InspectionEvent
-from assistant.register import load_register, query_commitments, query_inspections
+from assistant.register.commitments import STATUS_HELP, STATUSES, Commitment
+from assistant.register.inspections import InspectionEvent
+from assistant.register.store import load_register, query_commitments, query_inspections
 from assistant.types import Citation
 from ui.history import build_history_section
 

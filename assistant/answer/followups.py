@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.retrieve import Filters
-from assistant.scope import read_scope
+from assistant.answer.scope import read_scope
+from assistant.retrieval.search import Filters
 from assistant.types import Answer
 
 if TYPE_CHECKING:
-    from assistant.answer import Engine
+    from assistant.answer.extractive import Engine
 
 _SWITCH = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
 _AND_X = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([A-Z][\w' -]{1,40}?)\s*\??\s*$")

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.documents.passages import passage_node
 from assistant.errors import AssistantError
-from assistant.lock import crash_point
-from assistant.passages import passage_node
+from assistant.index.lock import crash_point
 from assistant.types import Passage, Report
 
 if TYPE_CHECKING:
-    from assistant.batching import FileResult
-    from assistant.index import Index
+    from assistant.index.index import Index
+    from assistant.index.ingest import FileResult
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Store:
 
     def commit(self, pending: list[Pending], hashes: dict[str, str]) -> list[FileResult]:
         """Embed the pending reports in one call, then store each whole or not at all."""
-        from assistant.batching import FileResult
+        from assistant.index.ingest import FileResult
 
         if not pending:
             return []
@@ -302,7 +302,7 @@ class Store:
 
     def remove(self, source: str) -> FileResult:
         """Drop a report's manifest entry (the commit), then its rows and files."""
-        from assistant.batching import FileResult
+        from assistant.index.ingest import FileResult
 
         entry = self.index.reports.get(source)
         if entry is None:
@@ -359,7 +359,7 @@ class Store:
 
     def stale_derived(self) -> list[str]:
         """Which derived data (bm25, register) was not built from the manifest as it stands."""
-        from assistant.commitments import REGISTER_FILE
+        from assistant.register.commitments import REGISTER_FILE
 
         root, generation = self.index.root, self.index.generation
         if not (root / "manifest.json").is_file():
@@ -377,8 +377,8 @@ class Store:
 
     def rebuild_derived(self) -> None:
         """Rebuild what is derived from all passages: the BM25 index and the commitments register."""
-        from assistant.register import write_register
-        from assistant.retrieve import BM25Store
+        from assistant.register.store import write_register
+        from assistant.retrieval.search import BM25Store
 
         generation = self.index.generation
         passages = list(self.index.all_passages())

@@ -17,8 +17,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from assistant.passages import unit_spans
-from assistant.timeexpr import Anchor, TimeSpan, find_times
+from assistant.dates import Anchor, TimeSpan, find_times
+from assistant.documents.passages import unit_spans
 from assistant.types import Answer, Citation, Passage
 
 FACTS_VERSION = 1

@@ -23,7 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.commitments import (
+from assistant.dates import Anchor, find_times
+from assistant.errors import AssistantError, IndexNotReady
+from assistant.register.commitments import (
     REGISTER_FILE,
     REGISTER_VERSION,
     STATUSES,
@@ -32,13 +34,11 @@ from assistant.commitments import (
     extract_commitments,
     link_follow_through,
 )
-from assistant.errors import AssistantError, IndexNotReady
-from assistant.facts import FACTS_VERSION, Fact, answer_from_facts, extract_facts, merge_facts
-from assistant.inspection_history import TABLE_COLUMNS as HISTORY_COLUMNS
-from assistant.inspection_history import answer_from_records, flat_row, history_rows
-from assistant.inspections import InspectionEvent, extract_inspections, merge_events
-from assistant.ofsted import RECORDS_VERSION, InspectionRecord, as_event, merge_records, read_inspection
-from assistant.timeexpr import Anchor, find_times
+from assistant.register.facts import FACTS_VERSION, Fact, answer_from_facts, extract_facts, merge_facts
+from assistant.register.history import TABLE_COLUMNS as HISTORY_COLUMNS
+from assistant.register.history import answer_from_records, flat_row, history_rows
+from assistant.register.inspections import InspectionEvent, extract_inspections, merge_events
+from assistant.register.ofsted import RECORDS_VERSION, InspectionRecord, as_event, merge_records, read_inspection
 from assistant.types import Answer, Citation, Passage
 
 FORMATS = ("table", "json", "csv", "md")

@@ -18,9 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.answer import Engine, Unit, units_of
-from assistant.briefing_history import HistoryRow, SeriesValue, citer, history_rows, series_values
-from assistant.briefing_points import (
+from assistant.answer.extractive import Engine, Unit, units_of
+from assistant.answer.followups import mentioned_councils
+from assistant.briefing.history import HistoryRow, SeriesValue, citer, history_rows, series_values
+from assistant.briefing.points import (
     BOILERPLATE,
     JUDGED,
     NOT_CONTENT,
@@ -48,14 +49,13 @@ from assistant.briefing_points import (
     span_label,
     weight,
 )
-from assistant.commitments import Commitment
-from assistant.conversation import mentioned_councils
+from assistant.dates import Anchor
 from assistant.errors import AssistantError
-from assistant.inspections import InspectionEvent
-from assistant.register import load_register, parse_date_option, with_status
-from assistant.retrieve import Filters
+from assistant.register.commitments import Commitment
+from assistant.register.inspections import InspectionEvent
+from assistant.register.store import load_register, parse_date_option, with_status
+from assistant.retrieval.search import Filters
 from assistant.text import terms
-from assistant.timeexpr import Anchor
 from assistant.types import Citation, Passage, SearchHit, date_bounds
 
 SECTIONS = (

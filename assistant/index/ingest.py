@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.documents import content_hash, discover, load_manifest, read_bytes, read_report
+from assistant.documents.read import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, ReportError, SettingsError
 from assistant.types import ReportMeta
 
 if TYPE_CHECKING:
-    from assistant.index import Index
-    from assistant.store import Pending, Store
+    from assistant.index.index import Index
+    from assistant.index.store import Pending, Store
 
 # Passages embedded per call across files: enough for the encoder's length-sorted batches to
 # carry little padding, few enough that a batch's token vectors stay small in memory.
@@ -115,7 +115,7 @@ def run_ingest(
 
 def prepare(index: Index, path: Path, meta: ReportMeta | None, hashes: dict[str, str], seen: set[str]) -> FileResult | Pending:
     """Read and split one file, or say why it is skipped or refused; nothing is written."""
-    from assistant.store import Pending
+    from assistant.index.store import Pending
 
     source = path.name
     try:

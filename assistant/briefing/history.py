@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.facts import Fact
-from assistant.inspections import InspectionEvent
-from assistant.ofsted import GRADES, KIND_LABELS, NOT_JUDGED, InspectionRecord, grade
+from assistant.register.facts import Fact
+from assistant.register.inspections import InspectionEvent
+from assistant.register.ofsted import GRADES, KIND_LABELS, NOT_JUDGED, InspectionRecord, grade
 from assistant.types import Citation
 
 HISTORY_HEADING = "Inspection history"

@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.documents.metadata import infer_metadata
 from assistant.errors import (
     EmptyReport,
     ReportError,
@@ -16,7 +17,6 @@ from assistant.errors import (
     UnreadableReport,
     UnsupportedFormat,
 )
-from assistant.metadata import infer_metadata
 from assistant.text import LIST_START as _LIST_START
 from assistant.types import Report, ReportMeta
 
@@ -95,7 +95,7 @@ def _read_pdf(path: Path, data: bytes) -> str:
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, PdfReadError
 
-    from assistant.pdftext import pdf_text
+    from assistant.documents.pdf import pdf_text
 
     locked = UnreadableReport(path, "encrypted: re-export without a password")
     try:

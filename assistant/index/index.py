@@ -25,12 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from assistant.batching import FileResult, IngestSummary, run_ingest
+from assistant.documents.passages import (
+    SPLITTER_VERSION,
+    ParagraphNodeParser,
+    report_document,
+    token_counter,
+    unit_spans,
+)
 from assistant.errors import AssistantError, IndexMismatch, IndexNotReady, SettingsError
-from assistant.lock import DEFAULT_TIMEOUT, WriterLock
-from assistant.passages import SPLITTER_VERSION, ParagraphNodeParser, report_document, token_counter, unit_spans
+from assistant.index.ingest import FileResult, IngestSummary, run_ingest
+from assistant.index.lock import DEFAULT_TIMEOUT, WriterLock
+from assistant.index.store import DIRTY_FILE, Store, atomic_write
 from assistant.settings import Settings, load_settings
-from assistant.store import DIRTY_FILE, Store, atomic_write
 from assistant.types import Passage, Report
 
 __all__ = ["FileResult", "Index", "IngestSummary", "open_collection"]
@@ -88,7 +94,7 @@ class Index:
     def embedder(self) -> Any:
         with self._open_lock:
             if self._embedder is None:
-                from assistant.embedding import SentenceTransformerEmbedder
+                from assistant.index.embedding import SentenceTransformerEmbedder
 
                 self._embedder = SentenceTransformerEmbedder(
                     self.settings.model_path, query_threads=self.settings.query_threads, batch_size=ENCODE_BATCH
@@ -318,7 +324,7 @@ class Index:
             self._bm25 = None
 
     def _load_bm25(self) -> Any:
-        from assistant.retrieve import BM25Store
+        from assistant.retrieval.search import BM25Store
 
         if not self.reports:
             return BM25Store(None, [], {}, {"council": [], "source": []}, {})

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.facts import METRICS, UNITS, Fact, find_metrics
+from assistant.register.facts import METRICS, UNITS, Fact, find_metrics
 
 FORMATS = ("table", "json", "csv")
 

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from assistant.conversation import Conversation
+from assistant.answer.followups import Conversation
+from assistant.answer.scope import read_scope, report_prior, reports_of_years, search_text
 from assistant.councils import gazetteer
-from assistant.index import Index
-from assistant.passages import unit_spans
-from assistant.retrieve import Filters, Retriever
-from assistant.scope import read_scope, report_prior, reports_of_years, search_text
+from assistant.documents.passages import unit_spans
+from assistant.index.index import Index
+from assistant.retrieval.search import Filters, Retriever
+from assistant.retrieval.spelling import mend_question
 from assistant.settings import Settings, load_settings
-from assistant.spelling import mend_question
 from assistant.text import stem as _stem
 from assistant.text import terms
 from assistant.types import Answer, Citation, Passage, SearchHit
@@ -629,7 +629,7 @@ class Engine:
         grade?" name grades but ask about something the register does not hold; a yes/no question
         about one thing ("has Bury committed money to …?") wants that thing, not a list of promises.
         """
-        from assistant.facts import asks_for_metric
+        from assistant.register.facts import asks_for_metric
 
         if asks_for_metric(question, self.councils()):
             return True  # "how has the vacancy rate changed": a metric's series, held by the register
@@ -692,7 +692,7 @@ class Engine:
 
     def _from_register(self, question: str, standalone: str, filters: Filters) -> Answer | None:
         """Promises, deadlines and inspections are answered from the register built at ingest."""
-        from assistant.register import answer_from_register
+        from assistant.register.store import answer_from_register
 
         if filters.sources or filters.date_from or filters.date_to:
             return None  # the register answers whole councils; narrower filters go to the passages
@@ -705,8 +705,8 @@ class Engine:
 
     def _llm_answer(self, question: str, hits: list[SearchHit]) -> tuple[str, list[Citation]] | str:
         """The LLM's checked answer; "refuse" when it finds none; "keep" (the extractive one) on failure."""
+        from assistant.answer.llm import LLMAnswerer
         from assistant.errors import LLMError
-        from assistant.llm import LLMAnswerer
 
         try:
             if self._llm is None:

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer import Unit, units_of
-from assistant.commitments import VERBAL_FUTURE
-from assistant.inspections import InspectionEvent
+from assistant.answer.extractive import Unit, units_of
+from assistant.dates import Anchor, find_times
+from assistant.register.commitments import VERBAL_FUTURE
+from assistant.register.inspections import InspectionEvent
 from assistant.text import terms
-from assistant.timeexpr import Anchor, find_times
 from assistant.types import Passage, SearchHit
 
 # Tuned on the sample reports: a sentence naming the topic scores 1, one under a heading that

@@ -16,10 +16,10 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from assistant.commitments import TimeInfo
 from assistant.councils import gazetteer
-from assistant.inspections import FULL_INSPECTIONS, InspectionEvent
-from assistant.timeexpr import MONTHS
+from assistant.dates import MONTHS
+from assistant.register.commitments import TimeInfo
+from assistant.register.inspections import FULL_INSPECTIONS, InspectionEvent
 from assistant.types import Citation, Passage
 
 RECORDS_VERSION = 1

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from assistant.errors import AssistantError, IndexNotReady
-from assistant.index import Index
+from assistant.index.index import Index
 from assistant.settings import Settings
 from assistant.types import Passage, SearchHit, date_bounds
 
@@ -189,7 +189,7 @@ class BM25Store:
             "date_from": np.array([b[0] for b in bounds], dtype=np.int64),
             "date_to": np.array([b[1] for b in bounds], dtype=np.int64),
         }
-        from assistant.spelling import defined_abbreviations, vocabulary
+        from assistant.retrieval.spelling import defined_abbreviations, vocabulary
 
         texts = [p.text for p in passages]
         # Words seen once are as often typos or PDF breaks as words: they are no correction's target.

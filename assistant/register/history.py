@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.councils import gazetteer, normalise
-from assistant.inspections import InspectionEvent
-from assistant.ofsted import GRADES, JUDGEMENT_LABELS, NOT_JUDGED, InspectionRecord, grade
+from assistant.register.inspections import InspectionEvent
+from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, NOT_JUDGED, InspectionRecord, grade
 from assistant.types import Answer, Citation
 
 TABLE_COLUMNS = [

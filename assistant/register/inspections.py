@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
-from assistant.commitments import TimeInfo, clause_around, leans_future, units
-from assistant.timeexpr import Anchor, TimeSpan, find_times
+from assistant.dates import Anchor, TimeSpan, find_times
+from assistant.register.commitments import TimeInfo, clause_around, leans_future, units
 from assistant.types import Citation, Passage
 
 EVENT_KINDS: list[tuple[str, re.Pattern[str]]] = [

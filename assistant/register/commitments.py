@@ -19,9 +19,9 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from assistant.passages import sentence_segmenter as _segmenter
+from assistant.dates import TOLERANCE, Anchor, TimeSpan, find_times
+from assistant.documents.passages import sentence_segmenter as _segmenter
 from assistant.text import stem as _stem
-from assistant.timeexpr import TOLERANCE, Anchor, TimeSpan, find_times
 from assistant.types import Citation, Passage
 
 REGISTER_FILE = "commitments.json"

@@ -131,7 +131,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, quiet: bool
     """
     from tqdm import tqdm
 
-    from assistant.index import FileResult, Index
+    from assistant.index.index import FileResult, Index
 
     settings = _settings(ctx)
     _check_writable(Path(settings.index_dir))
@@ -181,7 +181,7 @@ def docs(ctx: click.Context, as_json: bool) -> None:
     Example:
       assistant docs --json
     """
-    from assistant.index import Index
+    from assistant.index.index import Index
 
     index = Index(_settings(ctx))
     rows = [
@@ -209,7 +209,7 @@ def remove(ctx: click.Context, source: str) -> None:
     Example:
       assistant remove 000_593dbc0cfa530023.txt
     """
-    from assistant.index import Index
+    from assistant.index.index import Index
 
     result = Index(_settings(ctx)).remove(source)
     if result.status == "failed":
@@ -219,7 +219,7 @@ def remove(ctx: click.Context, source: str) -> None:
 
 def _date(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """A --from/--to value that is a real date; anything else is a usage error naming it (exit 2)."""
-    from assistant.retrieve import Filters
+    from assistant.retrieval.search import Filters
 
     try:
         return Filters(date_from=value or "").date_from
@@ -238,7 +238,7 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _filters(councils: tuple[str, ...], date_from: str, date_to: str, sources: tuple[str, ...]) -> Any:
     from pydantic import ValidationError
 
-    from assistant.retrieve import Filters
+    from assistant.retrieval.search import Filters
 
     try:
         return Filters(councils=list(councils), date_from=date_from, date_to=date_to, sources=list(sources))
@@ -270,8 +270,8 @@ def search(ctx: click.Context, query: str | None, k: int | None, as_json: bool, 
       assistant search --json "monitoring visit" --council Worcestershire
       echo '{"question": "monitoring visit", "council": "Darlington"}' | assistant search --jsonl -k 5
     """
-    from assistant.index import Index
-    from assistant.retrieve import Retriever
+    from assistant.index.index import Index
+    from assistant.retrieval.search import Retriever
 
     settings = _settings(ctx)
     retriever = Retriever(Index(settings))
@@ -379,7 +379,7 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, jsonl: bool, **
       assistant ask "When is the next Ofsted monitoring visit in Worcestershire?"
       echo '{"question": "Who is the Chief Executive?", "conversation": "c1"}' | assistant ask --jsonl
     """
-    from assistant.answer import Engine
+    from assistant.answer.extractive import Engine
 
     engine = Engine(_settings(ctx))
     engine.index.require_ready()
@@ -424,7 +424,7 @@ def chat(ctx: click.Context, **filters: Any) -> None:
     Example:
       assistant chat --council "West Sussex"
     """
-    from assistant.answer import Engine
+    from assistant.answer.extractive import Engine
 
     engine = Engine(_settings(ctx))
     engine.index.require_ready()
@@ -465,7 +465,7 @@ def evaluate(
       assistant eval dev_qa.jsonl field_qa.jsonl --details eval-details.jsonl --check
     """
     from assistant import evaluate as ev
-    from assistant.answer import Engine
+    from assistant.answer.extractive import Engine
 
     engine = Engine(_settings(ctx))
     engine.index.require_ready()
@@ -603,8 +603,8 @@ def commitments(ctx: click.Context, councils: tuple[str, ...], date_from: str, d
       assistant commitments --council "West Sussex" --from 2021 --to 2021
       assistant commitments --status overdue --as-of 2022-01-01 --format csv
     """
-    from assistant.index import Index
-    from assistant.register import commitment_row, load_register, query_commitments, render
+    from assistant.index.index import Index
+    from assistant.register.store import commitment_row, load_register, query_commitments, render
 
     index = Index(_settings(ctx))
     index.require_ready()
@@ -633,8 +633,8 @@ def inspections(ctx: click.Context, councils: tuple[str, ...], date_from: str, d
       assistant inspections --council Worcestershire
       assistant inspections --format json
     """
-    from assistant.index import Index
-    from assistant.register import load_register, query_records, render
+    from assistant.index.index import Index
+    from assistant.register.store import load_register, query_records, render
 
     index = Index(_settings(ctx))
     index.require_ready()
@@ -660,9 +660,9 @@ def facts(ctx: click.Context, metric: str, councils: tuple[str, ...], fmt: str, 
       assistant facts
       assistant facts "vacancy rate" --council "West Sussex" --format json
     """
-    from assistant.fact_series import query_facts, render_facts
-    from assistant.index import Index
-    from assistant.register import load_register
+    from assistant.index.index import Index
+    from assistant.register.series import query_facts, render_facts
+    from assistant.register.store import load_register
 
     index = Index(_settings(ctx))
     index.require_ready()
@@ -691,9 +691,9 @@ def brief(ctx: click.Context, topic: str, councils: tuple[str, ...], date_from: 
       assistant brief "workforce" --council "West Sussex"
       assistant brief "care leavers" --from 2019 --out care-leavers.docx
     """
-    from assistant.answer import Engine
-    from assistant.briefing import build_briefing
-    from assistant.briefing_render import choose_format, file_name, render, write
+    from assistant.answer.extractive import Engine
+    from assistant.briefing.draft import build_briefing
+    from assistant.briefing.render import choose_format, file_name, render, write
 
     fmt = choose_format(fmt, out)
     engine = Engine(_settings(ctx))

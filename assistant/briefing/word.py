@@ -9,9 +9,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from assistant import briefing_history as history
-from assistant.briefing import SECTIONS, Briefing
-from assistant.briefing_render import (
+from assistant.briefing import history
+from assistant.briefing.draft import SECTIONS, Briefing
+from assistant.briefing.render import (
     FONT,
     TABLE_HEADERS,
     by_council,

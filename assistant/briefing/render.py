@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant import briefing_history as history
-from assistant.briefing import SECTIONS, Briefing, CommitmentRow, Point, Question
+from assistant.briefing import history
+from assistant.briefing.draft import SECTIONS, Briefing, CommitmentRow, Point, Question
+from assistant.dates import Anchor
 from assistant.errors import AssistantError
-from assistant.timeexpr import Anchor
 from assistant.types import Citation
 
 FORMATS = ("md", "html", "docx")
@@ -61,7 +61,7 @@ def report_line(entry: Any) -> str:
 def when_text(row: CommitmentRow) -> str:
     from datetime import date
 
-    from assistant.briefing_points import span_label
+    from assistant.briefing.points import span_label
 
     interval = span_label(date.fromisoformat(row.start), date.fromisoformat(row.end))
     return row.when if row.when.lower().endswith(interval.lower()) else f"{row.when} ({interval})"
@@ -328,7 +328,7 @@ def choose_format(fmt: str | None, out: Path | None) -> str:
 
 def render(note: Briefing, fmt: str) -> bytes:
     if fmt == "docx":
-        from assistant.briefing_word import to_docx  # python-docx and the Word layout, only when Word is asked for
+        from assistant.briefing.word import to_docx  # python-docx and the Word layout, only when Word is asked for
 
         return to_docx(note)
     text = to_html(note) if fmt == "html" else to_markdown(note)
