@@ -23,6 +23,16 @@ class ReportMeta(BaseModel):
     published: str = Field("", description="Publication date where the document states one, ISO 8601.")
 
 
+class IndexedReport(ReportMeta):
+    """One row of the index manifest: an ingested file's metadata and where its passages are."""
+
+    hash: str = Field(description="SHA-256 of the file bytes ingested.")
+    ids: list[str] = Field(default_factory=list, description="Ids of its passages in the vector store.")
+    passages: int = Field(0, description="How many passages it was split into.")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Metadata set in manifest.toml.")
+    ingested_at: str = ""
+
+
 class Report(ReportMeta):
     """One report file, read and cleaned."""
 

@@ -108,7 +108,7 @@ def app(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     add_user(users_file, "edna", PASSWORDS["edna"], "editor")
     add_user(users_file, "rita", PASSWORDS["rita"], "reader")
     reports = Index(Settings(index_dir=sample_index_dir)).reports
-    councils = sorted({e["council"] for e in reports.values() if e.get("council")})
+    councils = Index(Settings(index_dir=sample_index_dir)).councils
     with serve(folder, index_from=sample_index_dir, env={"ASSISTANT_USERS_FILE": str(users_file)}) as server:
         yield App(server.url.rstrip("/"), sorted(reports), councils, server.index)
 

@@ -53,12 +53,12 @@ def _subprocess(args: list[str], index_dir: Path, crash_at: str = "") -> subproc
 def check_invariant(index_dir: Path, embedder: Any) -> Index:
     """Manifest, Chroma, BM25, register and stored report files hold the same passages; nothing is half done."""
     index = Index(Settings(index_dir=index_dir), embedder=embedder)
-    ids = {i for entry in index.reports.values() for i in entry["ids"]}
+    ids = {i for entry in index.reports.values() for i in entry.ids}
     assert set(index.collection.get(include=[])["ids"]) == ids
     bm25 = index_dir / "bm25"
     assert (set(BM25Store.load(bm25).ids) if bm25.exists() else set()) == ids
     assert {p.id for p in index.all_passages()} == ids
-    hashes = {entry["hash"] for entry in index.reports.values()}
+    hashes = {entry.hash for entry in index.reports.values()}
     assert {p.name.split(".")[0] for p in (index_dir / "reports").iterdir()} <= hashes
     derived = json.loads((index_dir / "derived.json").read_text(encoding="utf-8"))
     assert derived == {"bm25": index.generation, "register": index.generation}

@@ -130,12 +130,12 @@ def bm25_ids(index: Index) -> set[str]:
 def check_consistent(index: Index) -> None:
     """Manifest, Chroma, BM25, register and the per-report files all describe the same passages."""
     index = Index(index.settings, embedder=index._embedder)
-    ids = {i for entry in index.reports.values() for i in entry["ids"]}
+    ids = {i for entry in index.reports.values() for i in entry.ids}
     assert set(index.collection.get(include=[])["ids"]) == ids
     assert bm25_ids(index) == ids
     assert {p.id for p in index.all_passages()} == ids
-    assert sum(entry["passages"] for entry in index.reports.values()) == len(ids)
-    hashes = {entry["hash"] for entry in index.reports.values()}
+    assert sum(entry.passages for entry in index.reports.values()) == len(ids)
+    hashes = {entry.hash for entry in index.reports.values()}
     assert {p.name.split(".")[0] for p in (index.root / "reports").iterdir()} <= hashes
     derived = json.loads((index.root / "derived.json").read_text(encoding="utf-8"))
     assert derived == {"bm25": index.generation, "register": index.generation}
@@ -172,7 +172,7 @@ def run_cli(shared_model) -> Callable[..., Any]:
 
 def test_samples_are_ingested(sample_index: Index) -> None:
     assert sorted(sample_index.reports) == SAMPLE_FILES
-    assert all(entry["passages"] > 5 for entry in sample_index.reports.values())
+    assert all(entry.passages > 5 for entry in sample_index.reports.values())
     check_consistent(sample_index)
     manifest = json.loads((sample_index.root / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == "all-MiniLM-L6-v2"
@@ -204,14 +204,14 @@ def test_a_changed_file_replaces_its_old_passages(sample_index: Index, corpus: P
     assert statuses[WORCESTERSHIRE] == "updated"
     assert [s for name, s in statuses.items() if name != WORCESTERSHIRE] == ["unchanged"] * 4
     new = index.reports[WORCESTERSHIRE]
-    assert new["hash"] != old["hash"]
-    assert counting.texts == new["passages"]  # only the changed report was embedded
-    assert not set(old["ids"]) & set(new["ids"])
-    assert index.collection.get(ids=old["ids"])["ids"] == []
+    assert new.hash != old.hash
+    assert counting.texts == new.passages  # only the changed report was embedded
+    assert not set(old.ids) & set(new.ids)
+    assert index.collection.get(ids=old.ids)["ids"] == []
     bm25 = BM25Store.load(index.root / "bm25")
-    assert not set(old["ids"]) & set(bm25.ids)
-    assert bm25.search("zebrafinch pilot", 3)[0][0] in new["ids"]
-    assert not (index.root / "reports" / f"{old['hash']}.json").exists()
+    assert not set(old.ids) & set(bm25.ids)
+    assert bm25.search("zebrafinch pilot", 3)[0][0] in new.ids
+    assert not (index.root / "reports" / f"{old.hash}.json").exists()
     check_consistent(index)
 
 
@@ -222,12 +222,12 @@ def test_a_manifest_edit_updates_metadata_in_place(sample_index: Index, corpus: 
         encoding="utf-8",
     )
     source = "003_820a53567a27642e.txt"
-    old_ids = sample_index.reports[source]["ids"]
+    old_ids = sample_index.reports[source].ids
     counting = CountingEmbedder(embedder)
     index = Index(sample_index.settings, embedder=counting)
     summary = index.ingest([corpus])
     assert {r.source: r.status for r in summary.results}[source] == "updated"
-    assert index.reports[source]["committee"] == "Executive Committee"
+    assert index.reports[source].committee == "Executive Committee"
     rows = index.collection.get(ids=old_ids, include=["metadatas"])
     assert len(rows["ids"]) == len(old_ids)
     assert {m["committee"] for m in rows["metadatas"]} == {"Executive Committee"}
@@ -242,8 +242,8 @@ def test_prune_drops_files_that_left_the_corpus(sample_index: Index, corpus: Pat
     summary = sample_index.ingest([corpus], prune=True)
     assert {r.source: r.status for r in summary.results}[WEST_SUSSEX_2020] == "removed"
     assert WEST_SUSSEX_2020 not in sample_index.reports
-    assert sample_index.collection.get(ids=gone["ids"])["ids"] == []
-    assert not set(gone["ids"]) & set(BM25Store.load(sample_index.root / "bm25").ids)
+    assert sample_index.collection.get(ids=gone.ids)["ids"] == []
+    assert not set(gone.ids) & set(BM25Store.load(sample_index.root / "bm25").ids)
     assert len(sample_index.reports) == 4
     check_consistent(sample_index)
 
@@ -270,9 +270,9 @@ def test_without_prune_missing_files_stay_indexed(sample_index: Index, corpus: P
 def test_remove_drops_one_report(sample_index: Index) -> None:
     gone = sample_index.reports[WORCESTERSHIRE]
     result = sample_index.remove(WORCESTERSHIRE)
-    assert (result.status, result.passages) == ("removed", gone["passages"])
+    assert (result.status, result.passages) == ("removed", gone.passages)
     assert WORCESTERSHIRE not in Index(sample_index.settings).reports
-    assert sample_index.collection.get(ids=gone["ids"])["ids"] == []
+    assert sample_index.collection.get(ids=gone.ids)["ids"] == []
     check_consistent(sample_index)
     again = sample_index.remove(WORCESTERSHIRE)
     assert again.status == "failed"
@@ -373,7 +373,7 @@ def test_bad_input_is_named_and_spoils_nothing(
     assert {k: v for k, v in after.reports.items() if k != "fostering.txt"} == before["reports"]
     check_consistent(after)
     hits = after.bm25.search("foster families recruited", 3)
-    assert hits and hits[0][0] in after.reports["fostering.txt"]["ids"]
+    assert hits and hits[0][0] in after.reports["fostering.txt"].ids
 
 
 def test_bad_manifest_stops_before_anything_is_written(sample_index: Index, corpus: Path, run_cli) -> None:
@@ -448,8 +448,8 @@ def test_a_vector_store_failure_mid_report_leaves_the_index_as_it_was(sample_ind
         row for row in before["chroma"] if WORCESTERSHIRE in row[0]
     ]
     assert sorted(set(after["files"]) - set(before["files"])) == sorted(
-        f"{after['reports']['fostering.txt']['hash']}{suffix}" for suffix in (".json", ".units.npy")
-        if (index.root / "reports" / f"{after['reports']['fostering.txt']['hash']}{suffix}").exists()
+        f"{after['reports']['fostering.txt'].hash}{suffix}" for suffix in (".json", ".units.npy")
+        if (index.root / "reports" / f"{after['reports']['fostering.txt'].hash}{suffix}").exists()
     )
     check_consistent(index)
 
@@ -503,7 +503,7 @@ def test_a_failed_metadata_update_puts_the_old_rows_back(sample_index: Index, co
 
     index = Index(sample_index.settings, embedder=embedder)
     index.ingest([corpus])
-    rows = index.collection.get(ids=index.reports[WORCESTERSHIRE]["ids"], include=["metadatas"])
+    rows = index.collection.get(ids=index.reports[WORCESTERSHIRE].ids, include=["metadatas"])
     assert {m["council"] for m in rows["metadatas"]} == {"Worcs"}
     check_consistent(index)
 
@@ -625,7 +625,7 @@ def test_an_interrupted_in_place_update_is_redone_by_the_next_ingest(sample_inde
         manifest.read_text(encoding="utf-8").replace('council = "Worcestershire"', 'council = "Worcs"'), encoding="utf-8"
     )
     # As a crash leaves it: rows overwritten with the new council, the manifest still the old one.
-    ids = sample_index.reports[WORCESTERSHIRE]["ids"]
+    ids = sample_index.reports[WORCESTERSHIRE].ids
     rows = sample_index.collection.get(ids=ids, include=["metadatas"])
     sample_index.collection.update(ids=ids, metadatas=[{**m, "council": "Worcs"} for m in rows["metadatas"]])
     (sample_index.root / ".dirty").write_text(json.dumps({"in_place": [WORCESTERSHIRE]}), encoding="utf-8")
@@ -633,7 +633,7 @@ def test_an_interrupted_in_place_update_is_redone_by_the_next_ingest(sample_inde
     summary = Index(sample_index.settings, embedder=embedder).ingest([corpus])
     assert {r.source: r.status for r in summary.results}[WORCESTERSHIRE] == "updated"
     index = Index(sample_index.settings, embedder=embedder)
-    assert index.reports[WORCESTERSHIRE]["council"] == "Worcs"
+    assert index.reports[WORCESTERSHIRE].council == "Worcs"
     check_consistent(index)
 
 
@@ -785,7 +785,7 @@ def test_server_mode_ingest_and_search(chroma_server: str, tmp_path: Path, monke
     assert summary.count("added") == 5
     assert not (settings.index_dir / "chroma").exists()  # the vectors live on the server
     count = index.collection.count()
-    assert count == sum(entry["passages"] for entry in index.reports.values())
+    assert count == sum(entry.passages for entry in index.reports.values())
 
     hits = Retriever(Index(settings, embedder=embedder)).search("uncovered vacancy gap", k=3)
     assert (hits[0].passage.source, hits[0].passage.paragraph) == (WEST_SUSSEX_2020, "8")

@@ -43,7 +43,7 @@ def test_there_are_five_samples() -> None:
 def test_each_sample_gets_its_council_date_and_title(sample_index, name: str) -> None:
     entry = sample_index.reports[name]
     expected = MANIFEST[name]
-    assert (entry["council"], entry["date"], entry["title"]) == (expected["council"], expected["date"], expected["title"])
+    assert (entry.council, entry.date, entry.title) == (expected["council"], expected["date"], expected["title"])
     report, passages = sample_index.load_report(name)
     assert (report.council, report.date, report.title) == (expected["council"], expected["date"], expected["title"])
     assert {(p.council, p.date, p.title) for p in passages} == {(expected["council"], expected["date"], expected["title"])}

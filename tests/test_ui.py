@@ -14,7 +14,7 @@ from served import SAMPLES, free_port, serve
 
 from assistant.cli.main import cli
 from assistant.errors import SettingsError
-from assistant.types import Answer, Citation, Passage, Report, SearchHit
+from assistant.types import Answer, Citation, IndexedReport, Passage, Report, SearchHit
 from ui import render
 from ui.auth import Users, check_bind, hash_password, is_loopback, verify_password
 from ui.library import add_uploads, remove_report, safe_name
@@ -108,7 +108,7 @@ def test_untrusted_text_is_escaped_everywhere(where: str) -> None:
     outputs = [
         render.answer_html(answer),
         render.question_html(question),
-        render.library_html({passage.source: {"title": passage.title, "council": passage.council, "passages": 1}}),
+        render.library_html({passage.source: IndexedReport(hash="0", title=passage.title, council=passage.council, passages=1)}),
         render.report_html(report, [passage], target=passage.id, span=(0, 5)),
         render.outcomes_html([render.FileOutcome(passage.source, "failed", message=f"{passage.source}: {EVIL}")]),
         render.filters_html({"councils": [passage.council], "sources": [passage.source]}, {passage.source: passage.title}),

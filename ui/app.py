@@ -125,11 +125,11 @@ class Handlers:
 
     def report_choices(self) -> list[tuple[str, str]]:
         reports = self.engine.index.reports
-        ordered = sorted(reports.items(), key=lambda i: (i[1].get("council", ""), i[1].get("date", ""), i[0]))
+        ordered = sorted(reports.items(), key=lambda i: (i[1].council, i[1].date, i[0]))
         return [(render.report_choice_label(source, entry), source) for source, entry in ordered]
 
     def titles(self) -> dict[str, str]:
-        return {s: e.get("title") or s for s, e in self.engine.index.reports.items()}
+        return {s: e.title or s for s, e in self.engine.index.reports.items()}
 
     def header(self) -> str:
         count = len(self.engine.index.reports)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from assistant.types import Answer, Citation, Passage, Report, SearchHit
+from assistant.types import Answer, Citation, IndexedReport, Passage, Report, SearchHit
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -277,18 +277,18 @@ def email_text(answer: Answer) -> str:
 # ---------------------------------------------------------------- library
 
 
-def library_html(reports: Mapping[str, Mapping[str, Any]]) -> str:
+def library_html(reports: Mapping[str, IndexedReport]) -> str:
     """The indexed reports as a table: council, date, title, passages, file."""
     if not reports:
         return '<p class="cra-empty">No reports are indexed yet. Upload some below.</p>'
-    rows = sorted(reports.items(), key=lambda item: (item[1].get("council", ""), item[1].get("date", ""), item[0]))
-    total = sum(int(e.get("passages", 0)) for _, e in rows)
+    rows = sorted(reports.items(), key=lambda item: (item[1].council, item[1].date, item[0]))
+    total = sum(int(e.passages) for _, e in rows)
     body = "".join(
         "<tr>"
-        f'<td>{esc(e.get("council") or "—")}</td>'
-        f'<td class="cra-nowrap">{esc(format_date(e.get("date", "")))}</td>'
-        f'<td>{esc(e.get("title") or "Untitled report")}</td>'
-        f'<td class="cra-num">{int(e.get("passages", 0))}</td>'
+        f'<td>{esc(e.council or "—")}</td>'
+        f'<td class="cra-nowrap">{esc(format_date(e.date))}</td>'
+        f'<td>{esc(e.title or "Untitled report")}</td>'
+        f'<td class="cra-num">{int(e.passages)}</td>'
         f'<td class="cra-file">{esc(source)}</td>'
         "</tr>"
         for source, e in rows
@@ -375,7 +375,7 @@ def report_html(
     return "".join(parts)
 
 
-def report_choice_label(source: str, entry: Mapping[str, Any]) -> str:
+def report_choice_label(source: str, entry: IndexedReport) -> str:
     """How a report is named in pickers: council · date · title."""
-    bits = [entry.get("council") or "", format_date(entry.get("date", "")), entry.get("title") or source]
+    bits = [entry.council or "", format_date(entry.date), entry.title or source]
     return " · ".join(b for b in bits if b)

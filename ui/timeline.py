@@ -170,7 +170,7 @@ class TimelineView:
         self.link = link
 
     def councils(self) -> list[str]:
-        return sorted({e.get("council", "") for e in self.engine.index.reports.values()} - {""})
+        return self.engine.index.councils
 
     def _query(self, councils: list[str] | None, statuses: list[str] | None, date_from: str, date_to: str, as_of: str) -> tuple[list[Commitment], list[InspectionEvent]]:
         register = load_register(self.engine.index)

@@ -484,7 +484,7 @@ class Engine:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def councils(self) -> list[str]:
-        return sorted({e.get("council", "") for e in self.index.reports.values()} - {""})
+        return self.index.councils
 
     def conversation(self, filters: Filters | None = None) -> Conversation:
         return Conversation(self, filters=filters or Filters())
@@ -657,7 +657,7 @@ class Engine:
     ) -> Answer:
         """The question names a report of a year the library does not hold for that council."""
         held = sorted(
-            {str(e.get("date", ""))[:4] for e in self.index.reports.values() if e.get("council") in councils} - {""}
+            {str(e.date)[:4] for e in self.index.reports.values() if e.council in councils} - {""}
         )
         asked = " or ".join(str(y) for y in years)
         text = f"The library holds no {asked} report on {' or '.join(councils)}."

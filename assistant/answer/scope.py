@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from assistant.councils import gazetteer
+from assistant.types import IndexedReport
 
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # "the latest report", "most recent ILACS", "what is it called now", "these days", "currently".
@@ -82,37 +82,37 @@ def search_text(question: str, library: Collection[str], *, keep_years: bool = F
 
 
 def reports_of_years(
-    years: Collection[int], reports: Mapping[str, Mapping[str, Any]], councils: Collection[str]
+    years: Collection[int], reports: Mapping[str, IndexedReport], councils: Collection[str]
 ) -> list[str]:
     """The councils' reports dated (inspected or published) in one of the years."""
     found = []
     for source, entry in reports.items():
-        if councils and str(entry.get("council", "")) not in councils:
+        if councils and entry.council not in councils:
             continue
-        dated = [str(entry.get(key, ""))[:4] for key in ("date", "published")]
+        dated = [d[:4] for d in (entry.date, entry.published)]
         if any(d.isdigit() and int(d) in years for d in dated):
             found.append(source)
     return sorted(found)
 
 
-def report_prior(scope: Scope, reports: Mapping[str, Mapping[str, Any]], councils: Collection[str]) -> dict[str, float]:
+def report_prior(scope: Scope, reports: Mapping[str, IndexedReport], councils: Collection[str]) -> dict[str, float]:
     """A weight per report for the time a question points at: its year(s), or the latest report."""
     weights: dict[str, float] = {}
     if not (scope.years or scope.latest):
         return weights
     latest: dict[str, str] = {}
     for entry in reports.values():
-        council = str(entry.get("council", ""))
-        if str(entry.get("date", "")) > latest.get(council, ""):
-            latest[council] = str(entry.get("date", ""))
+        council = entry.council
+        if entry.date > latest.get(council, ""):
+            latest[council] = entry.date
     for source, entry in reports.items():
-        council = str(entry.get("council", ""))
+        council = entry.council
         if councils and council not in councils:
             continue
-        dated = [str(entry.get(key, ""))[:4] for key in ("date", "published")]
+        dated = [d[:4] for d in (entry.date, entry.published)]
         if scope.years:
             # A report is "the 2025 one" by its inspection or its publication year.
             weights[source] = 1.0 if any(d.isdigit() and int(d) in scope.years for d in dated) else 0.5
         elif scope.latest:
-            weights[source] = 1.0 if str(entry.get("date", "")) == latest.get(council) else 0.6
+            weights[source] = 1.0 if entry.date == latest.get(council) else 0.6
     return weights

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -56,7 +55,7 @@ from assistant.register.inspections import InspectionEvent
 from assistant.register.store import load_register, parse_date_option, with_status
 from assistant.retrieval.search import Filters
 from assistant.text import terms
-from assistant.types import Citation, Passage, SearchHit, date_bounds
+from assistant.types import Citation, IndexedReport, Passage, SearchHit, date_bounds
 
 SECTIONS = (
     "Summary",
@@ -190,7 +189,7 @@ def build_briefing(
     filters = Filters(councils=chosen, date_from=date_from.strip(), date_to=date_to.strip())
     scoped = {
         source: entry for source, entry in engine.index.reports.items()
-        if filters.allows(entry.get("council", ""), source, *date_bounds(entry.get("date", "")))
+        if filters.allows(entry.council, source, *date_bounds(entry.date))
     }
     if not scoped:
         raise AssistantError(f"no indexed report matches {_scope_text(chosen, date_from, date_to)}; `assistant docs` lists the reports")
@@ -230,7 +229,7 @@ def _councils(engine: Engine, topic: str, councils: Sequence[str]) -> list[str]:
 class _Draft:
     """The note as it is drafted: candidate sentences, what has been used, and the citations so far."""
 
-    def __init__(self, engine: Engine, note: Briefing, filters: Filters, scoped: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, engine: Engine, note: Briefing, filters: Filters, scoped: dict[str, IndexedReport]) -> None:
         self.note = note
         self.citer = _Citer()
         self.used: set[tuple[str, int, int]] = set()  # each sentence appears once in the note
@@ -239,14 +238,14 @@ class _Draft:
         self.chosen: list[Candidate] = []
         # Passages: the topic's best per council, plus those the register cites.
         hits: dict[str, SearchHit] = {}
-        for council in filters.councils or sorted({e.get("council", "") for e in scoped.values()}):
+        for council in filters.councils or sorted({e.council for e in scoped.values()}):
             for hit in engine.retrieve(note.topic, filters.model_copy(update={"councils": [council]}), k=PER_COUNCIL):
                 hits.setdefault(hit.passage.id, hit)
         self.register = register = load_register(engine.index)
         self.promises = [c for c in with_status(register) if c.source in scoped]
         self.events = [e for e in register.inspections if e.citation.source in scoped]
         sources = {h.passage.source for h in hits.values()} | {c.source for c in self.promises} | {e.citation.source for e in self.events}
-        self.reports = {s: open_report(engine.index.load_report(s)[1], scoped[s].get("date", "")) for s in sources}
+        self.reports = {s: open_report(engine.index.load_report(s)[1], scoped[s].date) for s in sources}
         for promise in self.promises:
             passage = self.reports[promise.source].by_id.get(promise.citation.passage_id)
             if passage is not None and passage.id not in hits:
@@ -435,12 +434,13 @@ def _questions(
     return out
 
 
-def _sources(citations: list[Citation], scoped: dict[str, dict[str, Any]]) -> list[SourceEntry]:
+def _sources(citations: list[Citation], scoped: dict[str, IndexedReport]) -> list[SourceEntry]:
     entries: dict[str, SourceEntry] = {}
     for c in citations:
-        meta = scoped.get(c.source, {})
+        meta = scoped.get(c.source)
         entry = entries.setdefault(c.source, SourceEntry(
-            source=c.source, title=c.title or meta.get("title", ""), council=c.council, committee=meta.get("committee", ""), date=c.date,
+            source=c.source, title=c.title or (meta.title if meta else ""), council=c.council,
+            committee=meta.committee if meta else "", date=c.date,
         ))
         if c.paragraph not in entry.paragraphs:
             entry.paragraphs.append(c.paragraph)

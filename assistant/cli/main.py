@@ -185,8 +185,8 @@ def docs(ctx: click.Context, as_json: bool) -> None:
 
     index = Index(_settings(ctx))
     rows = [
-        {k: entry.get(k, "") for k in ("title", "council", "committee", "date", "author", "passages")} | {"source": source}
-        for source, entry in sorted(index.reports.items(), key=lambda item: (item[1].get("council", ""), item[1].get("date", "")))
+        entry.model_dump(include={"title", "council", "committee", "date", "author", "passages"}) | {"source": source}
+        for source, entry in sorted(index.reports.items(), key=lambda item: (item[1].council, item[1].date))
     ]
     if as_json:
         _emit_json(rows)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from assistant.documents.passages import (
     SPLITTER_VERSION,
@@ -37,7 +38,7 @@ from assistant.index.ingest import FileResult, IngestSummary, run_ingest
 from assistant.index.lock import DEFAULT_TIMEOUT, WriterLock
 from assistant.index.store import DIRTY_FILE, Store, atomic_write
 from assistant.settings import Settings, load_settings
-from assistant.types import Passage, Report
+from assistant.types import IndexedReport, Passage, Report
 
 __all__ = ["FileResult", "Index", "IngestSummary", "open_collection"]
 
@@ -149,8 +150,10 @@ class Index:
         if not path.is_file():
             return _empty_manifest()
         try:
-            return {**_empty_manifest(), **json.loads(path.read_text(encoding="utf-8"))}
-        except (json.JSONDecodeError, OSError) as exc:
+            manifest = {**_empty_manifest(), **json.loads(path.read_text(encoding="utf-8"))}
+            manifest["reports"] = {s: IndexedReport(**row) for s, row in manifest["reports"].items()}
+            return manifest
+        except (json.JSONDecodeError, OSError, ValidationError) as exc:
             raise IndexMismatch(
                 f"{path} is damaged ({exc}); delete the folder {self.root} and run `assistant ingest`"
             ) from None
@@ -181,17 +184,18 @@ class Index:
     def save_manifest(self) -> None:
         """Commit: write the manifest whole, one generation on."""
         self.manifest = {**self.manifest, "generation": self.generation + 1}
-        atomic_write(self._manifest_path(), json.dumps(self.manifest, indent=1, sort_keys=True))
+        rows = {source: entry.model_dump() for source, entry in self.manifest["reports"].items()}
+        atomic_write(self._manifest_path(), json.dumps({**self.manifest, "reports": rows}, indent=1, sort_keys=True))
         self._seen = self._manifest_stat()
 
-    def set_report(self, source: str, entry: dict[str, Any] | None) -> None:
+    def set_report(self, source: str, entry: IndexedReport | None) -> None:
         """Change one entry in memory (committed by save_manifest)."""
         reports = dict(self.manifest["reports"])
         if entry is None:
             reports.pop(source, None)
         else:
             reports[source] = entry
-            self._units.pop(entry["hash"], None)
+            self._units.pop(entry.hash, None)
         self.manifest = {**self.manifest, "reports": reports}
 
     def _provenance(self) -> dict[str, Any]:
@@ -215,10 +219,15 @@ class Index:
     # ------------------------------------------------------------ reading
 
     @property
-    def reports(self) -> dict[str, dict[str, Any]]:
+    def reports(self) -> dict[str, IndexedReport]:
         """Ingested files: source name → manifest entry (metadata, hash, passage count)."""
         self._sync()
         return self.manifest["reports"]
+
+    @property
+    def councils(self) -> list[str]:
+        """The councils the ingested reports are of, sorted (reports of no known council left out)."""
+        return sorted({entry.council for entry in self.reports.values()} - {""})
 
     def require_ready(self) -> None:
         """Repair what a crash left (when no one is writing), then insist on something to search."""
@@ -264,7 +273,7 @@ class Index:
         entry = self.reports.get(source)
         if entry is None:
             raise AssistantError(f"{source} is not in the index; `assistant docs` lists what is")
-        path = self.root / "reports" / f"{entry['hash']}.json"
+        path = self.root / "reports" / f"{entry.hash}.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -276,16 +285,16 @@ class Index:
         entry = self.reports.get(source)
         if entry is None:
             return {}
-        cached = self._units.get(entry["hash"])
+        cached = self._units.get(entry.hash)
         if cached is not None:
             return cached
         folder = self.root / "reports"
         result: dict[str, tuple[list[tuple[int, int, bool, bool]], np.ndarray]] = {}
         try:
-            data = json.loads((folder / f"{entry['hash']}.json").read_text(encoding="utf-8"))
+            data = json.loads((folder / f"{entry.hash}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return result  # removed by another process since we read the manifest
-        array_path = folder / f"{entry['hash']}.units.npy"
+        array_path = folder / f"{entry.hash}.units.npy"
         if data.get("units") is not None and array_path.is_file():
             array = np.load(array_path).astype(np.float32)
             row = 0
@@ -294,7 +303,7 @@ class Index:
                 row += len(spans)
         if len(self._units) > 256:
             self._units.clear()
-        self._units[entry["hash"]] = result
+        self._units[entry.hash] = result
         return result
 
     def all_passages(self) -> Iterable[Passage]:

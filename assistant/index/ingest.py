@@ -87,7 +87,7 @@ def run_ingest(
         kept = {p.name for p in files}
         for source in sorted(set(index.reports) - kept):
             record(store.remove(source))
-    hashes = {entry["hash"]: source for source, entry in index.reports.items()}
+    hashes = {entry.hash: source for source, entry in index.reports.items()}
     pending: list[Pending] = []
 
     def flush() -> None:
@@ -126,8 +126,8 @@ def prepare(index: Index, path: Path, meta: ReportMeta | None, hashes: dict[str,
         if source in seen:
             return FileResult(str(path), "failed", message=f"{source}: another file of the same name was ingested in this run; rename one")
         seen.add(source)
-        if previous and previous["hash"] == digest and previous.get("overrides", {}) == meta_key:
-            return FileResult(str(path), "unchanged", previous["passages"])
+        if previous and previous.hash == digest and previous.overrides == meta_key:
+            return FileResult(str(path), "unchanged", previous.passages)
         owner = hashes.get(digest)
         if owner and owner != source:
             return FileResult(

@@ -25,7 +25,7 @@ import numpy as np
 from assistant.documents.passages import passage_node
 from assistant.errors import AssistantError
 from assistant.index.lock import crash_point
-from assistant.types import Passage, Report
+from assistant.types import IndexedReport, Passage, Report
 
 if TYPE_CHECKING:
     from assistant.index.index import Index
@@ -172,7 +172,7 @@ class Store:
 
     def _in_place(self, report: Report) -> bool:
         old = self.index.reports.get(report.source)
-        return old is not None and old["hash"] == report.content_hash
+        return old is not None and old.hash == report.content_hash
 
     def _add_together(self, groups: list[list[Any]]) -> bool:
         """Add several new reports' rows in one Chroma call (each call is a commit, ~40 ms embedded).
@@ -216,7 +216,7 @@ class Store:
         backup: dict[str, Any] = {}
         saved_files: dict[Path, bytes] = {}
         if old is not None and in_place:
-            backup = self.index.collection.get(ids=old["ids"], include=["embeddings", "metadatas", "documents"])
+            backup = self.index.collection.get(ids=old.ids, include=["embeddings", "metadatas", "documents"])
             saved_files = {p: p.read_bytes() for p in (json_path, units_path) if p.is_file()}
             self.mark_dirty(in_place=report.source)
         try:
@@ -240,18 +240,18 @@ class Store:
         except Exception as exc:
             self._undo(new_ids, in_place, backup, saved_files, (json_path, units_path))
             raise AssistantError(f"the vector store refused the passages ({exc}); the index is unchanged") from exc
-        self.index.set_report(report.source, {
-            "hash": report.content_hash,
-            "ids": new_ids,
-            "passages": len(passages),
-            "overrides": item.overrides,
-            "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        self.index.set_report(report.source, IndexedReport(
+            hash=report.content_hash,
+            ids=new_ids,
+            passages=len(passages),
+            overrides=item.overrides,
+            ingested_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
             **report.meta.model_dump(),
-        })
+        ))
         if old is None:
             return [], []
-        stale_ids = [i for i in old["ids"] if i not in set(new_ids)]
-        stale_files = [] if in_place else [folder / f"{old['hash']}.json", folder / f"{old['hash']}.units.npy"]
+        stale_ids = [i for i in old.ids if i not in set(new_ids)]
+        stale_files = [] if in_place else [folder / f"{old.hash}.json", folder / f"{old.hash}.units.npy"]
         return stale_ids, stale_files
 
     def _upsert(self, nodes: list[Any]) -> None:
@@ -311,11 +311,11 @@ class Store:
         self.index.set_report(source, None)
         self.index.save_manifest()
         crash_point("remove")
-        self.delete_ids(entry["ids"])
+        self.delete_ids(entry.ids)
         crash_point("removed-rows")
-        (self.index.root / "reports" / f"{entry['hash']}.json").unlink(missing_ok=True)
-        (self.index.root / "reports" / f"{entry['hash']}.units.npy").unlink(missing_ok=True)
-        return FileResult(source, "removed", entry["passages"])
+        (self.index.root / "reports" / f"{entry.hash}.json").unlink(missing_ok=True)
+        (self.index.root / "reports" / f"{entry.hash}.units.npy").unlink(missing_ok=True)
+        return FileResult(source, "removed", entry.passages)
 
     def delete_ids(self, ids: list[str]) -> None:
         for start in range(0, len(ids), 5000):
@@ -325,7 +325,7 @@ class Store:
         """After an interrupted write: make Chroma, report files and derived data agree with the manifest."""
         index = self.index
         folder = index.root / "reports"
-        broken = [s for s, e in index.reports.items() if not (folder / f"{e['hash']}.json").is_file()]
+        broken = [s for s, e in index.reports.items() if not (folder / f"{e.hash}.json").is_file()]
         for source in broken:
             # Cannot happen in the order we write; if someone deleted the file, the entry is unusable.
             log.warning("%s lost its stored passages; it is dropped from the index: ingest it again", source)
@@ -333,16 +333,16 @@ class Store:
         interrupted = [s for s in self._journal() if s in index.reports]
         for source in interrupted:
             # Its rows may hold metadata newer than the manifest: the next ingest of the file redoes it.
-            index.set_report(source, {**index.reports[source], "overrides": INTERRUPTED})
+            index.set_report(source, index.reports[source].model_copy(update={"overrides": INTERRUPTED}))
         if broken or interrupted:
             index.save_manifest()
-        wanted = {i for entry in index.reports.values() for i in entry["ids"]}
+        wanted = {i for entry in index.reports.values() for i in entry.ids}
         stored = index.collection.get(include=[])["ids"]
         orphans = [i for i in stored if i not in wanted]
         if orphans:
             log.warning("removing %d passages left by an interrupted write", len(orphans))
             self.delete_ids(orphans)
-        hashes = {entry["hash"] for entry in index.reports.values()}
+        hashes = {entry.hash for entry in index.reports.values()}
         for path in folder.glob("*") if folder.is_dir() else []:
             # Hidden names are half-written temporary files; the rest are named by content hash.
             if path.name.startswith(".") or path.name.split(".")[0] not in hashes:

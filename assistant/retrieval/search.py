@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.index.index import Index
 from assistant.settings import Settings
-from assistant.types import Passage, SearchHit, date_bounds
+from assistant.types import IndexedReport, Passage, SearchHit, date_bounds
 
 RRF_K = 60
 # Boilerplate (publisher footers, addresses, standard method text) stays findable, far down.
@@ -65,19 +65,19 @@ class Filters(BaseModel):
         parts += [f"report {', '.join(self.sources)}"] if self.sources else []
         return "; ".join(parts)
 
-    def selects(self, reports: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    def selects(self, reports: Mapping[str, IndexedReport]) -> list[str]:
         """The indexed reports (manifest entries by file name) these filters let through."""
         dated = bool(self.date_from or self.date_to)
         chosen = []
         for source, entry in reports.items():
-            low, high = date_bounds(str(entry.get("date", "")))
+            low, high = date_bounds(entry.date)
             if dated and not low:
                 continue  # an undated report is outside any date range, as BM25's mask has it
-            if self.allows(str(entry.get("council", "")), source, low, high):
+            if self.allows(entry.council, source, low, high):
                 chosen.append(source)
         return chosen
 
-    def matches_nothing(self, reports: Mapping[str, Mapping[str, Any]]) -> bool:
+    def matches_nothing(self, reports: Mapping[str, IndexedReport]) -> bool:
         """True when filters are set and no indexed report passes them (searching would find nothing)."""
         return not self.is_empty() and not self.selects(reports)
 
