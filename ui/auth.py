@@ -18,7 +18,6 @@ import ipaddress
 import os
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assistant.errors import SettingsError
+from assistant.files import atomic_write
 
 USERS_FILE_ENV = "ASSISTANT_USERS_FILE"
 USERS_ENV = "ASSISTANT_USERS"
@@ -227,16 +227,7 @@ def check_name(name: str) -> str:
 
 def _rewrite(path: Path, lines: list[str]) -> None:
     """Replace the users file in one step, readable only by its owner (it holds password hashes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write("".join(line + "\n" for line in lines))
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, "".join(line + "\n" for line in lines), mode=0o600)
 
 
 def _lines(path: Path) -> list[str]:

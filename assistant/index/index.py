@@ -34,9 +34,10 @@ from assistant.documents.passages import (
     unit_spans,
 )
 from assistant.errors import AssistantError, IndexMismatch, IndexNotReady, SettingsError
+from assistant.files import atomic_write
 from assistant.index.ingest import FileResult, IngestSummary, run_ingest
 from assistant.index.lock import DEFAULT_TIMEOUT, WriterLock
-from assistant.index.store import DIRTY_FILE, Store, atomic_write
+from assistant.index.store import DIRTY_FILE, Store
 from assistant.settings import Settings, load_settings
 from assistant.types import IndexedReport, Passage, Report
 

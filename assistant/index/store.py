@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 
 from assistant.documents.passages import passage_node
 from assistant.errors import AssistantError
+from assistant.files import atomic_save_array, atomic_save_bytes, atomic_write
 from assistant.index.lock import crash_point
 from assistant.types import IndexedReport, Passage, Report
 
@@ -48,26 +47,6 @@ class Pending:
     passages: list[Passage]
     overrides: dict[str, Any]
     replaces: bool
-
-
-def atomic_write(path: Path, text: str) -> None:
-    atomic_save_bytes(path, text.encode("utf-8"))
-
-
-def atomic_save_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
-def atomic_save_array(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npy")
-    with os.fdopen(fd, "wb") as handle:
-        np.save(handle, array)
-    os.replace(tmp, path)
 
 
 class Store:

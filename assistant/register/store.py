@@ -11,9 +11,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.dates import Anchor, find_times
 from assistant.errors import AssistantError, IndexNotReady
+from assistant.files import atomic_write
 from assistant.register.commitments import (
     REGISTER_FILE,
     REGISTER_VERSION,
@@ -94,11 +93,7 @@ def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extr
         facts=extract_facts(report),
     )
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(extracted.model_dump_json())
-        os.replace(tmp, path)
+        atomic_write(path, extracted.model_dump_json())
     return extracted
 
 
@@ -142,11 +137,7 @@ def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Re
 def write_register(folder: Path, passages: Iterable[Passage]) -> Register:
     """Build the register and replace `folder/commitments.json` in one step (never half-written)."""
     register = build_register(passages, cache=folder / "register-cache")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{REGISTER_FILE}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(register.model_dump_json())
-    os.replace(tmp, folder / REGISTER_FILE)
+    atomic_write(folder / REGISTER_FILE, register.model_dump_json())
     return register
 
 
