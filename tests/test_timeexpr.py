@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from assistant.dates import Anchor, add_months, find_times
+from assistant.dates import Anchor, add_months
+from assistant.timeexpr import find_times
 
 CASES = [
     # (report date, text, tense, expression as written, start, end, granularity, relation)

@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from assistant.dates import human_date as format_date
 from assistant.types import Answer, Citation, IndexedReport, Passage, Report, SearchHit
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
 _MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER_ONLY = re.compile(r"^[\s\-•*]*\(?[0-9]{1,3}[a-z]?[.)]?[\s*]*$")
 
@@ -35,19 +32,6 @@ class Context:
 def esc(text: object) -> str:
     """Text as HTML that displays it literally; newlines become <br> so output stays one line."""
     return html.escape(str(text), quote=True).replace("\r\n", "\n").replace("\n", "<br>")
-
-
-def format_date(date: str) -> str:
-    """ISO date (day, month or year precision) as '19 March 2021', 'March 2021' or '2021'."""
-    parts = date.split("-") if date else []
-    try:
-        numbers = [int(p) for p in parts]
-    except ValueError:
-        return date
-    if len(numbers) >= 2 and 1 <= numbers[1] <= 12:
-        month = f"{_MONTHS[numbers[1] - 1]} {numbers[0]}"
-        return f"{numbers[2]} {month}" if len(numbers) == 3 else month
-    return date or "undated"
 
 
 def para_label(paragraph: str) -> str:

@@ -9,25 +9,16 @@ from __future__ import annotations
 import re
 
 from assistant.councils import gazetteer
+from assistant.dates import FULL_MONTHS, iso_date
 from assistant.text import LIST_START as _LIST_START
 from assistant.types import ReportMeta
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})\s+(\d{{4}})\b", re.I)
-_DATE_MY = re.compile(rf"\b({_MONTHS})\s+(\d{{4}})\b", re.I)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({FULL_MONTHS})\s+(\d{{4}})\b", re.I)
+_DATE_MY = re.compile(rf"\b({FULL_MONTHS})\s+(\d{{4}})\b", re.I)
 _FIELD = re.compile(r"^\s*([A-Za-z/ ]{3,40}):\s*(.+?)\s*$", re.M)
 _COMMITTEE = re.compile(
     r"\b(?:[A-Z][A-Za-z&'’]*\s+){0,8}(?:PANEL|COMMITTEE|CABINET|BOARD|Panel|Committee|Board)\b"
 )
-
-
-def iso_date(day: str | None, month: str, year: str) -> str:
-    number = _MONTHS.split("|").index(month.lower()) + 1
-    if day:
-        return f"{int(year):04d}-{number:02d}-{int(day):02d}"
-    return f"{int(year):04d}-{number:02d}"
 
 
 def _head(text: str, lines: int = 12) -> list[str]:

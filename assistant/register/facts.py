@@ -10,16 +10,16 @@ or a number with no date it can be placed at yields no fact.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from assistant.dates import Anchor, TimeSpan, find_times
+from assistant.dates import Anchor
 from assistant.documents.passages import unit_spans
-from assistant.types import Answer, Citation, Passage
+from assistant.timeexpr import TimeSpan, find_times
+from assistant.types import Citation, Passage
 
 FACTS_VERSION = 1
 UNITS = {"pct": "%", "count": "count", "money": "£", "rate": "per 10,000 children", "caseload": "cases per worker"}
@@ -389,7 +389,7 @@ def show_value(fact: Fact) -> str:
     return number if fact.unit == "count" else f"{number} {fact.unit}"
 
 
-# ------------------------------------------------------------------ chat
+# ------------------------------------------------------------------ questions
 
 # Words a question about a metric's values may hold besides the metric and the council.
 _ASKING = {
@@ -400,7 +400,6 @@ _ASKING = {
     "today", "recent", "recently", "show", "give", "list",
 }
 _ASKS = re.compile(r"\b(?:how\s+(?:has|have|did|is|are)\b|what(?:['’]s|\s+(?:is|was|are|were)\b)|over\s+(?:time|the\s+years)|trend|series|figures?\b|latest\b)", re.I)
-MAX_LINES = 15
 
 
 def asks_for_metric(question: str, councils: Sequence[str] = ()) -> bool:
@@ -414,52 +413,3 @@ def asks_for_metric(question: str, councils: Sequence[str] = ()) -> bool:
     words = re.findall(r"[a-z][a-z'-]*", text)
     leftover = [w for w in words if w.removesuffix("'s") not in _ASKING | metric_words and w.rstrip("s") not in metric_words]
     return not leftover
-
-
-def _councils_named(question: str, known: Sequence[str]) -> list[str]:
-    lowered = question.lower().replace("’", "'")
-    return [c for c in sorted(known, key=len, reverse=True) if re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
-
-
-def answer_from_facts(question: str, facts: Sequence[Fact], councils: Sequence[str] = ()) -> Answer | None:
-    """A metric's values, each cited, for the councils named (or the chat's); None unless the question asks just that."""
-    started = time.perf_counter()
-    known = sorted({f.council for f in facts} | set(councils))
-    if not asks_for_metric(question, known):
-        return None
-    names = [m.name for m in find_metrics(question)]
-    named = _councils_named(question, known) or list(councils)
-    series = [f for f in facts if f.metric in names and (not named or f.council in named)]
-    if not series:
-        return None
-    citations: list[Citation] = []
-
-    def cite(fact: Fact) -> str:
-        for c in citations:
-            if c.passage_id == fact.citation.passage_id and c.quote == fact.citation.quote:
-                return f"[{c.n}]"
-        citations.append(fact.citation.model_copy(update={"n": len(citations) + 1}))
-        return f"[{len(citations)}]"
-
-    lines = []
-    for council in dict.fromkeys(f.council for f in sorted(series, key=lambda f: f.council)):
-        for name in names:
-            mine = sorted((f for f in series if f.council == council and f.metric == name), key=lambda f: f.sort)
-            if mine:
-                values = "; ".join(f"{show_value(f)} ({f.date}) {cite(f)}" for f in mine)
-                lines.append(f"{council}, {name}: {values}")
-    shown = lines[:MAX_LINES]
-    if len(lines) > MAX_LINES:
-        shown.append(f"…and {len(lines) - MAX_LINES} more: `assistant facts \"{names[0]}\"` lists them all.")
-    return Answer(
-        question=question,
-        standalone_question=question,
-        answer="\n".join(f"- {line}" for line in shown),
-        refused=False,
-        citations=citations,
-        kind="facts",
-        confidence=1.0,  # read from the register, not ranked evidence
-        written_by="register",
-        filters={"councils": named} if named else {},
-        latency_ms=round((time.perf_counter() - started) * 1000, 1),
-    )

@@ -17,7 +17,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from assistant.councils import gazetteer
-from assistant.dates import MONTHS
+from assistant.dates import FULL_MONTHS, iso_date
 from assistant.register.commitments import TimeInfo
 from assistant.register.inspections import FULL_INSPECTIONS, InspectionEvent
 from assistant.types import Citation, Passage
@@ -26,6 +26,7 @@ RECORDS_VERSION = 1
 NOT_JUDGED = "not judged"
 GRADES = ("outstanding", "good", "requires improvement", "adequate", "inadequate")
 JUDGEMENTS = ("overall", "leaders", "help_and_protection", "in_care", "care_leavers", "adoption", "lscb")
+SUB_JUDGEMENTS = JUDGEMENTS[1:]  # every judgement but overall effectiveness
 JUDGEMENT_LABELS = {
     "overall": "overall effectiveness",
     "leaders": "impact of leaders",
@@ -61,7 +62,7 @@ _GRADE = (
     r"(?P<grade>outstanding|good|requires?" + _S + r"improvement(?:" + _S + r"to" + _S + r"be" + _S + r"good)?"
     r"|inadequate|adequate|improvement)(?![a-z])"  # a bare "improvement": its "Requires" wrapped onto the row above
 )
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH = rf"(?:{FULL_MONTHS})"
 _DAY_MONTH_YEAR = rf"(?P<d2>\d{{1,2}}){_S}(?P<m2>{_MONTH}){_S}(?P<y2>(?:19|20)\d\d)"
 _RANGE = re.compile(
     rf"(?P<d1>\d{{1,2}})(?:{_S}(?P<m1>{_MONTH}))?(?:{_S}(?P<y1>(?:19|20)\d\d))?"
@@ -147,25 +148,18 @@ def grade(text: str) -> str:
     return words if words in GRADES else ""
 
 
-def _iso(day: str, month: str, year: str) -> str:
-    try:
-        return date(int(year), MONTHS[month.capitalize()], int(day)).isoformat()
-    except (KeyError, ValueError):
-        return ""
-
-
 def parse_range(text: str) -> tuple[str, str, int, int] | None:
     """The first date range at the start of `text` ('4 to 15 December 2023') as ISO start, end and its span."""
     m = _RANGE.match(text)
     if not m:
         return None
     if m.group("d0"):
-        single = _iso(m.group("d0"), m.group("m0"), m.group("y0"))
+        single = iso_date(m.group("d0"), m.group("m0"), m.group("y0"))
         return (single, single, m.start(), m.end()) if single else None
-    end = _iso(m.group("d2"), m.group("m2"), m.group("y2"))
-    start = _iso(m.group("d1"), m.group("m1") or m.group("m2"), m.group("y1") or m.group("y2"))
+    end = iso_date(m.group("d2"), m.group("m2"), m.group("y2"))
+    start = iso_date(m.group("d1"), m.group("m1") or m.group("m2"), m.group("y1") or m.group("y2"))
     if start and end and start > end and not m.group("y1"):  # "29 December to 9 January 2015"
-        start = _iso(m.group("d1"), m.group("m1") or m.group("m2"), str(int(m.group("y2")) - 1))
+        start = iso_date(m.group("d1"), m.group("m1") or m.group("m2"), str(int(m.group("y2")) - 1))
     return (start, end, m.start(), m.end()) if start and end and start <= end else None
 
 
@@ -295,7 +289,7 @@ def read_inspection(passages: Sequence[Passage], text: str | None = None) -> Ins
     elif kind == "ilacs":
         record.kind = "ilacs_standard"
     if published := _PUBLISHED.search(text, 0, HEAD_CHARS):
-        record.published = _iso(published.group("d"), published.group("m"), published.group("y"))
+        record.published = iso_date(published.group("d"), published.group("m"), published.group("y"))
         reader.cite("published", published.start(), published.end())
     if (lead := _LEAD.search(text)) and (name := _name(lead.group("name"))):
         record.lead_inspector = name
