@@ -17,7 +17,8 @@ import gradio as gr
 from assistant.errors import AssistantError
 from assistant.register.commitments import STATUS_HELP, STATUSES, Commitment
 from assistant.register.inspections import InspectionEvent
-from assistant.register.store import load_register, query_commitments, query_inspections
+from assistant.register.query import query_commitments, query_inspections
+from assistant.register.store import load_register
 from assistant.types import Citation
 from ui.history import build_history_section
 

@@ -52,7 +52,8 @@ from assistant.dates import Anchor
 from assistant.errors import AssistantError
 from assistant.register.commitments import Commitment
 from assistant.register.inspections import InspectionEvent
-from assistant.register.store import load_register, parse_date_option, with_status
+from assistant.register.query import parse_date_option, with_status
+from assistant.register.store import load_register
 from assistant.retrieval.search import Filters
 from assistant.text import terms
 from assistant.types import Citation, IndexedReport, Passage, SearchHit, date_bounds

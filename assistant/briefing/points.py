@@ -20,7 +20,7 @@ import numpy as np
 
 from assistant.answer.extractive import Unit, units_of
 from assistant.dates import Anchor, find_times
-from assistant.register.commitments import VERBAL_FUTURE
+from assistant.register.clauses import VERBAL_FUTURE
 from assistant.register.inspections import InspectionEvent
 from assistant.text import terms
 from assistant.types import Passage, SearchHit

@@ -1,27 +1,33 @@
-"""Commitments: what the reports say will happen, and when; with follow-through in later reports.
+"""Commitments: what the reports say will happen, and when, read from the clauses that say it.
 
 Written by hand (no library reads council prose for promises): a statement is a commitment when
 the clause holding a time expression leans to the future ("will", "is scheduled", "from April
-2020" under "planned for 2020"), and the time falls after the report's own date. The register
-(commitments plus the inspection history, see `inspections.py`) is built whenever the index
-changes and stored beside it as `commitments.json`, so queries over it are instant.
+2020" under "planned for 2020"), and the time falls after the report's own date. Whether later
+reports say it was done is `status.py`; the register that holds commitments beside the
+inspection history and the facts is `store.py`.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from assistant.dates import TOLERANCE, Anchor, TimeSpan, find_times
-from assistant.documents.passages import sentence_segmenter as _segmenter
-from assistant.text import stem as _stem
+from assistant.dates import Anchor
+from assistant.register.clauses import (
+    FUTURE,
+    VERBAL_FUTURE,
+    Unit,
+    clause_around,
+    content_words,
+    first_label,
+    leaning,
+    leans_future,
+    units,
+)
+from assistant.timeexpr import TOLERANCE, TimeSpan, find_times
 from assistant.types import Citation, Passage
 
 REGISTER_FILE = "commitments.json"
@@ -82,66 +88,9 @@ class Commitment(BaseModel):
         return date.fromisoformat(self.time.end)
 
 
-# ------------------------------------------------------------------ sentences and clauses
+# ------------------------------------------------------------------ what will be done, and by whom
 
-_BULLET = re.compile(r"^\s*(?:[-•*–]\s*(?:\([a-z]{1,4}\)\s+)?|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
 _MARKUP = re.compile(r"\*\*|__")
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A sentence or list item of a passage; offsets are into the passage text."""
-
-    start: int
-    end: int
-    bullet: bool
-    text: str
-
-
-@lru_cache(maxsize=4096)
-def units(text: str) -> tuple[Unit, ...]:
-    """Sentences and list items, in order (a list item broken over lines stays whole)."""
-    blocks: list[list[int]] = []  # [start, end, is_bullet]
-    offset = 0
-    for line in text.split("\n"):
-        start, end = offset, offset + len(line)
-        offset = end + 1
-        stripped = line.strip()
-        if not stripped or stripped in ("-", "•"):
-            continue
-        lead = start + len(line) - len(line.lstrip())
-        bullet = bool(_BULLET.match(line))
-        if blocks and not bullet and text[blocks[-1][1] - 1] not in ".:!?;":
-            blocks[-1][1] = lead + len(stripped)
-            continue
-        blocks.append([lead, lead + len(stripped), int(bullet)])
-    out: list[Unit] = []
-    for start, end, is_bullet in blocks:
-        body = text[start:end]
-        marker = _BULLET.match(body) if is_bullet else None
-        skip = marker.end() if marker else 0
-        # A list item or sentence broken over lines is one unit: pysbd would end it at the line break.
-        for piece in _segmenter().segment(body[skip:].replace("\n", " ")):
-            s = start + skip + piece.start
-            e = start + skip + piece.start + len(piece.sent.rstrip())
-            if e > s:
-                out.append(Unit(s, e, bool(is_bullet) and piece.start == 0, text[s:e]))
-    return tuple(out)
-
-
-VERBAL_FUTURE = re.compile(
-    r"\b(?:will|shall|is\s+to\s+be|are\s+to\s+be|is\s+due|are\s+due|due\s+to|scheduled|planned|planning|plans?\s+to|"
-    r"intends?|intention|aims?\s+to|expected|expects?|expecting|likely\s+to|going\s+to|about\s+to|forthcoming|upcoming|"
-    r"anticipated?|proposed|preparing\s+(?:for|to)|to\s+be\s+(?:introduced|launched|held|published|rolled\s+out|completed|"
-    r"delivered|agreed|implemented|decided|confirmed|offered|established|created))\b",
-    re.I,
-)
-FUTURE = re.compile(rf"{VERBAL_FUTURE.pattern}|\b(?:the\s+next|forthcoming)\b", re.I)
-_CLAUSE_BREAK = re.compile(
-    r";|\s+[–—]\s+|,\s+(?=(?:with|which|while|whilst|but|and|when|where|although|as)\b)|(?<!\bin)(?<!\bof)(?<!\bby)(?<!\bfor)(?<!\bwith)\s+(?=which\b)|"
-    r"\s+(?=(?:and|but)\s+(?:we|i|they|it|he|she|this|these|there|will)\b)",
-    re.I,
-)
 _ADVERBIAL = re.compile(r"^(?:following|after|as\s+part\s+of|in\s+response\s+to|in\s+line\s+with|in\s+addition|given|concurrently|alongside)\b[^,]*,\s*", re.I)
 _THAT_CLAUSE = re.compile(
     r"^.{0,60}?\b(?:(?:is|are|was)\s+that|(?:i|we)\s+(?:am|are)\s+(?:\w+\s+)?(?:confident|sure|clear|pleased|delighted|excited)\s+(?:that|about))\s+", re.I
@@ -173,40 +122,9 @@ _NOT_PERSON = {"County", "Council", "Children", "Services", "Service", "Director
                "Ofsted", "Board", "Plan", "Cabinet", "Member", "West", "Sussex", "Department", "Education", "Improvement", "Trust"}
 
 
-def clause_around(text: str, pos: int, endpos: int) -> tuple[int, int]:
-    """The clause of a sentence that holds text[pos:endpos]."""
-    start, end = 0, len(text)
-    for brk in _CLAUSE_BREAK.finditer(text):
-        if brk.end() <= pos:
-            start = brk.end()
-        elif brk.start() >= endpos:
-            end = brk.start()
-            break
-    return start, end
-
-
-def leans_future(clause: str) -> bool:
-    """True when a clause speaks of what is to come ('the next' counts only in a clause with no past verb)."""
-    return bool(VERBAL_FUTURE.search(clause)) or (bool(FUTURE.search(clause)) and not _past_clause(clause))
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in _words(text) if w not in _STOP and not w.isdigit()}
-
-
-_WORD = re.compile(r"[a-z][a-z'’-]+")
-_STOP = frozenset(
-    ["a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "by", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "will", "shall", "would", "could", "should", "may", "can", "this", "that", "these", "those", "it", "its", "their", "our", "we", "i", "he", "she", "they", "them", "his", "her", "there", "here", "which", "who", "whom", "what", "when", "where", "while", "whilst", "than", "then", "also", "not", "no", "so", "such", "into", "over", "under", "about", "after", "before", "during", "until", "up", "out", "all", "any", "each", "more", "most", "other", "some", "very", "has", "have", "had", "do", "does", "did", "next", "new", "further", "last", "year", "years", "month", "months", "week", "weeks", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "spring", "summer", "autumn", "winter", "early", "late", "end", "part", "half", "quarter", "likely", "expected", "scheduled", "planned", "take", "place", "place"]
-)
-
-
 _GENERIC_WORDS = ( "improvement improvements improve deliver delivered work change changes progress service services children child young people "
     "implement implementing many well-served future better outcomes"
 )
-
-
-def _words(text: str) -> list[str]:
-    return [_stem(w.strip("'’-")) for w in _WORD.findall(text.lower())]
 
 
 # ------------------------------------------------------------------ one commitment
@@ -223,10 +141,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
 
 
 def kind_of(text: str) -> str:
-    for kind, rule in _KIND_RULES:
-        if rule.search(text):
-            return kind
-    return "service change"
+    return first_label(_KIND_RULES, text, "service change")
 
 
 def _antecedent(before: str) -> str:
@@ -352,12 +267,7 @@ def extract_commitments(passages: Sequence[Passage]) -> list[Commitment]:
 def _dated_clauses(unit: Unit, anchor: Anchor | None, heading_times: list[TimeSpan], context: str, heading: str) -> Iterable[tuple[TimeSpan, tuple[int, int], str]]:
     """(time, clause, where the time came from) for each future-leaning dated clause of a unit."""
     text = unit.text
-
-    def lean(pos: int) -> str:
-        start, end = clause_around(text, pos, pos + 1)
-        return "future" if leans_future(text[start:end]) else ("past" if _past_clause(text[start:end]) else "")
-
-    spans = [s for s in find_times(text, anchor, lean) if s.relation != "since"]
+    spans = [s for s in find_times(text, anchor, leaning(text)) if s.relation != "since"]
     inherited = unit.bullet and (_future_context(context) or bool(heading_times))
     taken = False
     for span in spans:
@@ -379,11 +289,6 @@ def _dated_clauses(unit: Unit, anchor: Anchor | None, heading_times: list[TimeSp
 
 
 _ATTRIBUTIVE = re.compile(r"\s+(?!to\b|and\b|or\b)[a-z]")
-_PAST = re.compile(r"\b(?:was|were|had|took\s+place|has\s+been|have\s+been|undertaken|completed|published|left|since)\b", re.I)
-
-
-def _past_clause(clause: str) -> bool:
-    return bool(_PAST.search(clause))
 
 
 def _merge_restatements(found: list[Commitment]) -> list[Commitment]:
@@ -407,73 +312,3 @@ def _merge_restatements(found: list[Commitment]) -> list[Commitment]:
             kept.append(item)
     return kept
 
-
-# ------------------------------------------------------------------ follow-through
-
-# Lexical, not the embedding model: a commitment is a short phrase with distinctive names
-# ("Adoption South East", "Family and Friends Team", "Lucy Butler") and an officer accepts a later
-# passage as evidence when it repeats them; stored passage vectors cover whole paragraphs (one
-# vector for a 13-item list), and loading the model would cost seconds at every rebuild.
-MIN_EVIDENCE = 0.45
-_DONE = re.compile(
-    r"\b(?:(?:has|have|had)\b[^.;]{0,40}?\b(?:\w+ed|given|made|begun|taken|seen|done|shown|brought|met|held|built|won|become|set\s+up)|"
-    r"(?:was|were)\s+\w+ed|took\s+place|completed|achieved|in\s+place|in\s+post|now\s+(?:established|live|operational|in\s+place)|went\s+live|"
-    r"delivered|launched|joined)\b",
-    re.I,
-)
-
-
-def _idf(passages: Sequence[Passage]) -> dict[str, float]:
-    df: Counter[str] = Counter()
-    for p in passages:
-        df.update(content_words(p.text))
-    n = max(len(passages), 1)
-    return {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in df.items()}
-
-
-def link_follow_through(commitments: list[Commitment], passages: Sequence[Passage]) -> None:
-    """Attach to each commitment the passages of the same council's later reports that speak of it."""
-    idf = _idf(passages)
-    by_council: dict[str, list[Passage]] = defaultdict(list)
-    for p in passages:
-        by_council[p.council].append(p)
-    unit_cache: dict[str, list[tuple[Unit, set[str]]]] = {}
-    for item in commitments:
-        anchor = Anchor.parse(item.report_date)
-        if not item.council or anchor is None:
-            continue
-        later = [p for p in by_council[item.council] if (a := Anchor.parse(p.date)) is not None and a.start > anchor.end]
-        # The council's own name is in every one of its reports: it says nothing about the topic.
-        query = content_words(f"{item.action} {item.responsible}") - content_words(item.council)
-        weight = sum(idf.get(w, 0.0) for w in query) or 1.0
-        found: dict[str, list[Evidence]] = defaultdict(list)
-        for passage in later:
-            if passage.id not in unit_cache:
-                unit_cache[passage.id] = [(u, content_words(u.text)) for u in units(passage.text)]
-            for unit, words in unit_cache[passage.id]:
-                shared = query & words
-                score = sum(idf.get(w, 0.0) for w in shared) / weight
-                if len(shared) < 2 or score < MIN_EVIDENCE:
-                    continue
-                signal = "done" if _DONE.search(unit.text) and not VERBAL_FUTURE.search(unit.text) else "in progress"
-                found[passage.source].append(Evidence(signal=signal, score=round(score, 3), citation=Citation.from_passage(0, passage, unit.text)))
-        item.evidence = sorted(
-            (e for group in found.values() for e in sorted(group, key=lambda e: -e.score)[:2]),
-            key=lambda e: (e.citation.date, -e.score),
-        )
-
-
-def assess(item: Commitment, reference: date, *, later_reports: bool) -> tuple[str, str]:
-    """Status of a commitment as of `reference` (the council's latest report, or a date the user gives)."""
-    if item.evidence:
-        done = [e for e in item.evidence if e.signal == "done"]
-        last = (done or item.evidence)[-1]
-        where = f"{last.citation.source} para {last.citation.paragraph}"
-        return ("done", f"reported done in {where}") if done else ("in progress", f"reported in progress in {where}")
-    if item.end < reference:
-        if later_reports:
-            return "overdue", f"due by {item.time.end}; later reports do not mention it"
-        return "overdue", f"due by {item.time.end}; no later report on it"
-    if later_reports:
-        return "not mentioned again", "later reports do not mention it; not yet due"
-    return "open", "no later report yet; not yet due"

@@ -8,13 +8,15 @@ judgement in Ofsted's four words; no library knows this vocabulary.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
-from assistant.dates import Anchor, TimeSpan, find_times
-from assistant.register.commitments import TimeInfo, clause_around, leans_future, units
+from assistant.dates import Anchor
+from assistant.register.clauses import clause_around, first_label, leaning, leans_future, units
+from assistant.register.commitments import TimeInfo
+from assistant.timeexpr import TimeSpan, find_times
 from assistant.types import Citation, Passage
 
 EVENT_KINDS: list[tuple[str, re.Pattern[str]]] = [
@@ -81,10 +83,7 @@ def _mentions(text: str) -> list[tuple[int, int, str]]:
 
 
 def _judgement(text: str) -> str:
-    for label, pattern in _JUDGEMENTS:
-        if pattern.search(text):
-            return label
-    return ""
+    return first_label(_JUDGEMENTS, text)
 
 
 def _focus(text: str) -> str:
@@ -120,16 +119,6 @@ def _event_for(span: TimeSpan, mentions: list[tuple[int, int, str]], text: str, 
     return None
 
 
-def _leaning(text: str) -> Callable[[int], str]:
-    """Which way the clause at an offset leans: a year-less date in it resolves forward or back."""
-
-    def lean(pos: int) -> str:
-        start, end = clause_around(text, pos, pos + 1)
-        return "future" if leans_future(text[start:end]) else "past"
-
-    return lean
-
-
 def extract_inspections(passages: Sequence[Passage]) -> list[InspectionEvent]:
     """Events one report mentions, merged where two passages speak of the same one."""
     events: list[InspectionEvent] = []
@@ -149,7 +138,7 @@ def extract_inspections(passages: Sequence[Passage]) -> list[InspectionEvent]:
                 continue
             seen: set[str] = set()
 
-            spans = [s for s in find_times(text, anchor, _leaning(text)) if not _LETTER.search(text[: s.pos]) and not _LAW.search(text[: s.pos])]
+            spans = [s for s in find_times(text, anchor, leaning(text, "past")) if not _LETTER.search(text[: s.pos]) and not _LAW.search(text[: s.pos])]
             for span in spans:
                 kind = _event_for(span, mentions, text, spans)
                 if kind is None or kind in seen:

@@ -1,0 +1,339 @@
+"""Answers read from the register: promises and deadlines, inspection grades over time, a metric's values.
+
+The answers are read from the register, never composed from retrieved text, so every grade,
+figure and date they state is the one a report prints, cited to the passage that prints it.
+Anything the register cannot settle returns None and goes to the ordinary answerer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from assistant.councils import gazetteer, normalise
+from assistant.dates import Anchor
+from assistant.register.commitments import Commitment
+from assistant.register.facts import Fact, asks_for_metric, find_metrics, show_value
+from assistant.register.inspections import InspectionEvent
+from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, NOT_JUDGED, InspectionRecord, grade
+from assistant.register.query import query_commitments, query_inspections
+from assistant.register.store import Register, load_register
+from assistant.register.table import SUB_JUDGEMENTS
+from assistant.timeexpr import find_times
+from assistant.types import Answer, Citation
+
+if TYPE_CHECKING:
+    from assistant.index.index import Index
+
+MAX_LISTED = 12  # commitments or events in one answer
+MAX_LINES = 15  # council and metric series in one answer
+
+
+class _Numbered:
+    """The citations of one answer, numbered as cited; with `reuse`, the same passage and quote keeps its number."""
+
+    def __init__(self, *, reuse: bool = True) -> None:
+        self.items: list[Citation] = []
+        self.reuse = reuse
+
+    def __call__(self, citation: Citation) -> str:
+        if self.reuse:
+            for item in self.items:
+                if item.passage_id == citation.passage_id and item.quote == citation.quote:
+                    return f"[{item.n}]"
+        # A record's citation also names the facts it supports; the answer cites the passage alone.
+        self.items.append(Citation(**citation.model_dump(exclude={"facts", "n"}), n=len(self.items) + 1))
+        return f"[{len(self.items)}]"
+
+
+def _answer(question: str, lines: Sequence[str], cited: _Numbered, kind: str, councils: Sequence[str], started: float) -> Answer:
+    """A list answer, one cited line a item, read from the register."""
+    return Answer(
+        question=question,
+        standalone_question=question,
+        answer="\n".join(f"- {line}" for line in lines),
+        refused=False,
+        citations=cited.items,
+        kind=kind,
+        confidence=1.0,  # read from the register, not ranked evidence
+        written_by="register",
+        filters={"councils": list(councils)} if councils else {},
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+
+
+# ------------------------------------------------------------------ promises, deadlines, visits
+
+_PROMISE = re.compile(r"\b(?:promis\w*|commit(?:ted|ments?)|pledg\w*|undertakings?)\b", re.I)
+_PLANNED_FOR = re.compile(r"\bwhat\b.{0,40}\b(?:planned|scheduled|due|expected|to\s+be\s+delivered|deliver)\b.{0,20}\b(?:for|by|in|during|before)\b", re.I)
+_NEXT_EVENT = re.compile(r"\b(?:when|what)\b.{0,40}\bnext\b.{0,30}\b(?P<what>monitoring\s+visit|focused\s+visit|visit|re-?inspection|inspection|review)", re.I)
+_HISTORY = re.compile(r"\binspection\s+history\b|\b(?:what|which|list)\b.{0,20}\b(?:inspections|visits)\b.{0,40}\b(?:had|been|held|mention\w*|happened|list)\b|\blist\b.{0,10}\binspections\b", re.I)
+_STATUS_WORDS = {"done": re.compile(r"\b(?:done|delivered|completed|achieved|kept)\b", re.I),
+                 "overdue": re.compile(r"\b(?:overdue|missed|slipped|passed|late|not\s+delivered)\b", re.I),
+                 "in progress": re.compile(r"\bin\s+progress\b", re.I)}
+
+
+def _named_councils(question: str, register: Register) -> list[str]:
+    known = sorted({r.council for r in register.reports.values()} - {""})
+    return [c for c in known if c.lower() in question.lower()]
+
+
+def _span(c: Commitment | InspectionEvent) -> str:
+    start, end = c.time.start, c.time.end
+    return start if start == end else f"{start} to {end}"
+
+
+def _kind_fits(event_kind: str, asked: str) -> bool:
+    if asked == "visit":
+        return "visit" in event_kind
+    if asked in ("inspection", "reinspection", "re-inspection"):
+        return "inspection" in event_kind or event_kind == "ILACS"
+    if asked == "review":
+        return "review" in event_kind
+    return event_kind == " ".join(asked.split())
+
+
+def answer_from_register(question: str, index: Index, councils: Sequence[str] = ()) -> Answer | None:
+    """Answer questions about promises, deadlines, inspections and figures from the register; None for anything else.
+
+    `councils` (a chat's filter) applies when the question names none.
+    """
+    started = time.perf_counter()
+    register = load_register(index)
+    if (graded := answer_from_records(question, register.records, councils)) is not None:
+        return graded
+    if (measured := answer_from_facts(question, register.facts, councils)) is not None:
+        return measured
+    wants_next = _NEXT_EVENT.search(question)
+    wants_list = _PROMISE.search(question) or _PLANNED_FOR.search(question)
+    wants_history = _HISTORY.search(question)
+    if not (wants_next or wants_list or wants_history):
+        return None
+    councils = _named_councils(question, register) or list(councils)
+    lines: list[str] = []
+    cite = _Numbered(reuse=False)
+
+    if wants_next and not wants_list:
+        kind = wants_next.group("what").lower()
+        for council in councils or sorted({e.council for e in register.inspections}):
+            planned = [e for e in register.inspections if e.council == council and e.planned and _kind_fits(e.kind, kind)]
+            if not planned:
+                continue
+            latest = max(e.citation.date for e in planned)
+            event = min((e for e in planned if e.citation.date == latest), key=lambda e: e.start)
+            lines.append(f"{council}: {event.citation.quote} {cite(event.citation)}")
+        kind_label = "answer"
+    elif wants_history and not wants_list:
+        for event in query_inspections(register, councils=councils):
+            judged = f", judged '{event.judgement}'" if event.judgement else ""
+            lines.append(f"{event.council}: {event.kind} ({'planned, ' if event.planned else ''}{event.time.text}){judged} {cite(event.citation)}")
+        kind_label = "inspections"
+    else:
+        lines = _promises(question, register, councils, cite)
+        kind_label = "commitments"
+    if not cite.items:
+        return None  # nothing in the register: let the normal answerer search the passages
+    return _answer(question, lines, cite, kind_label, councils, started)
+
+
+def _promises(question: str, register: Register, councils: Sequence[str], cite: _Numbered) -> list[str]:
+    """Lines for the commitments a question asks for: of a period, by a deadline, of a status, from a year's report."""
+    period = [t for t in find_times(question, Anchor.parse(date.today().isoformat()), "future") if re.search(r"\d{4}", t.text)]
+    statuses = [s for s, rule in _STATUS_WORDS.items() if rule.search(question)]
+    deadline = bool(period) and period[-1].relation == "by"
+    rows = query_commitments(
+        register,
+        councils=councils,
+        date_from=period[0].start.isoformat() if period and not deadline else "",
+        date_to=period[-1].end.isoformat() if period else "",
+        statuses=statuses,
+    )
+    if deadline:
+        # "What is due by spring 2022?": what is still to come, not every past promise.
+        rows = [c for c in rows if c.end <= period[-1].end and c.status in ("open", "not mentioned again", "in progress")]
+    made_in = re.search(r"\bfrom\s+the\s+((?:19|20)\d\d)\s+report", question, re.I)
+    if made_in:
+        rows = [c for c in rows if c.report_date.startswith(made_in.group(1))]
+    lines = []
+    for c in rows[:MAX_LISTED]:
+        who = f" ({c.responsible})" if c.responsible and c.responsible not in ("we",) else ""
+        status = f"; {c.status}" if c.status in ("done", "in progress", "overdue") else ""
+        lines.append(f"{c.council}: {c.action}{who}, {c.time.text} ({_span(c)}{status}) {cite(c.citation)}")
+    if len(rows) > MAX_LISTED:
+        lines.append(f"…and {len(rows) - MAX_LISTED} more: `assistant commitments` lists them all.")
+    return lines
+
+
+# ------------------------------------------------------------------ a metric's values
+
+
+def _councils_named(question: str, known: Sequence[str]) -> list[str]:
+    lowered = question.lower().replace("’", "'")
+    return [c for c in sorted(known, key=len, reverse=True) if re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
+
+
+def answer_from_facts(question: str, facts: Sequence[Fact], councils: Sequence[str] = ()) -> Answer | None:
+    """A metric's values, each cited, for the councils named (or the chat's); None unless the question asks just that."""
+    started = time.perf_counter()
+    known = sorted({f.council for f in facts} | set(councils))
+    if not asks_for_metric(question, known):
+        return None
+    names = [m.name for m in find_metrics(question)]
+    named = _councils_named(question, known) or list(councils)
+    series = [f for f in facts if f.metric in names and (not named or f.council in named)]
+    if not series:
+        return None
+    cite = _Numbered()
+    lines = []
+    for council in dict.fromkeys(f.council for f in sorted(series, key=lambda f: f.council)):
+        for name in names:
+            mine = sorted((f for f in series if f.council == council and f.metric == name), key=lambda f: f.sort)
+            if mine:
+                values = "; ".join(f"{show_value(f)} ({f.date}) {cite(f.citation)}" for f in mine)
+                lines.append(f"{council}, {name}: {values}")
+    shown = lines[:MAX_LINES]
+    if len(lines) > MAX_LINES:
+        shown.append(f"…and {len(lines) - MAX_LINES} more: `assistant facts \"{names[0]}\"` lists them all.")
+    return _answer(question, shown, cite, "facts", named, started)
+
+
+# ------------------------------------------------------------------ grades over time
+
+_GRADE_WORDS = re.compile(r"\b(?:outstanding|good|requires?\s+improvement|inadequate)\b", re.I)
+_RATING = re.compile(r"\b(?:ratings?|rated|grades?|graded|judge?ments?|judged|inspection\s+results?)\b", re.I)
+_CHANGE = re.compile(r"\b(?:chang\w*|over\s+(?:the\s+)?(?:years|time)|history|improv\w*|trend|since|progress\w*|declin\w*|deteriorat\w*)\b", re.I)
+_LIST = re.compile(r"\b(?:which|what|list|name)\b.{0,30}\b(?:councils?|authorities|local\s+authorities|LAs)\b", re.I)
+_COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?)\b", re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+_FIELDS = [
+    ("care_leavers", re.compile(r"\bcare\s+leavers?\b", re.I)),
+    ("help_and_protection", re.compile(r"\bhelp\s+and\s+protection\b|\bchild\s+protection\b", re.I)),
+    ("in_care", re.compile(r"\b(?:children\s+in\s+care|looked[\s-]+after|in\s+care)\b", re.I)),
+    ("leaders", re.compile(r"\blead(?:ers|ership)\b", re.I)),
+    ("adoption", re.compile(r"\badoption\b", re.I)),
+    ("lscb", re.compile(r"\bLSCB\b|\bsafeguarding\s+children\s+board\b", re.I)),
+]
+# Words a bare "compare X and Y" may carry; any other word names a topic the register does not hold.
+_COMPARE_FILLER = {
+    "compare", "comparison", "versus", "vs", "and", "with", "to", "the", "how", "do", "does", "did", "between", "their",
+    "ofsted", "grades", "grade", "ratings", "rating", "judgements", "inspections", "inspection", "results", "councils",
+}
+_OUTCOME = re.compile(r"\b(?:outcomes?|results?|better|worse|improv\w*|deteriorat\w*|declin\w*)\b", re.I)
+
+
+def _asks_grade(question: str) -> bool:
+    """A question about grades: rating words, a grade, outcomes, or change in a judged area."""
+    if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question):
+        return True
+    return bool(_CHANGE.search(question) and any(rule.search(question) for _, rule in _FIELDS))
+
+
+def _field(question: str) -> str:
+    return next((name for name, rule in _FIELDS if rule.search(question)), "overall")
+
+
+def _councils_in(question: str, records: Sequence[InspectionRecord]) -> list[str]:
+    """Councils of the register named in the question, in the order named."""
+    known = {normalise(r.council): r.council for r in records}
+    named: list[str] = []
+    for mention in gazetteer().find(question, known=list(known.values())):
+        council = known.get(normalise(mention.council.name))
+        if council is None:
+            for alias in mention.council.aliases:
+                council = council or known.get(normalise(alias))
+        if council and council not in named:
+            named.append(council)
+    lowered = question.lower()
+    return named or [name for key, name in sorted(known.items()) if re.search(rf"\b{re.escape(name.lower())}\b", lowered)]
+
+
+def _when(record: InspectionRecord) -> str:
+    start, end = record.inspection_start, record.inspection_end
+    return end if not start or start == end else f"{start} to {end}"
+
+
+def _graded(record: InspectionRecord, field: str) -> bool:
+    return record.judgements.get(field, NOT_JUDGED) in GRADES
+
+
+def _cite_fact(cite: _Numbered, record: InspectionRecord, fact: str) -> str:
+    cited = record.citation_for(fact)
+    return "" if cited is None else f" {cite(cited)}"
+
+
+def _line(record: InspectionRecord, cite: _Numbered, fields: Sequence[str]) -> str:
+    """'2023-12-04 to 2023-12-15, ILACS standard inspection: overall inadequate [1]; impact of leaders inadequate [1]'."""
+    parts = [f"{JUDGEMENT_LABELS[f]} {record.judgements[f]}{_cite_fact(cite, record, f)}" for f in fields if _graded(record, f)]
+    return f"{_when(record)}, {record.label}: " + "; ".join(parts)
+
+
+def _history(council: str, records: Sequence[InspectionRecord], cite: _Numbered, field: str) -> list[str]:
+    fields = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
+    mine = [r for r in records if r.council == council and any(_graded(r, f) for f in fields)]
+    return [f"{council}: {_line(r, cite, fields)}" for r in mine]
+
+
+def _strip(question: str, councils: Sequence[str]) -> str:
+    for council in councils:
+        question = re.sub(re.escape(council) + r"(?:['’]s)?", " ", question, flags=re.I)
+    return question
+
+
+def answer_from_records(question: str, records: Sequence[InspectionRecord], councils: Sequence[str] = ()) -> Answer | None:
+    """Grades over time, by council, by grade and compared, from the inspection records; None when they cannot settle it."""
+    started = time.perf_counter()
+    if not records:
+        return None
+    in_question = _councils_in(question, records)
+    scope = [c for c in councils if any(r.council.lower() == c.lower() for r in records)]
+    named = in_question or scope
+    field = _field(question)
+    since = re.search(r"\b(?:since|after|from)\s+((?:19|20)\d\d)\b", question, re.I)
+    years = [] if since else _YEAR.findall(question)
+
+    now = re.search(r"\b(?:now|latest|current(?:ly)?|most\s+recent|these\s+days)\b", question, re.I)
+
+    def dated(mine: list[InspectionRecord]) -> list[InspectionRecord]:
+        year = lambda r: (r.inspection_end or r.inspection_start)[:4]  # noqa: E731
+        if since:
+            return [r for r in mine if year(r) >= since.group(1)]
+        if not years:
+            return mine
+        # "inadequate in 2015 - where are they now?": that year, and the latest of each council.
+        latest = {r.council: r for r in sorted(mine, key=year)} if now else {}
+        return [r for r in mine if year(r) in years or latest.get(r.council) is r]
+
+    wanted = [grade(m.group(0)) for m in _GRADE_WORDS.finditer(question)]
+    cite = _Numbered()
+    lines: list[str] = []
+    kind = "inspections"
+    if _LIST.search(question) and wanted and not in_question:
+        kind = "inspections by grade"
+        for council in sorted({r.council for r in records if not scope or r.council in scope}):
+            mine = dated([r for r in records if r.council == council and _graded(r, field)])
+            if not years and not since and mine:
+                mine = mine[-1:]  # "have an inadequate grade": as things stand, the latest inspection
+            lines += [f"{council}: {_line(r, cite, [field])}" for r in mine if r.judgements[field] in wanted]
+    elif len(named) >= 2 and (_COMPARE.search(question) or _asks_grade(question)):
+        if not _asks_grade(question) and set(re.findall(r"[a-z']+", _strip(question, named).lower())) - _COMPARE_FILLER:
+            return None  # "compare Trafford and Wigan on caseloads": not a question of grades
+        kind = "inspections compared"
+        for council in named:
+            lines += _history(council, records, cite, field)
+    elif named and _asks_grade(question):
+        mine = dated([r for r in records if r.council in named and _graded(r, field)])
+        if _CHANGE.search(question) or not re.search(r"\b(?:latest|last|current|most\s+recent|now)\b", question, re.I):
+            for council in named:
+                lines += _history(council, mine, cite, field)
+        else:
+            fields = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
+            for council in named:
+                lines += [f"{council}: {_line(r, cite, fields)}" for r in [r for r in mine if r.council == council][-1:]]
+    else:
+        return None
+    if not lines or not cite.items:
+        return None
+    return _answer(question, lines, cite, kind, councils, started)

@@ -1,0 +1,130 @@
+"""Queries over the register: commitments with their status, inspection history and facts, by council and date.
+
+The options are the CLI's (--council, --from, --to, --status, --as-of); a bad one is an
+AssistantError that names it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from assistant.dates import Anchor
+from assistant.errors import AssistantError
+from assistant.register.commitments import STATUSES, Commitment
+from assistant.register.facts import METRICS, Fact, find_metrics
+from assistant.register.inspections import InspectionEvent
+from assistant.register.status import assess
+from assistant.register.store import Register
+from assistant.register.table import history_rows
+
+
+def parse_date_option(value: str, option: str, *, end: bool = False) -> date | None:
+    """'2021', '2021-03' or '2021-03-19' as the first (or last) day it covers."""
+    if not value:
+        return None
+    anchor = Anchor.parse(value.strip())
+    if anchor is None:
+        raise AssistantError(f"{option} {value!r}: expected a date like 2021, 2021-03 or 2021-03-19")
+    return anchor.end if end else anchor.start
+
+
+def _council_matches(council: str, wanted: Sequence[str]) -> bool:
+    return not wanted or any(w.strip().lower() == council.lower() for w in wanted)
+
+
+def _check_councils(councils: Sequence[str], held: Iterable[str]) -> None:
+    """Every council asked for is one the register holds (in any case)."""
+    known = sorted(set(held) - {""})
+    unknown = [c for c in councils if not any(c.strip().lower() == k.lower() for k in known)]
+    if unknown:
+        raise AssistantError(f"--council {unknown[0]!r} is not among the indexed councils: {', '.join(known) or 'none'}")
+
+
+def _register_councils(register: Register) -> set[str]:
+    return {r.council for r in register.reports.values()} | {r.council for r in register.records} | {e.council for e in register.inspections}
+
+
+def with_status(register: Register, as_of: date | None = None) -> list[Commitment]:
+    """Every commitment with its status: as of `as_of`, or as of its council's latest report."""
+    dates: dict[str, list[Anchor]] = defaultdict(list)
+    for entry in register.reports.values():
+        if (anchor := Anchor.parse(entry.date)) is not None:
+            dates[entry.council].append(anchor)
+    out = []
+    for item in register.commitments:
+        own = Anchor.parse(item.report_date)
+        reports = dates.get(item.council, [])
+        later = own is not None and any(a.start > own.end and (as_of is None or a.start <= as_of) for a in reports)
+        reference = as_of or (max(a.start for a in reports) if reports else date.today())
+        status, note = assess(item, reference, later_reports=later)
+        out.append(item.model_copy(update={"status": status, "status_note": note}))
+    return out
+
+
+def query_commitments(
+    register: Register,
+    *,
+    councils: Sequence[str] = (),
+    date_from: str = "",
+    date_to: str = "",
+    statuses: Sequence[str] = (),
+    as_of: str = "",
+    kinds: Sequence[str] = (),
+) -> list[Commitment]:
+    """Commitments whose interval overlaps [date_from, date_to], filtered by council, status and kind."""
+    _check_councils(councils, _register_councils(register))
+    low = parse_date_option(date_from, "--from") or date.min
+    high = parse_date_option(date_to, "--to", end=True) or date.max
+    if low > high:
+        raise AssistantError(f"--from {date_from} is after --to {date_to}")
+    for status in statuses:
+        if status not in STATUSES:
+            raise AssistantError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
+    reference = parse_date_option(as_of, "--as-of", end=True)
+    return [
+        c
+        for c in with_status(register, reference)
+        if _council_matches(c.council, councils)
+        and c.start <= high
+        and low <= c.end
+        and (not statuses or c.status in statuses)
+        and (not kinds or c.kind in kinds)
+    ]
+
+
+def query_inspections(register: Register, *, councils: Sequence[str] = (), date_from: str = "", date_to: str = "") -> list[InspectionEvent]:
+    _check_councils(councils, _register_councils(register))
+    low = parse_date_option(date_from, "--from") or date.min
+    high = parse_date_option(date_to, "--to", end=True) or date.max
+    return [e for e in register.inspections if _council_matches(e.council, councils) and e.start <= high and low <= e.end]
+
+
+def query_records(register: Register, *, councils: Sequence[str] = (), date_from: str = "", date_to: str = "") -> list[dict[str, Any]]:
+    """Inspection history rows (records, then visits and mentions no record holds) within the dates, by council."""
+    _check_councils(councils, _register_councils(register))
+    low = (parse_date_option(date_from, "--from") or date.min).isoformat()
+    high = (parse_date_option(date_to, "--to", end=True) or date.max).isoformat()
+    return [
+        row
+        for row in history_rows(register.records, register.inspections)
+        if _council_matches(row["council"], councils) and (row["inspection_start"] or "0") <= high and low <= (row["inspection_end"] or "9")
+    ]
+
+
+
+def query_facts(facts: Sequence[Fact], metric: str = "", councils: Sequence[str] = (), known: Sequence[str] = ()) -> list[Fact]:
+    """The series of a metric (any synonym), by council and date; every fact when no metric is given.
+
+    `known` are the indexed councils besides those the facts name.
+    """
+    _check_councils(councils, [*known, *(f.council for f in facts)])
+    chosen = facts
+    if metric:
+        names = {m.name for m in find_metrics(metric)}
+        if not names:
+            raise AssistantError(f"metric {metric!r} is not known; metrics: {', '.join(m.name for m in METRICS)}")
+        chosen = [f for f in facts if f.metric in names]
+    return [f for f in chosen if _council_matches(f.council, councils)]
