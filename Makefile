@@ -12,7 +12,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet -e '.[dev]'
 	touch $@
 
+# Then the embedding model as ONNX, for questions without torch: exported once (it needs torch), checked
+# against sentence-transformers, and a quick no-op once its file is there (assistant/index/onnx_embedding.py).
 install: $(VENV)/.installed
+	@$(PY) -m assistant.index.onnx_embedding >/dev/null
 
 serve: install
 	-$(VENV)/bin/assistant ingest
