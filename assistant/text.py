@@ -1,4 +1,10 @@
-"""Words as the assistant compares them: lower case, irregular forms joined, Porter-stemmed."""
+"""Text as the assistant reads it: sentences, and words as it compares them.
+
+Sentences: `sentence_spans` (pysbd, which knows abbreviations, numbers and quotes) for what is
+quoted and cited; `rough_sentence_spans` (a full stop before a capital) only where passages are
+cut, whose boundaries the built index records. Words: lower case, irregular forms joined,
+Porter-stemmed, the same in BM25 and in answers.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 LIST_START = re.compile(r"^\s*(?:[-•*–]\s|\(?[a-z]{1,4}\)\s|\(?\d+[.)]?\s|\d+\.\d+\s)", re.I)
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=[\"'‘“(]?[A-Z0-9])")
 
 STOPWORDS = {
     "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be",
@@ -74,3 +81,38 @@ class Normaliser:
 
     def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 - the name bm25s calls
         return [stem(w) for w in words]
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    """pysbd's English segmenter (loads its rules once)."""
+    import pysbd
+
+    # pysbd passes pattern strings to `re` on every call; past the re module's cache of 512
+    # patterns they are recompiled over and over, which was half of segmentation time at ingest.
+    if getattr(re, "_MAXCACHE", 4096) < 4096:
+        re._MAXCACHE = 4096  # type: ignore[attr-defined]
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, without the whitespace around it."""
+    spans: list[tuple[int, int]] = []
+    for piece in _segmenter().segment(text):
+        sentence = piece.sent.strip()
+        if sentence:
+            start = piece.start + len(piece.sent) - len(piece.sent.lstrip())
+            spans.append((start, start + len(sentence)))
+    return spans
+
+
+def rough_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of `text` ending in '.', '!' or '?' before a capital or a digit."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans

@@ -16,6 +16,7 @@ from typing import Any
 from llama_index.core.node_parser.interface import NodeParser
 from llama_index.core.schema import BaseNode, Document, MetadataMode, TextNode
 
+from assistant.text import rough_sentence_spans, sentence_spans
 from assistant.types import Passage, Report
 
 SPLITTER_VERSION = "paragraphs-4"
@@ -23,7 +24,6 @@ SPLITTER_VERSION = "paragraphs-4"
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
 _SUBLABEL = re.compile(r"^\s*(?:[-•]\s+)?\(([a-z]|[ivx]{1,4})\)\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=[\"'‘“(]?[A-Z0-9])")
 
 TokenCounter = Callable[[str], int]
 
@@ -200,23 +200,12 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
     return drafts
 
 
-def _sentence_spans(text: str, base: int) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((base + start, base + match.start()))
-        start = match.end()
-    if start < len(text):
-        spans.append((base + start, base + len(text)))
-    return spans
-
-
 def _pieces(draft: _Draft, report_text: str, section: str, limit: int, count: TokenCounter) -> list[tuple[int, int]]:
     """Split a too-long draft at line breaks, then sentence boundaries, into spans under the limit."""
     units: list[tuple[int, int]] = []
     for index, line in enumerate(draft.lines):
         start = line.body_start if (index == 0 and line.kind == "num") else line.start
-        units.extend(_sentence_spans(report_text[start : line.end], start))
+        units.extend((start + a, start + b) for a, b in rough_sentence_spans(report_text[start : line.end]))
     prefix = count(section) + 2 if section else 0
     pieces: list[tuple[int, int]] = []
     piece_start: int | None = None
@@ -297,18 +286,6 @@ _FIELD_LINE = re.compile(r"^[A-Z][\w ’']{2,40}:\s+\S")
 _UNIT_BULLET = re.compile(r"^\s*(?:[-•*–]\s+)?(?:\(?(?:[a-z]|[ivx]{1,4})\)\s+)?")
 
 
-@lru_cache(maxsize=1)
-def sentence_segmenter() -> Any:
-    """pysbd's English segmenter (loads its rules once)."""
-    import pysbd
-
-    # pysbd passes pattern strings to `re` on every call; past the re module's cache of 512
-    # patterns they are recompiled over and over, which was half of segmentation time at ingest.
-    if getattr(re, "_MAXCACHE", 4096) < 4096:
-        re._MAXCACHE = 4096  # type: ignore[attr-defined]
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
 @lru_cache(maxsize=20000)
 def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
     """(start, end, is_bullet, is_lead_in) for each sentence or list item of a passage."""
@@ -334,12 +311,8 @@ def unit_spans(text: str) -> tuple[tuple[int, int, bool, bool], ...]:
         if is_bullet and len(body) < 400:
             spans.append((body_start, body_start + len(body), True, False))
             continue
-        for sentence in sentence_segmenter().segment(body):
-            s = sentence.sent.strip()
-            if not s:
-                continue
-            start = body_start + sentence.start + (len(sentence.sent) - len(sentence.sent.lstrip()))
-            spans.append((start, start + len(s), is_bullet, False))
+        for start, end in sentence_spans(body):
+            spans.append((body_start + start, body_start + end, is_bullet, False))
     spans = _join_short_lines(text, spans)
     if spans:
         last_lead = None
