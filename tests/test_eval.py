@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from conftest import FIELD_SHARED, SAMPLES
+from qa_files import AGENCY, MAYOR, write_qa
 
 from assistant import evaluate
-from assistant.cli.main import cli
+from assistant.evaluate import runner
 
 # Shipped with the tests (a copy of shared/eval/dev_qa.jsonl), so the gate runs in a fresh clone.
 DEV_QA = Path(__file__).resolve().parent / "data" / "dev_qa.jsonl"
@@ -22,16 +21,6 @@ def test_dev_questions_meet_the_quality_bar(shared_engine, tmp_path) -> None:
     report = evaluate.run(DEV_QA, shared_engine)
     print(report.markdown())
     assert report.failures() == [], report.failures()
-
-
-AGENCY = {"id": "a", "question": "How many agency social workers does West Sussex have in post?", "type": "number",
-          "doc": "000_593dbc0cfa530023.txt", "evidence": ["Around 75 FTE Agency Social Workers are in post"], "answer_any": ["75"]}
-MAYOR = {"id": "b", "question": "Who is the Mayor of Darlington?", "type": "unanswerable", "evidence": [], "answer_any": []}
-
-
-def write_qa(path: Path, *rows: dict) -> Path:
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    return path
 
 
 def test_metrics_on_a_made_up_file(shared_engine, tmp_path) -> None:
@@ -71,34 +60,13 @@ class CountingBaselines:
 
 
 def test_several_files_share_one_build_of_the_baselines(shared_engine, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(evaluate, "Baselines", CountingBaselines)
+    monkeypatch.setattr(runner, "Baselines", CountingBaselines)  # where run_all finds it
     paths = [write_qa(tmp_path / "one.jsonl", AGENCY), write_qa(tmp_path / "two.jsonl", MAYOR, AGENCY | {"id": "c"})]
     reports = evaluate.run_all(paths, shared_engine)
     assert CountingBaselines.built == 1
     assert [r.name for r in reports] == ["one.jsonl", "two.jsonl"]
     assert set(reports[1].rows) == {"assistant", "bm25", "llama-index"} and reports[1].rows["bm25"]["recall@10"] == 0.0
     assert reports[1].details[1]["bm25_rank"] is None and reports[1].details[1]["gold_rank"] == 1
-
-
-def test_eval_command_prints_a_table_per_file_and_writes_details(sample_index_dir, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(sample_index_dir))
-    one, two = write_qa(tmp_path / "one.jsonl", AGENCY), write_qa(tmp_path / "two.jsonl", MAYOR)
-    md, details = tmp_path / "eval.md", tmp_path / "details.jsonl"
-    args = ["eval", str(one), str(two), "--no-baselines", "--markdown", str(md), "--details", str(details), "--check"]
-    result = CliRunner().invoke(cli, args, obj={})
-    assert result.exit_code == 0, result.output
-    assert "### one.jsonl (1 questions)" in result.stdout and "### two.jsonl (1 questions)" in result.stdout
-    assert md.read_text(encoding="utf-8").count("| kind | n |") == 2
-    rows = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
-    assert [(r["file"], r["id"], r["gold_rank"]) for r in rows] == [("one.jsonl", "a", 1), ("two.jsonl", "b", None)]
-
-
-def test_check_fails_when_a_target_is_missed(sample_index_dir, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(sample_index_dir))
-    missed = write_qa(tmp_path / "missed.jsonl", AGENCY | {"answer_any": ["no such figure"]})
-    result = CliRunner().invoke(cli, ["eval", str(missed), "--no-baselines", "--check"], obj={})
-    assert result.exit_code == 1
-    assert "below target: missed.jsonl: answer_hit" in result.stderr
 
 
 def test_bad_qa_line_names_the_line(tmp_path) -> None:
@@ -114,58 +82,6 @@ def test_repeated_id_names_both_lines(tmp_path) -> None:
         evaluate.load_questions(path)
 
 
-# ---------------------------------------------------------------- cross-validation
-
-
-def chained_questions() -> list[evaluate.Question]:
-    """23 questions in 14 conversations: every third one follows the one before, some chains of three."""
-    out: list[evaluate.Question] = []
-    for i in range(23):
-        follows = out[-1].id if i % 3 and i % 5 else None
-        kind = ("fact", "number", "unanswerable", "date")[i % 4]
-        out.append(evaluate.Question(f"q{i}", f"question {i}?", kind, [], [], [], follows))
-    return out
-
-
-def test_folds_keep_chains_together_and_cover_each_question_once() -> None:
-    questions = chained_questions()
-    parts = evaluate.folds(questions, k=4, seed=3)
-    assert len(parts) == 4 and all(parts)
-    ids = [q.id for part in parts for q in part]
-    assert sorted(ids) == sorted(q.id for q in questions) and len(ids) == len(set(ids))
-    fold_of = {q.id: n for n, part in enumerate(parts) for q in part}
-    for chain in evaluate.conversations(questions):
-        assert len({fold_of[q.id] for q in chain}) == 1, [q.id for q in chain]
-    for part in parts:  # original order kept, so follow-ups replay after what they follow
-        assert [q.id for q in part] == [q.id for q in questions if q in part]
-    assert max(map(len, parts)) - min(map(len, parts)) <= 3
-
-
-def test_folds_are_deterministic_and_check_k() -> None:
-    questions = chained_questions()
-    ids = lambda parts: [[q.id for q in part] for part in parts]  # noqa: E731
-    assert ids(evaluate.folds(questions, k=5, seed=0)) == ids(evaluate.folds(list(questions), k=5, seed=0))
-    assert ids(evaluate.folds(questions, k=5, seed=0)) != ids(evaluate.folds(questions, k=5, seed=1))
-    for k in (1, 15):
-        with pytest.raises(ValueError, match="folds need"):
-            evaluate.folds(questions, k=k)
-
-
-def test_cross_validate_scores_each_fold_with_params_fitted_on_the_others() -> None:
-    questions = chained_questions()
-
-    def fit(train: list[evaluate.Question]) -> set[str]:
-        return {q.id for q in train}
-
-    def score(test: list[evaluate.Question], seen: set[str]) -> dict[str, float]:
-        return {"leaked": float(any(q.id in seen for q in test)), "n": float(len(test))}
-
-    result = evaluate.cross_validate(questions, fit, score, k=5)
-    assert len(result.per_fold) == 5 and sum(result.sizes) == len(questions)
-    assert all(len(params) + size == len(questions) for params, size in zip(result.params, result.sizes))
-    assert result.mean == {"leaked": 0.0, "n": len(questions) / 5}
-
-
 FIELD_QA = Path(__file__).resolve().parent / "data" / "field_qa.jsonl"
 # Floors, not targets: the figures measured when field questions joined the gate (recall@5 0.71,
 # MRR 0.58, answer hit 0.65, refusals 0.67, false refusals 0.04 on 2 cores), less a margin for
@@ -179,12 +95,12 @@ FIELD_MAX_FALSE_REFUSALS = 0.10
 @pytest.mark.skipif(not (FIELD_SHARED / "truth.csv").is_file(), reason="the field corpus lives beside the workspace only")
 def test_field_questions_hold_their_floor_and_beat_the_baselines(embedder, tmp_path_factory) -> None:
     """Samples plus the 50 field reports, both question files; ahead of BM25 and plain llama-index."""
-    from assistant.answer.extractive import Engine
-    from assistant.index.index import Index
+    from assistant.answer.engine import Engine
+    from assistant.library import open_index
     from assistant.settings import Settings
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("field-index") / "index")
-    index = Index(settings, embedder=embedder)
+    index = open_index(settings, embedder=embedder)
     index.ingest([SAMPLES, *sorted(FIELD_SHARED.glob("*.pdf"))])
     reports = evaluate.run_all([FIELD_QA, DEV_QA], Engine(settings, index=index))
     for report in reports:

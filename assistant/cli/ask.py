@@ -13,8 +13,7 @@ from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
     from assistant.answer.followups import Conversation
-    from assistant.retrieval.search import Filters
-    from assistant.types import Answer, SearchHit
+    from assistant.types import Answer, Filters, SearchHit
 
 NO_MATCH = "No reports match these filters"
 
@@ -42,11 +41,11 @@ def search(
       assistant search --json "monitoring visit" --council Worcestershire
       echo '{"question": "monitoring visit", "council": "Darlington"}' | assistant search --jsonl -k 5
     """
-    from assistant.index.index import Index
+    from assistant.library import open_index
     from assistant.retrieval.search import Retriever
 
     settings = settings_of(ctx)
-    retriever = Retriever(Index(settings))
+    retriever = Retriever(open_index(settings))
     chosen = to_filters(**filters)
     if jsonl:
         for number, line in enumerate(sys.stdin, start=1):
@@ -151,7 +150,7 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, jsonl: bool, **
       assistant ask "When is the next Ofsted monitoring visit in Worcestershire?"
       echo '{"question": "Who is the Chief Executive?", "conversation": "c1"}' | assistant ask --jsonl
     """
-    from assistant.answer.extractive import Engine
+    from assistant.answer.engine import Engine
 
     engine = Engine(settings_of(ctx))
     engine.index.require_ready()
@@ -196,7 +195,7 @@ def chat(ctx: click.Context, **filters: Unpack[FilterOptions]) -> None:
     Example:
       assistant chat --council "West Sussex"
     """
-    from assistant.answer.extractive import Engine
+    from assistant.answer.engine import Engine
 
     engine = Engine(settings_of(ctx))
     engine.index.require_ready()

@@ -29,7 +29,7 @@ def brief(ctx: click.Context, topic: str, councils: tuple[str, ...], date_from: 
       assistant brief "workforce" --council "West Sussex"
       assistant brief "care leavers" --from 2019 --out care-leavers.docx
     """
-    from assistant.answer.extractive import Engine
+    from assistant.answer.engine import Engine
     from assistant.briefing.draft import build_briefing
     from assistant.briefing.render import choose_format, file_name, render, write
 

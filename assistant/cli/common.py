@@ -18,7 +18,7 @@ from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.retrieval.search import Filters
+    from assistant.types import Filters
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -79,7 +79,7 @@ class FilterOptions(TypedDict):
 
 def _date(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """A --from/--to value that is a real date; anything else is a usage error naming it (exit 2)."""
-    from assistant.retrieval.search import Filters
+    from assistant.types import Filters
 
     try:
         return Filters(date_from=value or "").date_from
@@ -99,7 +99,7 @@ def to_filters(councils: tuple[str, ...], date_from: str, date_to: str, sources:
     """The options as Filters; a contradiction (--from after --to) is a usage error."""
     from pydantic import ValidationError
 
-    from assistant.retrieval.search import Filters
+    from assistant.types import Filters
 
     try:
         return Filters(councils=list(councils), date_from=date_from, date_to=date_to, sources=list(sources))

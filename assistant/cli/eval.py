@@ -30,7 +30,7 @@ def evaluate(
       assistant eval dev_qa.jsonl field_qa.jsonl --details eval-details.jsonl --check
     """
     from assistant import evaluate as ev
-    from assistant.answer.extractive import Engine
+    from assistant.answer.engine import Engine
 
     engine = Engine(settings_of(ctx))
     engine.index.require_ready()

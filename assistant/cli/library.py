@@ -35,11 +35,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, quiet: bool
     """
     from tqdm import tqdm
 
-    from assistant.index.index import Index
+    from assistant.library import open_index
 
     settings = settings_of(ctx)
     check_writable(Path(settings.index_dir))
-    index = Index(settings)
+    index = open_index(settings)
     targets = list(paths) or [settings.corpus_dir]
     bar: tqdm[None] | None = None
 
@@ -85,9 +85,9 @@ def docs(ctx: click.Context, as_json: bool) -> None:
     Example:
       assistant docs --json
     """
-    from assistant.index.index import Index
+    from assistant.library import open_index
 
-    index = Index(settings_of(ctx))
+    index = open_index(settings_of(ctx))
     rows = [
         entry.model_dump(include={"title", "council", "committee", "date", "author", "passages"}) | {"source": source}
         for source, entry in sorted(index.reports.items(), key=lambda item: (item[1].council, item[1].date))
@@ -113,9 +113,9 @@ def remove(ctx: click.Context, source: str) -> None:
     Example:
       assistant remove 000_593dbc0cfa530023.txt
     """
-    from assistant.index.index import Index
+    from assistant.library import open_index
 
-    result = Index(settings_of(ctx)).remove(source)
+    result = open_index(settings_of(ctx)).remove(source)
     if result.status == "failed":
         raise AssistantError(result.message)
     click.echo(f"removed {source} ({result.passages} passages)")

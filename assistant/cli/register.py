@@ -34,12 +34,12 @@ def commitments(ctx: click.Context, councils: tuple[str, ...], date_from: str, d
       assistant commitments --council "West Sussex" --from 2021 --to 2021
       assistant commitments --status overdue --as-of 2022-01-01 --format csv
     """
-    from assistant.index.index import Index
+    from assistant.library import open_index
     from assistant.register.query import query_commitments
     from assistant.register.store import load_register
     from assistant.register.table import commitment_row, render
 
-    index = Index(settings_of(ctx))
+    index = open_index(settings_of(ctx))
     index.require_ready()
     rows = query_commitments(
         load_register(index), councils=councils, date_from=date_from, date_to=date_to, statuses=statuses, as_of=as_of
@@ -66,12 +66,12 @@ def inspections(ctx: click.Context, councils: tuple[str, ...], date_from: str, d
       assistant inspections --council Worcestershire
       assistant inspections --format json
     """
-    from assistant.index.index import Index
+    from assistant.library import open_index
     from assistant.register.query import query_records
     from assistant.register.store import load_register
     from assistant.register.table import render
 
-    index = Index(settings_of(ctx))
+    index = open_index(settings_of(ctx))
     index.require_ready()
     rows = query_records(load_register(index), councils=councils, date_from=date_from, date_to=date_to)
     click.echo(render(rows, register_format(fmt, as_json), "inspections"))
@@ -95,12 +95,12 @@ def facts(ctx: click.Context, metric: str, councils: tuple[str, ...], fmt: str, 
       assistant facts
       assistant facts "vacancy rate" --council "West Sussex" --format json
     """
-    from assistant.index.index import Index
+    from assistant.library import open_index
     from assistant.register.query import query_facts
     from assistant.register.store import load_register
     from assistant.register.table import render_facts
 
-    index = Index(settings_of(ctx))
+    index = open_index(settings_of(ctx))
     index.require_ready()
     register = load_register(index)
     known = [r.council for r in register.reports.values()]
