@@ -21,9 +21,8 @@ from starlette.middleware import Middleware
 from assistant.answer.extractive import Engine
 from assistant.answer.followups import Conversation
 from assistant.errors import AssistantError
-from assistant.retrieval.search import Filters
 from assistant.settings import Settings, load_settings
-from assistant.types import Answer, Passage, Report
+from assistant.types import Answer, Filters, Passage, Report
 from ui import render
 from ui.auth import ClientAddress, Users, check_bind
 from ui.briefing import build_briefing_tab

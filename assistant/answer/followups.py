@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.answer.scope import read_scope
-from assistant.retrieval.search import Filters
-from assistant.types import Answer
+from assistant.types import Answer, Filters
 
 if TYPE_CHECKING:
     from assistant.answer.extractive import Engine

@@ -83,7 +83,7 @@ class ModelLayout:
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelLayout:
-        def load(name: str) -> dict[str, Any]:
+        def load(name: str) -> Any:  # parsed JSON
             path = model_dir / name
             if not path.is_file():
                 raise SettingsError(f"{model_dir}: no {name}; not a sentence-transformers model folder")
