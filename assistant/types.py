@@ -1,10 +1,16 @@
-"""Domain types: a Report is split into Passages; search yields SearchHits; an Answer holds Citations."""
+"""Domain types: a Report is split into Passages; search (under Filters) yields SearchHits; an Answer holds Citations."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from llama_index.core.vector_stores.types import MetadataFilters
 
 
 class ReportMeta(BaseModel):
@@ -165,3 +171,92 @@ def date_bounds(date: str) -> tuple[int, int]:
     if len(numbers) == 1:
         return numbers[0] * 10000 + 101, numbers[0] * 10000 + 1231
     return 0, 0
+
+
+class Filters(BaseModel):
+    """Restrictions on which passages may be retrieved; empty means no restriction."""
+
+    councils: list[str] = Field(default_factory=list, description="Council short names.")
+    date_from: str = Field("", description="Earliest report date, ISO (2020, 2020-03, 2020-03-01).")
+    date_to: str = Field("", description="Latest report date, ISO.")
+    sources: list[str] = Field(default_factory=list, description="Report file names.")
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _is_a_date(cls, value: str) -> str:
+        """A filter date is a year, a month or a day that exists; anything else is named, never ignored."""
+        value = value.strip()
+        if not value:
+            return value
+        try:
+            if not re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", value):
+                raise ValueError(value)
+            parts = [int(p) for p in value.split("-")]
+            datetime.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date: use 2020, 2020-03 or 2020-03-19") from None
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Filters:
+        low, high = self.date_from, self.date_to
+        if low and high and low > high[: len(low)]:
+            raise ValueError(f"from date {low} is after to date {high}: swap them")
+        return self
+
+    def is_empty(self) -> bool:
+        return not (self.councils or self.date_from or self.date_to or self.sources)
+
+    def describe(self) -> str:
+        """The filters in words, for messages: "council Atlantis, from 2030"."""
+        parts = [f"council {', '.join(self.councils)}"] if self.councils else []
+        parts += [f"from {self.date_from}"] if self.date_from else []
+        parts += [f"to {self.date_to}"] if self.date_to else []
+        parts += [f"report {', '.join(self.sources)}"] if self.sources else []
+        return "; ".join(parts)
+
+    def selects(self, reports: Mapping[str, IndexedReport]) -> list[str]:
+        """The indexed reports (manifest entries by file name) these filters let through."""
+        dated = bool(self.date_from or self.date_to)
+        chosen = []
+        for source, entry in reports.items():
+            low, high = date_bounds(entry.date)
+            if dated and not low:
+                continue  # an undated report is outside any date range, as BM25's mask has it
+            if self.allows(entry.council, source, low, high):
+                chosen.append(source)
+        return chosen
+
+    def matches_nothing(self, reports: Mapping[str, IndexedReport]) -> bool:
+        """True when filters are set and no indexed report passes them (searching would find nothing)."""
+        return not self.is_empty() and not self.selects(reports)
+
+    def bounds(self) -> tuple[int, int]:
+        low = date_bounds(self.date_from)[0] if self.date_from else 0
+        high = date_bounds(self.date_to)[1] if self.date_to else 99999999
+        return low, high
+
+    def to_llama(self) -> MetadataFilters | None:
+        from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
+
+        items: list[MetadataFilter] = []
+        if self.councils:
+            items.append(MetadataFilter(key="council", value=list(self.councils), operator=FilterOperator.IN))
+        if self.sources:
+            items.append(MetadataFilter(key="source", value=list(self.sources), operator=FilterOperator.IN))
+        low, high = self.bounds()
+        if self.date_from:
+            items.append(MetadataFilter(key="date_to", value=low, operator=FilterOperator.GTE))
+        if self.date_to:
+            items.append(MetadataFilter(key="date_from", value=high, operator=FilterOperator.LTE))
+        return MetadataFilters(filters=items) if items else None
+
+    def allows(self, council: str, source: str, date_from: int, date_to: int) -> bool:
+        if self.councils and council not in self.councils:
+            return False
+        if self.sources and source not in self.sources:
+            return False
+        low, high = self.bounds()
+        if self.date_from and date_to < low:
+            return False
+        return not (self.date_to and date_from > high)

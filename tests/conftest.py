@@ -45,11 +45,11 @@ def embedder():
 @pytest.fixture(scope="session")
 def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """The five sample reports, ingested once; tests copy it before writing."""
-    from assistant.index.index import Index
+    from assistant.library import open_index
     from assistant.settings import Settings
 
     folder = tmp_path_factory.mktemp("sample-index") / "index"
-    index = Index(Settings(index_dir=folder), embedder=embedder)
+    index = open_index(Settings(index_dir=folder), embedder=embedder)
     summary = index.ingest([SAMPLES])
     assert not summary.failed, [r.message for r in summary.results]
     return folder
@@ -58,23 +58,23 @@ def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path
 @pytest.fixture()
 def sample_index(sample_index_dir: Path, tmp_path: Path, embedder):
     """A private, writable copy of the sample index."""
-    from assistant.index.index import Index
+    from assistant.library import open_index
     from assistant.settings import Settings
 
     folder = tmp_path / "sample-index"
     shutil.copytree(sample_index_dir, folder)
-    return Index(Settings(index_dir=folder), embedder=embedder)
+    return open_index(Settings(index_dir=folder), embedder=embedder)
 
 
 @pytest.fixture(scope="session")
 def shared_engine(sample_index_dir: Path, embedder):
     """An engine over the sample index for tests that only read (one per session, fast)."""
     from assistant.answer.extractive import Engine
-    from assistant.index.index import Index
+    from assistant.library import open_index
     from assistant.settings import Settings
 
     settings = Settings(index_dir=sample_index_dir)
-    return Engine(settings, index=Index(settings, embedder=embedder))
+    return Engine(settings, index=open_index(settings, embedder=embedder))
 
 
 @pytest.fixture()

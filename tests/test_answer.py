@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant.answer.extractive import question_kind
-from assistant.retrieval.search import Filters
+from assistant.types import Filters
 
 
 def ask(engine, question: str, **filters):

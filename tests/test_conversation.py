@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.followups import is_follow_up, rewrite
-from assistant.retrieval.search import Filters
+from assistant.types import Filters
 
 COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
 

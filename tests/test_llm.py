@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.extractive import Engine
-from assistant.retrieval.search import Filters
 from assistant.settings import Settings
+from assistant.types import Filters
 
 # A reply is text, or made from the request's prompt (to cite a passage by the number it was given).
 Reply = str | Callable[[str], str]

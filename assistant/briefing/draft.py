@@ -54,9 +54,8 @@ from assistant.register.commitments import Commitment
 from assistant.register.inspections import InspectionEvent
 from assistant.register.query import parse_date_option, with_status
 from assistant.register.store import load_register
-from assistant.retrieval.search import Filters
 from assistant.text import terms
-from assistant.types import Citation, IndexedReport, Passage, SearchHit, date_bounds
+from assistant.types import Citation, Filters, IndexedReport, Passage, SearchHit, date_bounds
 
 SECTIONS = (
     "Summary",

@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -21,11 +21,23 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 
 
 class Embedder(Protocol):
-    """Turns texts into unit-length vectors."""
+    """Turns texts into unit-length vectors (the index's one seam to the model)."""
 
     name: str
+    model_dir: Path  # the model's folder: its tokenizer measures passages for the splitter
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+@runtime_checkable
+class UnitEmbedder(Protocol):
+    """An embedder that also pools a vector per span of each text, from the same forward pass."""
+
+    def embed_with_units(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 def default_model_dir() -> Path:

@@ -6,15 +6,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from assistant.documents.passages import ParagraphNodeParser, report_document, token_counter
 from assistant.documents.read import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, ReportError, SettingsError
-from assistant.types import ReportMeta
+from assistant.index.manifest import Manifest
+from assistant.index.store import FileResult, Pending, Store
+from assistant.types import Passage, Report, ReportMeta
 
-if TYPE_CHECKING:
-    from assistant.index.index import Index
-    from assistant.index.store import Pending, Store
+__all__ = ["EMBED_BATCH", "FileResult", "IngestSummary", "prepare", "run_ingest", "split_report"]
 
 # Passages embedded per call across files: enough for the encoder's length-sorted batches to
 # carry little padding, few enough that a batch's token vectors stay small in memory.
@@ -22,21 +22,9 @@ EMBED_BATCH = 512
 
 
 @dataclass
-class FileResult:
-    """What ingest did with one file."""
-
-    path: str
-    status: str  # added, updated, unchanged, failed, removed
-    passages: int = 0
-    message: str = ""
-
-    @property
-    def source(self) -> str:
-        return Path(self.path).name
-
-
-@dataclass
 class IngestSummary:
+    """What an ingest run did: one result per file, its time, and how many passages it embedded."""
+
     results: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
     embedded: int = 0
@@ -50,10 +38,11 @@ class IngestSummary:
 
 
 def run_ingest(
-    index: Index,
     store: Store,
     paths: Sequence[Path],
     *,
+    split: Callable[[Report], list[Passage]],
+    max_mb: float,
     prune: bool,
     on_file: Callable[[FileResult], None] | None,
     progress: Callable[[int, int, str], None] | None,
@@ -69,7 +58,8 @@ def run_ingest(
         if on_file:
             on_file(result)
 
-    index.check_provenance()
+    manifest = store.manifest
+    manifest.check_provenance()
     given = [Path(p) for p in paths]
     for path in given:
         if not path.exists():
@@ -85,9 +75,9 @@ def run_ingest(
         # Pruned first: a report renamed on disk is then added under its new name, not refused
         # as a copy of the old one.
         kept = {p.name for p in files}
-        for source in sorted(set(index.reports) - kept):
+        for source in sorted(set(manifest.reports) - kept):
             record(store.remove(source))
-    hashes = {entry.hash: source for source, entry in index.reports.items()}
+    hashes = {entry.hash: source for source, entry in manifest.reports.items()}
     pending: list[Pending] = []
 
     def flush() -> None:
@@ -98,7 +88,7 @@ def run_ingest(
     for number, path in enumerate(files, start=1):
         if progress:
             progress(number, len(files), path.name)
-        prepared = prepare(index, path, manifests[path.parent].get(path.name), hashes, seen)
+        prepared = prepare(manifest, path, manifests[path.parent].get(path.name), hashes, seen, split=split, max_mb=max_mb)
         if isinstance(prepared, FileResult):
             record(prepared)
             continue
@@ -113,16 +103,23 @@ def run_ingest(
     return summary
 
 
-def prepare(index: Index, path: Path, meta: ReportMeta | None, hashes: dict[str, str], seen: set[str]) -> FileResult | Pending:
+def prepare(
+    manifest: Manifest,
+    path: Path,
+    meta: ReportMeta | None,
+    hashes: dict[str, str],
+    seen: set[str],
+    *,
+    split: Callable[[Report], list[Passage]],
+    max_mb: float,
+) -> FileResult | Pending:
     """Read and split one file, or say why it is skipped or refused; nothing is written."""
-    from assistant.index.store import Pending
-
     source = path.name
     try:
-        data = read_bytes(path, index.settings.max_file_mb)
+        data = read_bytes(path, max_mb)
         digest = content_hash(data)
         meta_key = meta.model_dump() if meta else {}
-        previous = index.reports.get(source)
+        previous = manifest.reports.get(source)
         if source in seen:
             return FileResult(str(path), "failed", message=f"{source}: another file of the same name was ingested in this run; rename one")
         seen.add(source)
@@ -134,8 +131,8 @@ def prepare(index: Index, path: Path, meta: ReportMeta | None, hashes: dict[str,
                 str(path), "failed",
                 message=f"{source}: same content as {owner}, already indexed; remove one copy",
             )
-        report = read_report(path, max_mb=index.settings.max_file_mb, meta=meta, data=data)
-        passages = index.split(report)
+        report = read_report(path, max_mb=max_mb, meta=meta, data=data)
+        passages = split(report)
     except ReportError as exc:
         return FileResult(str(path), "failed", message=str(exc))
     except SettingsError:
@@ -144,3 +141,14 @@ def prepare(index: Index, path: Path, meta: ReportMeta | None, hashes: dict[str,
         return FileResult(str(path), "failed", message=f"{source}: {exc}")
     hashes[digest] = source
     return Pending(path, report, passages, meta_key, previous is not None)
+
+
+def split_report(report: Report, *, max_tokens: int, model_dir: Path) -> list[Passage]:
+    """Passages of a report, through the llama-index node parser (passages measured by the model's tokenizer)."""
+    parser = ParagraphNodeParser(
+        max_tokens=max_tokens,
+        token_counter=token_counter(model_dir),
+        include_prev_next_rel=False,
+    )
+    nodes = parser.get_nodes_from_documents([report_document(report)])
+    return [Passage.from_metadata(n.node_id, n.get_content(), n.metadata) for n in nodes]

@@ -1,16 +1,16 @@
 """Questions as members type them: typos mended against the library's own words, abbreviations spelled out.
 
-The vocabulary is the library's (counted when the BM25 index is built), so a correction is always
-a word some report uses; the glossary holds the sector's abbreviations people type but reports
+The vocabulary is the library's (counted when the BM25 index is built: assistant/index/vocabulary.py),
+so a correction is always a word some report uses; the glossary holds the sector's abbreviations people type but reports
 spell out ("RI", "DCS"), plus those a report defines itself ("multi-agency safeguarding hub (MASH)").
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
+from assistant.index.vocabulary import WORD
 from assistant.text import STOPWORDS
 
 # Children's services abbreviations and the words reports use for them.
@@ -40,35 +40,6 @@ GLOSSARY = {
     "sw": "social worker",
     "sws": "social workers",
 }
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-_DEFINED = re.compile(r"((?:[A-Za-z][\w'’-]*[ -]){1,7}?[A-Za-z][\w'’-]*)\s+\(([A-Z]{2,6}s?)\)")
-
-
-def vocabulary(texts: Iterable[str]) -> Counter[str]:
-    """Lower-case words of the library and how often each stands (the corrections' dictionary)."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(word.lower().strip("'’-") for word in _WORD.findall(text))
-    return counts
-
-
-def defined_abbreviations(texts: Iterable[str]) -> dict[str, str]:
-    """Abbreviations a report defines in passing: "multi-agency safeguarding hub (MASH)"."""
-    found: dict[str, Counter[str]] = {}
-    for text in texts:
-        for match in _DEFINED.finditer(text):
-            words, short = match.group(1).split(), match.group(2)
-            letters = short.rstrip("s").lower() if short.endswith("s") and len(short) > 2 else short.lower()
-            # Keep the fewest trailing words whose initials spell the abbreviation.
-            for size in range(len(letters), min(len(words), len(letters) + 3) + 1):
-                tail = words[-size:]
-                initials = "".join(part[0] for word in tail for part in re.split(r"-", word) if part).lower()
-                if initials == letters or "".join(w[0] for w in tail).lower() == letters:
-                    found.setdefault(short.lower(), Counter())[" ".join(tail).lower()] += 1
-                    break
-    return {short: forms.most_common(1)[0][0] for short, forms in found.items()}
-
-
 def _correct(word: str, vocab: Mapping[str, int]) -> str | None:
     """The library word one or two edits away that the library uses most, if the word is not its own."""
     from rapidfuzz.distance import Levenshtein
@@ -103,7 +74,7 @@ def mend_question(
         fixed = _correct(lower, vocab)
         return fixed if fixed else word
 
-    mended = _WORD.sub(mend, question)
+    mended = WORD.sub(mend, question)
     # The long form typed, the short one printed: "multi agency safeguarding hub" finds "the MASH".
     flat = " " + re.sub(r"[^a-z]+", " ", mended.lower()) + " "
     for short, long in glossary.items() if expand else ():

@@ -1,0 +1,74 @@
+"""Data derived from every passage (the keyword index, and what the index is given: the register), kept in step.
+
+Each kind is rebuilt after a commit and stamped in derived.json with the manifest generation it was
+built from; a stamp behind the manifest, or a missing output, means a rebuild is due. The index
+builds its own keyword index; data derived above it arrives as `Derived` builders
+(assistant/library.py gives the register's), so the index imports nothing above itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.files import atomic_write
+from assistant.index.bm25 import FOLDER as BM25_FOLDER
+from assistant.index.bm25 import build_bm25
+from assistant.index.lock import crash_point
+from assistant.index.manifest import MANIFEST_FILE
+from assistant.types import Passage
+
+DERIVED_FILE = "derived.json"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """One kind of derived data: how to build it from all passages, and the file that shows it was."""
+
+    name: str  # its stamp in derived.json, and the crash point after it is written
+    output: str  # path under the index folder its build writes; missing means a rebuild is due
+    build: Callable[[Path, list[Passage]], object]  # (index folder, every passage) -> written
+    needed_when_empty: bool = True  # False: an index with no reports has no output, and that is fine
+
+
+KEYWORDS = Derived("bm25", f"{BM25_FOLDER}/ids.json", build_bm25, needed_when_empty=False)
+
+
+class DerivedData:
+    """The derived data of one index folder: its stamps, which are stale, and the rebuild."""
+
+    def __init__(self, root: Path, builders: Sequence[Derived], on_built: Callable[[str], None]) -> None:
+        self.root = root
+        self.builders = (KEYWORDS, *builders)
+        self.on_built = on_built  # told each name as it is rewritten (the index drops its cached copy)
+
+    def stamps(self) -> dict[str, int]:
+        try:
+            return dict(json.loads((self.root / DERIVED_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return {}
+
+    def stale(self, generation: int, *, has_reports: bool) -> list[str]:
+        """Which derived data was not built from the manifest as it stands."""
+        if not (self.root / MANIFEST_FILE).is_file():
+            return []  # nothing ever committed: nothing is derived
+        stamps = self.stamps()
+        return [
+            item.name
+            for item in self.builders
+            if stamps.get(item.name) != generation
+            or ((has_reports or item.needed_when_empty) and not (self.root / item.output).is_file())
+        ]
+
+    def _stamp(self, name: str, generation: int) -> None:
+        atomic_write(self.root / DERIVED_FILE, json.dumps({**self.stamps(), name: generation}))
+
+    def rebuild(self, generation: int, passages: list[Passage]) -> None:
+        """Rebuild everything derived from all passages, in order, stamping each as it is done."""
+        for item in self.builders:
+            item.build(self.root, passages)
+            self.on_built(item.name)
+            crash_point(item.name)
+            self._stamp(item.name, generation)

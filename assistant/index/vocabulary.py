@@ -1,0 +1,40 @@
+"""The library's own words and the abbreviations its reports define, counted when the keyword index is built.
+
+Question mending (assistant/retrieval/spelling.py) corrects typos against these words, so a
+correction is always a word some report uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+# A word as the library and the questions both have it: letters, inner apostrophes and hyphens.
+WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_DEFINED = re.compile(r"((?:[A-Za-z][\w'’-]*[ -]){1,7}?[A-Za-z][\w'’-]*)\s+\(([A-Z]{2,6}s?)\)")
+
+
+def vocabulary(texts: Iterable[str]) -> Counter[str]:
+    """Lower-case words of the library and how often each stands (the corrections' dictionary)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(word.lower().strip("'’-") for word in WORD.findall(text))
+    return counts
+
+
+def defined_abbreviations(texts: Iterable[str]) -> dict[str, str]:
+    """Abbreviations a report defines in passing: "multi-agency safeguarding hub (MASH)"."""
+    found: dict[str, Counter[str]] = {}
+    for text in texts:
+        for match in _DEFINED.finditer(text):
+            words, short = match.group(1).split(), match.group(2)
+            letters = short.rstrip("s").lower() if short.endswith("s") and len(short) > 2 else short.lower()
+            # Keep the fewest trailing words whose initials spell the abbreviation.
+            for size in range(len(letters), min(len(words), len(letters) + 3) + 1):
+                tail = words[-size:]
+                initials = "".join(part[0] for word in tail for part in re.split(r"-", word) if part).lower()
+                if initials == letters or "".join(w[0] for w in tail).lower() == letters:
+                    found.setdefault(short.lower(), Counter())[" ".join(tail).lower()] += 1
+                    break
+    return {short: forms.most_common(1)[0][0] for short, forms in found.items()}
