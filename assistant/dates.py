@@ -65,6 +65,31 @@ def human_date(iso: str) -> str:
     return f"{MONTH_NAMES[start.month - 1]} {start.year}" if anchor.granularity == "month" else str(start.year)
 
 
+def human_month(iso: str) -> str:
+    """'2021-03-19' and '2021-03' → 'March 2021'; '2016' → '2016'; '' → 'undated'."""
+    anchor = Anchor.parse(iso)
+    if anchor is None:
+        return iso or "undated"
+    if anchor.granularity == "year":
+        return str(anchor.start.year)
+    return f"{MONTH_NAMES[anchor.start.month - 1]} {anchor.start.year}"
+
+
+def human_span(start: date, end: date) -> str:
+    """An interval as people write it: '3 December 2019', '3–4 December 2019', 'July 2016', '2021'."""
+    whole_months = start.day == 1 and end == month_end(end.year, end.month)
+    first, last = f"{MONTH_NAMES[start.month - 1]} {start.year}", f"{MONTH_NAMES[end.month - 1]} {end.year}"
+    if start == end:
+        return f"{start.day} {first}"
+    if whole_months and (start.month, end.month) == (1, 12) and start.year == end.year:
+        return str(start.year)
+    if (start.year, start.month) == (end.year, end.month):
+        return first if whole_months else f"{start.day}–{end.day} {first}"
+    if not whole_months:
+        return f"{start.day} {first} to {end.day} {last}"
+    return f"{MONTH_NAMES[start.month - 1]} to {last}" if start.year == end.year else f"{first} to {last}"
+
+
 def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
