@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -110,10 +111,12 @@ def _config_file() -> Path | None:
     return default if default.is_file() else None
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings in force: overrides, then environment, then the config file, then defaults."""
+def load_settings(**overrides: object) -> Settings:
+    """Settings in force: overrides (None is no override), then environment, then the config file, then defaults."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{_config_file()} is not valid TOML ({exc}): fix it, or name another with {CONFIG_ENV}") from None
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
