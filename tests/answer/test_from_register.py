@@ -1,0 +1,122 @@
+"""Answers read from the register: promises, next visits, grades over time, compared and by grade, a metric's values."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from inspection_reports import ILACS_SHORT, ILACS_STANDARD, SIF, read
+
+from assistant.answer.from_register import answer_from_facts, answer_from_records, answer_from_register
+from assistant.register.facts import Fact, extract_facts
+from assistant.register.ofsted import InspectionRecord
+
+WORCS, W21 = "001_6c25ee4f623b7f02.txt", "004_db1cafc63c8d4454.txt"
+
+
+@pytest.fixture()
+def records() -> list[InspectionRecord]:
+    sif = read(SIF, "tameside-2016.pdf")
+    ilacs = read(ILACS_STANDARD, "tameside-2024.pdf")
+    short = read(ILACS_SHORT, "kc-2025.pdf", council="Kensington and Chelsea")
+    return [sif, ilacs, short]
+
+
+def test_answer_how_grades_changed(records: list[InspectionRecord]) -> None:
+    answer = answer_from_records("How has Tameside's rating changed?", records)
+    assert answer is not None and answer.written_by == "register"
+    lines = answer.answer.splitlines()
+    assert len(lines) == 2 and "2016-09-26" in lines[0] and "2023-12-04" in lines[1]
+    assert "overall effectiveness inadequate [1]" in lines[0]
+    assert len(re.findall(r"\[\d+\]", answer.answer)) >= 12  # every stated grade cited
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.answer
+
+
+def test_answer_which_councils_by_grade(records: list[InspectionRecord]) -> None:
+    answer = answer_from_records("Which councils were outstanding overall in 2024?", records)
+    assert answer is not None and answer.answer.startswith("- Kensington and Chelsea: 2024-11-11 to 2024-11-15")
+    inadequate = answer_from_records("Which councils have an inadequate care leavers grade?", records)
+    assert inadequate is None  # Tameside's latest care leavers grade is 'requires improvement'
+    care = answer_from_records("Which councils have an inadequate children in care grade?", records)
+    assert care is not None and "Tameside: 2023-12-04" in care.answer and "2016" not in care.answer
+
+
+def test_answer_compare(records: list[InspectionRecord]) -> None:
+    answer = answer_from_records("Compare Tameside and Kensington and Chelsea", records)
+    assert answer is not None
+    assert [line.split(":")[0] for line in answer.answer.splitlines()] == ["- Tameside", "- Tameside", "- Kensington and Chelsea"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did Ofsted say about care leavers in Tameside?",
+        "Compare Tameside and Kensington and Chelsea on caseloads",
+        "What was Tameside's overall grade in 2019?",
+        "How many agency social workers does Tameside have?",
+        "Which councils were outstanding overall in 2016?",
+    ],
+)
+def test_questions_the_register_cannot_settle_fall_through(records: list[InspectionRecord], question: str) -> None:
+    assert answer_from_records(question, records) is None
+
+
+@pytest.fixture(scope="module")
+def sample_facts() -> list[Fact]:
+    from assistant.documents.passages import split_report
+    from assistant.documents.read import load_manifest, read_report
+
+    folder = Path(__file__).resolve().parent.parent.parent / "corpus" / "sample"
+    meta = load_manifest(folder)
+    out: list[Fact] = []
+    for path in sorted(folder.glob("*.txt")):
+        out += extract_facts(split_report(read_report(path, meta=meta.get(path.name))))
+    return out
+
+
+def test_facts_answer_only_what_asks_for_values(sample_facts: list[Fact]) -> None:
+    assert answer_from_facts("What is being done about the vacancy rate in West Sussex?", sample_facts) is None
+    assert answer_from_facts("caseloads in Coventry over time", sample_facts) is None  # no values: ordinary answers take over
+
+
+@pytest.mark.slow
+def test_answer_what_was_promised(engine) -> None:
+    answer = answer_from_register("What was promised for 2021?", engine.index)
+    assert answer is not None and not answer.refused
+    assert "in July" in answer.answer and "[1]" in answer.answer
+    for citation in answer.citations:
+        assert citation.quote in citation.passage
+        assert f"[{citation.n}]" in answer.answer
+
+
+@pytest.mark.slow
+def test_answer_next_monitoring_visit(engine) -> None:
+    answer = answer_from_register("When is the next monitoring visit in Worcestershire?", engine.index)
+    assert answer is not None
+    assert [(c.source, c.paragraph) for c in answer.citations] == [(WORCS, "16")]
+    assert "February 2018" in answer.answer
+
+
+@pytest.mark.slow
+def test_answer_what_is_due_by_a_date(engine) -> None:
+    answer = answer_from_register("What did West Sussex commit to deliver by spring 2022?", engine.index)
+    assert answer is not None and answer.citations
+    assert W21 in {c.source for c in answer.citations} and "overdue" not in answer.answer
+    assert "early part of 2022" in answer.answer and "Adoption South East" not in answer.answer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["How many agency social workers does West Sussex have?", "Who is the Chief Executive?"])
+def test_other_questions_are_left_to_the_answerer(engine, question: str) -> None:
+    assert answer_from_register(question, engine.index) is None
+
+
+@pytest.mark.slow
+def test_chat_answers_the_vacancy_series(shared_engine) -> None:
+    answer = shared_engine.answer("how has the vacancy rate changed in West Sussex")
+    assert answer.written_by == "register" and answer.kind == "facts" and not answer.refused
+    assert answer.answer.index("18.5%") < answer.answer.index("5.34%")
+    assert all(c.source == "000_593dbc0cfa530023.txt" and c.paragraph == "8" for c in answer.citations)
+    assert answer.citations and "18.5%" in answer.citations[0].quote
