@@ -56,14 +56,17 @@ _VISIT_DATES = re.compile(
 )
 _PUBLISHED = re.compile(r"^\s*(?:report published|publication date|date published)\s*:\s*(.+)$", re.I | re.M)
 # Kinds of document, read from the opening words (an inspection report's title), then the first pages.
-_KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("ofsted_focused_visit", re.compile(r"^.{0,80}\bfocused visit\b", re.I)),
-    ("ofsted_monitoring_visit", re.compile(r"^.{0,80}\bmonitoring visit\b", re.I)),
-    ("joint_targeted_area_inspection", re.compile(r"^.{0,80}\bjoint targeted area inspection\b", re.I)),
-    ("ofsted_sif", re.compile(r"^.{0,160}\binspection of services for children in need of help and protection", re.I)),
-    ("ofsted_ilacs_short", re.compile(r"^.{0,160}\binspection of .{0,80}children['’]s services\b.{0,3000}\bshort inspection\b", re.I)),
-    ("ofsted_ilacs", re.compile(r"^.{0,160}\binspection of .{0,80}\blocal authority children['’]s services\b", re.I)),
-    ("ofsted_inspection", re.compile(r"^.{0,160}\binspection of .{0,80}\bservices\b", re.I)),
+_KINDS = [
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        ("ofsted_focused_visit", r"^.{0,80}\bfocused visit\b"),
+        ("ofsted_monitoring_visit", r"^.{0,80}\bmonitoring visit\b"),
+        ("joint_targeted_area_inspection", r"^.{0,80}\bjoint targeted area inspection\b"),
+        ("ofsted_sif", r"^.{0,160}\binspection of services for children in need of help and protection"),
+        ("ofsted_ilacs_short", r"^.{0,160}\binspection of .{0,80}children['’]s services\b.{0,3000}\bshort inspection\b"),
+        ("ofsted_ilacs", r"^.{0,160}\binspection of .{0,80}\blocal authority children['’]s services\b"),
+        ("ofsted_inspection", r"^.{0,160}\binspection of .{0,80}\bservices\b"),
+    )
 ]
 
 

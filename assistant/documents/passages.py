@@ -230,6 +230,8 @@ def split_report(report: Report, *, max_tokens: int = 256, count_tokens: TokenCo
     _classify(lines)
     passages: list[Passage] = []
     unnumbered = 0
+    # Every passage carries its report's own fields, so a hit can be cited and filtered alone.
+    carried = report.model_dump(include={"source", "title", "council", "committee", "date"})
     for draft in _drafts(lines):
         if draft.label:
             label = draft.label
@@ -249,11 +251,6 @@ def split_report(report: Report, *, max_tokens: int = 256, count_tokens: TokenCo
             passages.append(
                 Passage(
                     id=f"{report.source}#{ordinal}@{report.content_hash[:10]}",
-                    source=report.source,
-                    title=report.title,
-                    council=report.council,
-                    committee=report.committee,
-                    date=report.date,
                     section=section_text,
                     paragraph=label,
                     part=part,
@@ -261,6 +258,7 @@ def split_report(report: Report, *, max_tokens: int = 256, count_tokens: TokenCo
                     start=start,
                     end=end,
                     text=report.text[start:end],
+                    **carried,
                 )
             )
     return passages
