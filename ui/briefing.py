@@ -6,20 +6,20 @@ without a browser; `build_briefing_tab` lays out its components inside the app's
 
 from __future__ import annotations
 
-import html
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import gradio as gr
 
-from assistant.briefing.draft import Briefing, build_briefing
+from assistant.answer.engine import Engine
+from assistant.briefing.draft import build_briefing
+from assistant.briefing.model import Briefing
 from assistant.briefing.render import CSS, FORMATS, file_name, to_html, write
 from assistant.dates import Anchor
 from assistant.errors import AssistantError
-from assistant.types import Citation
-from ui.render import quote_span, report_url
+from ui.render import citation_url, escape
 
 FORMAT_CHOICES = [("Word (.docx)", "docx"), ("Markdown (.md)", "md"), ("Web page (.html)", "html")]
 INTRO = (
@@ -30,12 +30,7 @@ INTRO = (
 
 
 def message_html(text: str) -> str:
-    return f'<p class="cra-brief-message" role="alert">{html.escape(text[:1].upper() + text[1:])}</p>'
-
-
-def source_link(citation: Citation) -> str:
-    """Opens the app's report reader at the cited paragraph, the quote highlighted."""
-    return report_url(citation.source, citation.passage_id, quote_span(citation))
+    return f'<p class="cra-brief-message" role="alert">{escape(text[:1].upper() + text[1:])}</p>'
 
 
 def preview_html(note: Briefing) -> str:
@@ -45,7 +40,7 @@ def preview_html(note: Briefing) -> str:
         f"{len(note.commitments)} commitments, {len(note.progress)} progress points, {len(note.questions)} questions; "
         f"{len(note.citations)} references to {len(note.sources)} reports."
     )
-    return f'<p class="cra-brief-status">{html.escape(counts)}</p>' + to_html(note, standalone=False, source_link=source_link)
+    return f'<p class="cra-brief-status">{escape(counts)}</p>' + to_html(note, standalone=False, source_link=citation_url)
 
 
 def _check_date(value: str | None, name: str) -> str:
@@ -58,7 +53,7 @@ def _check_date(value: str | None, name: str) -> str:
 class BriefingView:
     """What the tab shows for its inputs; kept apart from Gradio so it can be tested directly."""
 
-    def __init__(self, engine: Any, folder: Path | None = None) -> None:
+    def __init__(self, engine: Engine, folder: Path | None = None) -> None:
         self.engine = engine
         self.folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "cra-briefings"
 
@@ -88,8 +83,22 @@ class BriefingView:
         return preview_html(note), str(path)
 
 
-def build_briefing_tab(engine: Any, *, folder: Path | None = None, concurrency: int = 2) -> dict[str, Any]:
-    """Add the Briefing tab's components to the current gr.Blocks (call inside a `with gr.Tab(...)`); returns them by name."""
+class BriefingTab(TypedDict):
+    """The Briefing tab's view and components, by name."""
+
+    view: BriefingView
+    topic: gr.Textbox
+    councils: gr.Dropdown
+    date_from: gr.Textbox
+    date_to: gr.Textbox
+    format: gr.Radio
+    prepare: gr.Button
+    download: gr.File
+    preview: gr.HTML
+
+
+def build_briefing_tab(engine: Engine, *, folder: Path | None = None, concurrency: int = 2) -> BriefingTab:
+    """Add the Briefing tab's components to the current gr.Blocks (call inside a `with gr.Tab(...)`)."""
     view = BriefingView(engine, folder)
     with gr.Row(equal_height=False):
         topic = gr.Textbox(label="Topic", placeholder="e.g. workforce, front door, care leavers", scale=3, min_width=220,
@@ -107,11 +116,8 @@ def build_briefing_tab(engine: Any, *, folder: Path | None = None, concurrency: 
     def run(topic: str, councils: list[str] | None, date_from: str, date_to: str, fmt: str) -> tuple[str, str | None]:
         return view.prepare(topic, councils, date_from, date_to, fmt)
 
-    event_args: dict[str, Any] = {
-        "fn": run, "inputs": inputs, "outputs": [preview, download], "api_visibility": "private",
-        "show_progress_on": [preview], "concurrency_id": "briefing", "concurrency_limit": concurrency,
-    }
-    prepare.click(**event_args)
-    topic.submit(**event_args)
-    return {"view": view, "topic": topic, "councils": councils, "date_from": date_from, "date_to": date_to,
-            "format": fmt, "prepare": prepare, "download": download, "preview": preview}
+    for listener in (prepare.click, topic.submit):
+        listener(run, inputs, [preview, download], api_visibility="private", show_progress_on=[preview],
+                 concurrency_id="briefing", concurrency_limit=concurrency)
+    return BriefingTab(view=view, topic=topic, councils=councils, date_from=date_from, date_to=date_to,
+                       format=fmt, prepare=prepare, download=download, preview=preview)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 import gradio as gr
 
 from assistant.briefing.history import value_text as figure_text
+from assistant.index.index import Index
 from assistant.register.facts import Fact
 from assistant.register.inspections import InspectionEvent
 from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, InspectionRecord, grade
@@ -128,8 +129,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _card(key: str, citation: Citation, heading: str, card: Card) -> str:
-    return f'<div class="cra-hist-card" id="{key}" hidden>{card(citation, heading)}</div>'
+def _point(
+    key: str, citation: Citation, css_class: str, *, tip: str, mark: str, heading: str, link: Linker, card: Card, attrs: str = ""
+) -> tuple[str, str]:
+    """A chart's point (the SVG `mark`) as a link to its citation, and the card the chart's script shows in its place."""
+    point = (f'<a href="{esc(link(citation))}" target="_top" class="{css_class}" data-card="{key}"{attrs}>'
+             f"<title>{esc(_one_line(tip))}</title>{mark}</a>")
+    return point, f'<div class="cra-hist-card" id="{key}" hidden>{card(citation, heading)}</div>'
 
 
 def grade_chart_svg(points: Sequence[GradePoint], judgements: Sequence[str], *, link: Linker, card: Card, council: str = "") -> str:
@@ -156,14 +162,15 @@ def grade_chart_svg(points: Sequence[GradePoint], judgements: Sequence[str], *, 
             line = " ".join(f"{px:.1f},{py:.1f}" for px, py in xy)
             parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2" opacity="0.6"/>')
         for i, (p, (px, py)) in enumerate(zip(mine, xy)):
-            key = f"cra-hist-g{s}-{i}"
-            tip = _one_line(f"{JUDGEMENT_LABELS[p.judgement]}: {p.grade} — {p.kind}, {p.when} — {p.citation.source}, para {p.citation.paragraph}")
-            parts.append(
-                f'<a href="{esc(link(p.citation))}" target="_top" class="cra-hist-point" data-card="{key}" '
-                f'data-judgement="{esc(p.judgement)}" data-grade="{esc(p.grade)}"><title>{esc(tip)}</title>'
-                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="7" fill="{colour}" stroke="#fff" stroke-width="1.5"/></a>'
+            point, shown_card = _point(
+                f"cra-hist-g{s}-{i}", p.citation, "cra-hist-point",
+                tip=f"{JUDGEMENT_LABELS[p.judgement]}: {p.grade} — {p.kind}, {p.when} — {p.citation.source}, para {p.citation.paragraph}",
+                mark=f'<circle cx="{px:.1f}" cy="{py:.1f}" r="7" fill="{colour}" stroke="#fff" stroke-width="1.5"/>',
+                heading=f"{JUDGEMENT_LABELS[p.judgement]}: {p.grade} ({p.kind}, {p.when})", link=link, card=card,
+                attrs=f' data-judgement="{esc(p.judgement)}" data-grade="{esc(p.grade)}"',
             )
-            cards.append(_card(key, p.citation, f"{JUDGEMENT_LABELS[p.judgement]}: {p.grade} ({p.kind}, {p.when})", card))
+            parts.append(point)
+            cards.append(shown_card)
     lx = LEFT
     for judgement in order:
         parts.append(f'<circle cx="{lx + 6}" cy="14" r="6" fill="{SERIES_COLOURS.get(judgement, "#334155")}"/>'
@@ -211,21 +218,22 @@ def series_chart_svg(facts: Sequence[Fact], *, link: Linker, card: Card, metric:
         parts.append(f'<polyline points="{line}" fill="none" stroke="#0b3d6e" stroke-width="2"/>')
     cards = []
     for i, (fact, day) in enumerate(shown):
-        key = f"cra-hist-m{i}"
-        tip = _one_line(f"{fact.metric}: {value_text(fact)} ({fact.date}) — {fact.citation.source}, para {fact.citation.paragraph}")
-        parts.append(
-            f'<a href="{esc(link(fact.citation))}" target="_top" class="cra-hist-value" data-card="{key}"><title>{esc(tip)}</title>'
-            f'<circle cx="{x(day):.1f}" cy="{y(fact.value):.1f}" r="6" fill="#0b3d6e" stroke="#fff" stroke-width="1.5"/>'
-            f'<text x="{x(day) + 9:.1f}" y="{y(fact.value) - 8:.1f}" font-size="12" fill="#0f172a">{esc(value_text(fact))}</text></a>'
+        point, shown_card = _point(
+            f"cra-hist-m{i}", fact.citation, "cra-hist-value",
+            tip=f"{fact.metric}: {value_text(fact)} ({fact.date}) — {fact.citation.source}, para {fact.citation.paragraph}",
+            mark=f'<circle cx="{x(day):.1f}" cy="{y(fact.value):.1f}" r="6" fill="#0b3d6e" stroke="#fff" stroke-width="1.5"/>'
+            f'<text x="{x(day) + 9:.1f}" y="{y(fact.value) - 8:.1f}" font-size="12" fill="#0f172a">{esc(value_text(fact))}</text>',
+            heading=f"{fact.metric}: {value_text(fact)} ({fact.date})", link=link, card=card,
         )
-        cards.append(_card(key, fact.citation, f"{fact.metric}: {value_text(fact)} ({fact.date})", card))
+        parts.append(point)
+        cards.append(shown_card)
     parts.append(f'<text x="{LEFT}" y="18" font-size="13" font-weight="700" fill="#0b3d6e">{esc(metric)} ({esc(shown[0][0].unit)})</text>')
     return _wrap("".join(parts), bottom + 26, f"{metric} over time", cards, "cra-hist-series")
 
 
-def councils_with_history(engine: Any) -> list[str]:
+def councils_with_history(index: Index) -> list[str]:
     """Councils with a graded inspection or a stated figure."""
-    register = load_register(engine.index)
+    register = load_register(index)
     graded = {r.council for r in register.records if any(g in GRADES for g in r.judgements.values())}
     graded |= {e.council for e in register.inspections if grade(e.judgement) and not e.planned}
     return sorted((graded | {f.council for f in register.facts}) - {""})
@@ -234,36 +242,47 @@ def councils_with_history(engine: Any) -> list[str]:
 class HistoryView:
     """What the history section shows for a council, judgements and metric; apart from Gradio so it can be tested."""
 
-    def __init__(self, engine: Any, link: Linker, card: Card) -> None:
-        self.engine = engine
+    def __init__(self, index: Index, link: Linker, card: Card) -> None:
+        self.index = index
         self.link = link
         self.card = card
 
     def councils(self) -> list[str]:
-        return councils_with_history(self.engine)
+        return councils_with_history(self.index)
 
     def metrics(self, council: str) -> list[str]:
-        register = load_register(self.engine.index)
+        register = load_register(self.index)
         return sorted({f.metric for f in register.facts if council and f.council.lower() == council.lower()})
 
     def grades(self, council: str, judgements: Sequence[str]) -> str:
         if not council:
             return '<p class="cra-empty">Choose a council to see its inspection history.</p>'
-        register = load_register(self.engine.index)
+        register = load_register(self.index)
         points = grade_points(register.records, register.inspections, council)
         return grade_chart_svg(points, judgements, link=self.link, card=self.card, council=council)
 
     def series(self, council: str, metric: str) -> str:
         if not council or not metric:
             return '<p class="cra-empty">Choose a council and a figure to see its values over time.</p>'
-        register = load_register(self.engine.index)
+        register = load_register(self.index)
         facts = [f for f in register.facts if f.metric == metric and f.council.lower() == council.lower()]
         return series_chart_svg(facts, link=self.link, card=self.card, metric=metric)
 
 
-def build_history_section(engine: Any, *, link: Linker, card: Card) -> dict[str, Any]:
-    """Add the history's components to the current gr.Blocks; returns them by name."""
-    view = HistoryView(engine, link, card)
+class HistorySection(TypedDict):
+    """The history section's view and components, by name."""
+
+    history_view: HistoryView
+    history_council: gr.Dropdown
+    judgements: gr.Dropdown
+    metric: gr.Dropdown
+    grades: gr.HTML
+    series: gr.HTML
+
+
+def build_history_section(index: Index, *, link: Linker, card: Card) -> HistorySection:
+    """Add the history's components to the current gr.Blocks."""
+    view = HistoryView(index, link, card)
     gr.Markdown("### Inspection history and figures over time")
     with gr.Row():
         council = gr.Dropdown(choices=view.councils(), value=None, label="Council", elem_id="cra-hist-council")
@@ -275,7 +294,7 @@ def build_history_section(engine: Any, *, link: Linker, card: Card) -> dict[str,
     grades = gr.HTML(view.grades("", []), js_on_load=CHART_JS, elem_id="cra-hist-chart")
     series = gr.HTML(view.series("", ""), js_on_load=CHART_JS, elem_id="cra-hist-series")
 
-    def on_council(name: str | None, chosen: list[str] | None) -> tuple[str, Any, str]:
+    def on_council(name: str | None, chosen: list[str] | None) -> tuple[str, gr.Dropdown, str]:
         metrics = view.metrics(name or "")
         first = metrics[0] if metrics else None
         return view.grades(name or "", chosen or []), gr.Dropdown(choices=metrics, value=first), view.series(name or "", first or "")
@@ -283,5 +302,4 @@ def build_history_section(engine: Any, *, link: Linker, card: Card) -> dict[str,
     council.change(on_council, [council, judgements], [grades, metric, series], api_visibility="private", queue=False)
     judgements.change(lambda n, j: view.grades(n or "", j or []), [council, judgements], [grades], api_visibility="private", queue=False)
     metric.input(lambda n, m: view.series(n or "", m or ""), [council, metric], [series], api_visibility="private", queue=False)
-    return {"history_view": view, "history_council": council, "judgements": judgements, "metric": metric,
-            "grades": grades, "series": series}
+    return HistorySection(history_view=view, history_council=council, judgements=judgements, metric=metric, grades=grades, series=series)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from assistant.dates import human_date as format_date
+from assistant.dates import human_date
 from assistant.types import Answer, Citation, IndexedReport, Passage, Report, SearchHit
 
+TITLE = "Council Reports Assistant"
 _MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER_ONLY = re.compile(r"^[\s\-•*]*\(?[0-9]{1,3}[a-z]?[.)]?[\s*]*$")
 
@@ -29,9 +30,14 @@ class Context:
     after: Passage | None = None
 
 
+def escape(text: object) -> str:
+    """Text as HTML (or SVG) that displays it literally, quotes included."""
+    return html.escape(str(text), quote=True)
+
+
 def esc(text: object) -> str:
     """Text as HTML that displays it literally; newlines become <br> so output stays one line."""
-    return html.escape(str(text), quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+    return escape(text).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def para_label(paragraph: str) -> str:
@@ -55,6 +61,11 @@ def quote_span(citation: Citation) -> tuple[int, int] | None:
     return (at, at + len(citation.quote)) if at >= 0 else None
 
 
+def citation_url(citation: Citation) -> str:
+    """Relative link that opens the report reader at the cited paragraph, the quote highlighted."""
+    return report_url(citation.source, citation.passage_id, quote_span(citation))
+
+
 def _highlight(text: str, span: tuple[int, int] | None) -> str:
     if not span:
         return esc(text)
@@ -67,83 +78,42 @@ def _para(label: str, body_html: str, cls: str) -> str:
 
 
 def _meta_line(council: str, title: str, date: str, paragraph: str) -> str:
-    bits = [council or "Unknown council", title or "Untitled report", format_date(date), para_label(paragraph)]
+    bits = [council or "Unknown council", title or "Untitled report", human_date(date), para_label(paragraph)]
     return " · ".join(esc(b) for b in bits)
 
 
-def _card(
-    *,
-    n: int | None,
-    council: str,
-    title: str,
-    date: str,
-    paragraph: str,
-    source: str,
-    section: str,
-    passage: str,
-    passage_id: str,
-    span: tuple[int, int] | None,
-    context: Context | None,
-    kind: str,
-) -> str:
+def _card(citation: Citation, *, number: int | None, span: tuple[int, int] | None, context: Context | None, kind: str) -> str:
     context = context or Context()
-    number = f'<span class="cra-n">[{n}]</span> ' if n is not None else ""
+    marker = f'<span class="cra-n">[{number}]</span> ' if number is not None else ""
     parts = [
-        f'<details class="cra-card cra-{kind}"><summary>{number}<span class="cra-meta">'
-        f"{_meta_line(council, title, date, paragraph)}</span></summary>",
+        f'<details class="cra-card cra-{kind}"><summary>{marker}<span class="cra-meta">'
+        f"{_meta_line(citation.council, citation.title, citation.date, citation.paragraph)}</span></summary>",
         '<div class="cra-context">',
     ]
-    if section:
-        parts.append(f'<p class="cra-section">{esc(section)}</p>')
+    if citation.section:
+        parts.append(f'<p class="cra-section">{esc(citation.section)}</p>')
     if context.before is not None:
         parts.append(_para(para_label(context.before.paragraph), esc(context.before.text), "cra-neighbour"))
-    parts.append(_para(para_label(paragraph), _highlight(passage, span), "cra-cited"))
+    parts.append(_para(para_label(citation.paragraph), _highlight(citation.passage, span), "cra-cited"))
     if context.after is not None:
         parts.append(_para(para_label(context.after.paragraph), esc(context.after.text), "cra-neighbour"))
-    link = report_url(source, passage_id, span)
+    link = report_url(citation.source, citation.passage_id, span)
     parts.append(
         f'</div><p class="cra-open"><a href="{esc(link)}" target="_blank" rel="noopener">'
-        f"Open the whole report at {esc(para_label(paragraph))}</a> "
-        f'<span class="cra-file">{esc(source)}</span></p></details>'
+        f"Open the whole report at {esc(para_label(citation.paragraph))}</a> "
+        f'<span class="cra-file">{esc(citation.source)}</span></p></details>'
     )
     return "".join(parts)
 
 
 def citation_card(citation: Citation, context: Context | None = None) -> str:
     """A compact card (council · title · date · para) that expands to the passage in its context."""
-    return _card(
-        n=citation.n,
-        council=citation.council,
-        title=citation.title,
-        date=citation.date,
-        paragraph=citation.paragraph,
-        source=citation.source,
-        section=citation.section,
-        passage=citation.passage,
-        passage_id=citation.passage_id,
-        span=quote_span(citation),
-        context=context,
-        kind="citation",
-    )
+    return _card(citation, number=citation.n, span=quote_span(citation), context=context, kind="citation")
 
 
 def closest_card(hit: SearchHit, context: Context | None = None) -> str:
     """A card for a passage shown beside a refusal: nearest the question, but not an answer."""
-    p = hit.passage
-    return _card(
-        n=None,
-        council=p.council,
-        title=p.title,
-        date=p.date,
-        paragraph=p.paragraph,
-        source=p.source,
-        section=p.section,
-        passage=p.text,
-        passage_id=p.id,
-        span=None,
-        context=context,
-        kind="closest",
-    )
+    return _card(Citation.from_passage(0, hit.passage, ""), number=None, span=None, context=context, kind="closest")
 
 
 def answer_body(text: str) -> str:
@@ -238,7 +208,7 @@ def error_html(message: str) -> str:
 
 
 def reference_line(c: Citation) -> str:
-    date = format_date(c.date)
+    date = human_date(c.date)
     return f'[{c.n}] {c.council or "Unknown council"}, "{c.title or c.source}", {date}, {para_label(c.paragraph)} ({c.source})'
 
 
@@ -254,11 +224,21 @@ def email_text(answer: Answer) -> str:
         lines += ["", "Closest passages"]
         for hit in answer.closest:
             p = hit.passage
-            lines.append(f'- {p.council}, "{p.title or p.source}", {format_date(p.date)}, {para_label(p.paragraph)} ({p.source})')
+            lines.append(f'- {p.council}, "{p.title or p.source}", {human_date(p.date)}, {para_label(p.paragraph)} ({p.source})')
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- library
+
+
+def header_html(count: int, councils: Sequence[str]) -> str:
+    """The page's heading: what the assistant answers from."""
+    where = f" ({', '.join(councils)})" if 0 < len(councils) <= 6 else ""
+    return (
+        f'<div class="cra-header"><h1>{esc(TITLE)}</h1>'
+        f"<p>Answers questions only from the {count} council report{'s' if count != 1 else ''} in the library{esc(where)}, "
+        "quoting the paragraph each fact comes from. When the reports do not say, it says so.</p></div>"
+    )
 
 
 def library_html(reports: Mapping[str, IndexedReport]) -> str:
@@ -270,7 +250,7 @@ def library_html(reports: Mapping[str, IndexedReport]) -> str:
     body = "".join(
         "<tr>"
         f'<td>{esc(e.council or "—")}</td>'
-        f'<td class="cra-nowrap">{esc(format_date(e.date))}</td>'
+        f'<td class="cra-nowrap">{esc(human_date(e.date))}</td>'
         f'<td>{esc(e.title or "Untitled report")}</td>'
         f'<td class="cra-num">{int(e.passages)}</td>'
         f'<td class="cra-file">{esc(source)}</td>'
@@ -332,7 +312,7 @@ def report_html(
     """A whole report with its paragraphs labelled; the target passage (and span in it) highlighted."""
     head = (
         f'<div class="cra-report"><h2 class="cra-report-title">{esc(report.title or report.source)}</h2>'
-        f'<p class="cra-report-meta">{esc(" · ".join(b for b in (report.council, report.committee, format_date(report.date), report.source) if b))}</p>'
+        f'<p class="cra-report-meta">{esc(" · ".join(b for b in (report.council, report.committee, human_date(report.date), report.source) if b))}</p>'
     )
     parts = [head]
     cursor = 0
@@ -361,5 +341,5 @@ def report_html(
 
 def report_choice_label(source: str, entry: IndexedReport) -> str:
     """How a report is named in pickers: council · date · title."""
-    bits = [entry.council or "", format_date(entry.date), entry.title or source]
+    bits = [entry.council or "", human_date(entry.date), entry.title or source]
     return " · ".join(b for b in bits if b)

@@ -7,20 +7,21 @@ bar be a plain link to the cited paragraph, with its text escaped like the rest 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import Any
 
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.index.index import Index
 from assistant.register.commitments import STATUS_HELP, STATUSES, Commitment
 from assistant.register.inspections import InspectionEvent
 from assistant.register.query import query_commitments, query_inspections
 from assistant.register.store import load_register
 from assistant.types import Citation
-from ui.history import build_history_section
+from ui.history import HistorySection, build_history_section
+from ui.render import citation_url as default_link
+from ui.render import escape as esc
 
 STATUS_COLOURS = {
     "done": "#15803d",
@@ -34,21 +35,6 @@ TABLE_HEADERS = ["Council", "When", "Time as written", "Status", "Kind", "Commit
 WIDTH, LABEL, ROW, TOP = 1100, 0, 22, 46
 
 Linker = Callable[[Citation], str]
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def default_link(citation: Citation) -> str:
-    """Link that opens the app's report reader at the cited paragraph, the quote highlighted."""
-    from urllib.parse import urlencode
-
-    query = {"report": citation.source, "passage": citation.passage_id}
-    at = citation.passage.find(citation.quote) if citation.quote else -1
-    if at >= 0:
-        query["q"] = f"{at}-{at + len(citation.quote)}"
-    return "?" + urlencode(query)
 
 
 def _when(start: str, end: str) -> str:
@@ -166,15 +152,15 @@ def passage_html(citation: Citation, *, link: Linker = default_link, heading: st
 class TimelineView:
     """What the tab shows for a set of filters; kept apart from Gradio so it can be tested directly."""
 
-    def __init__(self, engine: Any, link: Linker = default_link) -> None:
-        self.engine = engine
+    def __init__(self, index: Index, link: Linker = default_link) -> None:
+        self.index = index
         self.link = link
 
     def councils(self) -> list[str]:
-        return self.engine.index.councils
+        return self.index.councils
 
     def _query(self, councils: list[str] | None, statuses: list[str] | None, date_from: str, date_to: str, as_of: str) -> tuple[list[Commitment], list[InspectionEvent]]:
-        register = load_register(self.engine.index)
+        register = load_register(self.index)
         found = query_commitments(
             register, councils=councils or [], statuses=statuses or [], date_from=(date_from or "").strip(),
             date_to=(date_to or "").strip(), as_of=(as_of or "").strip(),
@@ -191,13 +177,16 @@ class TimelineView:
         message = f"<p class=\"cra-scope\">{len(found)} commitments, {len(events)} inspections and visits. Click a bar, a marker or a row to see the cited passage.</p>"
         return timeline_svg(found, events, link=self.link), table_rows(found), message
 
-    def select(self, row: int, *filters: Any) -> str:
+    def select(
+        self, row: int, councils: list[str] | None = None, statuses: list[str] | None = None, date_from: str = "", date_to: str = "",
+        as_of: str = "",
+    ) -> str:
         """The cited passage of a table row, for the filters the row was listed under.
 
         Recomputed from the filters, not remembered: one view serves every browser session.
         """
         try:
-            shown, _ = self._query(*filters) if filters else self._query(None, None, "", "", "")
+            shown, _ = self._query(councils, statuses, date_from, date_to, as_of)
         except AssistantError:
             return ""
         if not 0 <= row < len(shown):
@@ -208,9 +197,24 @@ class TimelineView:
         return passage_html(item.citation, link=self.link, heading=note) + evidence
 
 
-def build_timeline_tab(engine: Any, *, link: Linker = default_link) -> dict[str, Any]:
-    """Add the Timeline's components to the current gr.Blocks (call inside a `with gr.Tab(...)`); returns them by name."""
-    view = TimelineView(engine, link)
+class TimelineTab(HistorySection):
+    """The Timeline tab's view and components, by name (the history section's among them)."""
+
+    view: TimelineView
+    councils: gr.Dropdown
+    statuses: gr.Dropdown
+    date_from: gr.Textbox
+    date_to: gr.Textbox
+    as_of: gr.Textbox
+    summary: gr.HTML
+    chart: gr.HTML
+    table: gr.Dataframe
+    passage: gr.HTML
+
+
+def build_timeline_tab(index: Index, *, link: Linker = default_link) -> TimelineTab:
+    """Add the Timeline's components to the current gr.Blocks (call inside a `with gr.Tab(...)`)."""
+    view = TimelineView(index, link)
     chart_html, rows, message = view.update([], [], "", "", "")
     with gr.Row():
         councils = gr.Dropdown(choices=view.councils(), multiselect=True, label="Council", elem_id="cra-tl-council")
@@ -224,20 +228,18 @@ def build_timeline_tab(engine: Any, *, link: Linker = default_link) -> dict[str,
     passage = gr.HTML("", elem_id="cra-tl-passage")
     inputs = [councils, statuses, date_from, date_to, as_of]
 
-    def refresh(*values: Any) -> tuple[str, list[list[str]], str]:
-        chart_html, rows, message = view.update(*values)
-        return chart_html, rows, message
-
     for dropdown in (councils, statuses):
-        dropdown.change(refresh, inputs, [chart, table, summary], api_visibility="private", queue=False)
+        dropdown.change(view.update, inputs, [chart, table, summary], api_visibility="private", queue=False)
     for box in (date_from, date_to, as_of):
-        box.submit(refresh, inputs, [chart, table, summary], api_visibility="private", queue=False)
+        box.submit(view.update, inputs, [chart, table, summary], api_visibility="private", queue=False)
 
-    def on_select(councils: Any, statuses: Any, date_from: str, date_to: str, as_of: str, evt: gr.SelectData) -> str:
+    def on_select(
+        councils: list[str] | None, statuses: list[str] | None, date_from: str, date_to: str, as_of: str, evt: gr.SelectData
+    ) -> str:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return view.select(int(index), councils, statuses, date_from, date_to, as_of)
 
     table.select(on_select, inputs, [passage], api_visibility="private", queue=False)
-    history = build_history_section(engine, link=link, card=lambda citation, heading: passage_html(citation, link=link, heading=heading))
-    return {**history, "view": view, "councils": councils, "statuses": statuses, "date_from": date_from, "date_to": date_to,
-            "as_of": as_of, "summary": summary, "chart": chart, "table": table, "passage": passage}
+    history = build_history_section(index, link=link, card=lambda citation, heading: passage_html(citation, link=link, heading=heading))
+    return TimelineTab(**history, view=view, councils=councils, statuses=statuses, date_from=date_from, date_to=date_to,
+                       as_of=as_of, summary=summary, chart=chart, table=table, passage=passage)

@@ -12,14 +12,13 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 
-from pydantic import BaseModel, Field
-
-from assistant.answer.extractive import Engine, Unit, units_of
+from assistant.answer.engine import Engine
+from assistant.answer.extractive import Unit, units_of
 from assistant.answer.followups import mentioned_councils
-from assistant.briefing.history import HistoryRow, SeriesValue, citer, history_rows, series_values
+from assistant.briefing.history import history_rows, series_values
+from assistant.briefing.model import Briefing, Citer, CommitmentRow, Point, Question, SourceEntry
 from assistant.briefing.points import (
     BOILERPLATE,
     JUDGED,
@@ -57,114 +56,12 @@ from assistant.register.store import load_register
 from assistant.text import terms
 from assistant.types import Citation, Filters, IndexedReport, Passage, SearchHit, date_bounds
 
-SECTIONS = (
-    "Summary",
-    "What Ofsted found",
-    "Commitments and dates",
-    "Progress reported",
-    "Questions members may wish to ask",
-    "Sources",
-)
 PER_COUNCIL = 20  # passages retrieved per council
 GROUP_ITEMS = 6  # list items shown in one finding
 LIMITS = {"summary": 6, "findings": 14, "commitments": 14, "progress": 12, "questions": 8}
 
 
-# ------------------------------------------------------------------ the note
-
-
-class Point(BaseModel):
-    """One cited statement: report text, verbatim, with what it needs to be read on its own."""
-
-    text: str = Field(description="Verbatim report text: a sentence, or list items joined by '; '.")
-    items: list[str] = Field(default_factory=list, description="The list items, when the point is several.")
-    label: str = Field("", description="Context read before the text: the event, lead-in or heading.")
-    council: str
-    date: str = Field(description="ISO date the point refers to (the report's date when it gives none).")
-    report_date: str = ""
-    change: str = Field("", description="A figure's change over time, e.g. '18.5% (February 2019) → 5.34% (February 2020)'.")
-    section: str = Field("", description="Section it would sit in: findings, progress or other.")
-    refs: list[int] = Field(default_factory=list, description="Citation numbers.")
-
-
-class CommitmentRow(BaseModel):
-    """A commitment from the register, as one row of the table."""
-
-    what: str
-    who: str = ""
-    when: str = Field(description="The time as written in the report.")
-    start: str
-    end: str
-    status: str
-    status_note: str = ""
-    council: str
-    report_date: str
-    refs: list[int] = Field(default_factory=list)
-
-
-class Question(BaseModel):
-    """A question members may wish to ask, and the source it comes from."""
-
-    ask: str
-    basis: str = Field(description="What the reports say that prompts it.")
-    council: str = ""
-    refs: list[int] = Field(default_factory=list)
-
-
-class SourceEntry(BaseModel):
-    """A report the note cites, with the paragraphs it cites."""
-
-    source: str
-    title: str = ""
-    council: str = ""
-    committee: str = ""
-    date: str = ""
-    paragraphs: list[str] = Field(default_factory=list)
-    refs: list[int] = Field(default_factory=list)
-
-
-class Briefing(BaseModel):
-    """A briefing note on one topic; citations stay data until rendered."""
-
-    topic: str
-    councils: list[str] = Field(default_factory=list)
-    date_from: str = ""
-    date_to: str = ""
-    period: tuple[str, str] = Field(("", ""), description="First and last report dates drawn on (ISO).")
-    prepared: str = Field(description="ISO date the note was prepared.")
-    summary: list[Point] = Field(default_factory=list)
-    judgements: list[Point] = Field(default_factory=list, description="Overall Ofsted judgements, for context.")
-    findings: list[Point] = Field(default_factory=list)
-    commitments: list[CommitmentRow] = Field(default_factory=list)
-    progress: list[Point] = Field(default_factory=list)
-    questions: list[Question] = Field(default_factory=list)
-    history: list[HistoryRow] = Field(default_factory=list, description="The councils' inspections and grades, from the register.")
-    series: list[SeriesValue] = Field(default_factory=list, description="Figures the reports state over time, by council and metric.")
-    sources: list[SourceEntry] = Field(default_factory=list)
-    citations: list[Citation] = Field(default_factory=list)
-
-    def summary_points(self, section: str) -> list[int]:
-        """1-based numbers of the summary points that belong to a section (shown there as 'see also')."""
-        return [i for i, p in enumerate(self.summary, start=1) if p.section == section]
-
-
 # ------------------------------------------------------------------ building
-
-
-@dataclass
-class _Citer:
-    """Numbers citations in the order the note shows them; one number per quoted span."""
-
-    citations: list[Citation] = field(default_factory=list)
-    numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
-
-    def cite(self, passage: Passage, start: int, end: int) -> int:
-        key = (passage.id, start, end)
-        if key not in self.numbers:
-            n = len(self.citations) + 1
-            self.citations.append(Citation.from_passage(n, passage, passage.text[start:end]))
-            self.numbers[key] = n
-        return self.numbers[key]
 
 
 def build_briefing(
@@ -202,7 +99,7 @@ def build_briefing(
     draft.progress()
     draft.questions(prepared or date.today())
     # Without chosen councils, the history of those the note already speaks of, not of every council in the library.
-    shown, cite = chosen or sorted({c.council for c in draft.citer.citations}), citer(draft.citer.citations, draft.citer.numbers)
+    shown, cite = chosen or sorted({c.council for c in draft.citer.citations}), draft.citer.cite_register
     note.history = history_rows(draft.register.records, draft.register.inspections, shown, scoped, cite)
     note.series = series_values(draft.register.facts, shown, scoped, cite)
     note.citations = draft.citer.citations
@@ -231,7 +128,7 @@ class _Draft:
 
     def __init__(self, engine: Engine, note: Briefing, filters: Filters, scoped: dict[str, IndexedReport]) -> None:
         self.note = note
-        self.citer = _Citer()
+        self.citer = Citer()
         self.used: set[tuple[str, int, int]] = set()  # each sentence appears once in the note
         self.placed: list[tuple[list[Candidate], Point]] = []  # what each point was drawn from, for the questions
         self.on_topic: list[tuple[Commitment, Candidate]] = []
@@ -253,7 +150,7 @@ class _Draft:
         passages = [p for r in self.reports.values() for p in r.passages]
         subject = Topic(note.topic, engine.answerer._question_weights(note.topic, filters.councils), passages)
         units = [u for h in hits.values() for u in units_of(h)]
-        self.candidates = score_units(engine, subject, units, self.reports)
+        self.candidates = score_units(engine.index, subject, units, self.reports)
         self.relevant = [c for c in self.candidates if self._admissible(c)]
         siblings: dict[str, list[Unit]] = defaultdict(list)
         for u in units:
@@ -388,7 +285,7 @@ _SECTION_OF = {"finding": "findings", "progress": "progress"}
 def _questions(
     on_topic: list[tuple[Commitment, Candidate]],
     placed: list[tuple[list[Candidate], Point]],
-    citer: _Citer,
+    citer: Citer,
     prepared: date,
 ) -> list[Question]:
     """Questions from unkept or unreported commitments, areas for improvement and partial progress; councils take turns."""

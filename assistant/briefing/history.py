@@ -1,20 +1,23 @@
 """The briefing note's inspection history table and figures over time, read from the register, every cell cited.
 
-Kept apart from briefing.py and briefing_render.py, which are near their size: the rows are built
-here and each format's renderer calls the matching function below.
+The rows are built here, and each format's renderer calls the matching function below, so the
+three formats show the same table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-
+from assistant.briefing.model import HistoryRow, SeriesValue
 from assistant.register.facts import Fact
 from assistant.register.inspections import InspectionEvent
 from assistant.register.ofsted import GRADES, KIND_LABELS, NOT_JUDGED, InspectionRecord, grade
 from assistant.types import Citation
+
+if TYPE_CHECKING:  # python-docx is imported only when Word is asked for
+    from docx.document import Document
+    from docx.text.paragraph import Paragraph
 
 HISTORY_HEADING = "Inspection history"
 SERIES_HEADING = "Figures over time"
@@ -23,41 +26,6 @@ SHORT_LABELS = {"overall": "Overall", "leaders": "Leaders", "help_and_protection
                 "care_leavers": "Care leavers", "adoption": "Adoption", "lscb": "LSCB"}
 
 Cite = Callable[[Citation], int]
-
-
-class HistoryRow(BaseModel):
-    """One inspection in the note's history table."""
-
-    council: str
-    date: str = Field(description="Inspection end date (or start, or month), ISO.")
-    kind: str = Field(description="What it was: ILACS standard inspection, single inspection (SIF), focused visit, …")
-    judgements: dict[str, str] = Field(default_factory=dict, description="Judgement → grade or 'not judged'.")
-    refs: list[int] = Field(default_factory=list)
-
-
-class SeriesValue(BaseModel):
-    """One value of a figure the reports state, at the date it describes."""
-
-    council: str
-    metric: str
-    unit: str
-    date: str
-    value: float
-    refs: list[int] = Field(default_factory=list)
-
-
-def citer(citations: list[Citation], numbers: dict[tuple[str, int, int], int]) -> Cite:
-    """Numbers a register's citations after the note's quoted spans, in the same list: one number per passage and span."""
-
-    def cite(c: Citation) -> int:
-        at = max(c.passage.find(c.quote), 0)
-        key = (c.passage_id, at, at + len(c.quote))
-        if key not in numbers:
-            numbers[key] = len(citations) + 1
-            citations.append(Citation(**c.model_dump(exclude={"n", "facts"}), n=numbers[key]))
-        return numbers[key]
-
-    return cite
 
 
 def value_text(value: float, unit: str) -> str:
@@ -164,7 +132,9 @@ def to_html(history: Sequence[HistoryRow], series: Sequence[SeriesValue], esc: C
     return parts
 
 
-def to_docx(doc: Any, history: Sequence[HistoryRow], series: Sequence[SeriesValue], refs: Callable[[Any, Sequence[int]], None]) -> None:
+def to_docx(
+    doc: Document, history: Sequence[HistoryRow], series: Sequence[SeriesValue], refs: Callable[[Paragraph, Sequence[int]], None]
+) -> None:
     """The two sections added to a python-docx Document: a real table, then one bullet per council and figure."""
     doc.add_heading(HISTORY_HEADING, level=1)
     if history:

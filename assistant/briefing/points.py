@@ -8,21 +8,22 @@ embedding model only ranks what the words have already admitted.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
 import numpy as np
 
 from assistant.answer.extractive import Unit, units_of
-from assistant.dates import Anchor, find_times
+from assistant.dates import Anchor
+from assistant.dates import human_month as month
+from assistant.dates import human_span as span_label
+from assistant.index.index import Index
 from assistant.register.clauses import VERBAL_FUTURE
 from assistant.register.inspections import InspectionEvent
 from assistant.text import terms
+from assistant.timeexpr import find_times
 from assistant.types import Passage, SearchHit
 
 # Tuned on the sample reports: a sentence naming the topic scores 1, one under a heading that
@@ -199,14 +200,14 @@ def lead_in(unit: Unit, siblings: list[Unit], report: ReportView) -> Unit | None
     return None
 
 
-def score_units(engine: Any, topic: Topic, units: list[Unit], reports: dict[str, ReportView]) -> list[Candidate]:
+def score_units(index: Index, topic: Topic, units: list[Unit], reports: dict[str, ReportView]) -> list[Candidate]:
     """Each unit's relevance to the topic (words, heading, lead-in, paragraph) and its rank for the summary."""
     by_passage: dict[str, list[Unit]] = defaultdict(list)
     for unit in units:
         by_passage[unit.passage.id].append(unit)
     vectors: dict[tuple[str, int, int], np.ndarray] = {}
     for source in {u.passage.source for u in units}:
-        for pid, (spans, array) in engine.index.unit_vectors(source).items():
+        for pid, (spans, array) in index.unit_vectors(source).items():
             for (start, end, _, _), vector in zip(spans, array):
                 vectors[(pid, start, end)] = vector
     out: list[Candidate] = []
@@ -223,7 +224,7 @@ def score_units(engine: Any, topic: Topic, units: list[Unit], reports: dict[str,
         relevance = max(direct, 0.7 * heading, 0.6 * under)
         out.append(Candidate(unit, relevance, max(relevance, 0.6 * prose)))
     # Rocchio feedback: the topic's meaning, widened by the sentences that name it.
-    query = engine.index.embedder.embed_query(topic.text)
+    query = index.embedder.embed_query(topic.text)
     named = [vectors[c.key] for c in out if c.relevance >= 0.99 and c.key in vectors]
     centre = query + np.mean(named, axis=0) if named else query
     centre = centre / (np.linalg.norm(centre) or 1.0)
@@ -282,29 +283,6 @@ def clean(text: str) -> str:
     text = re.sub(r"\*\*|__", "", text)
     text = re.sub(r"\s*\n\s*", " ", text)
     return re.sub(r"[;,]?\s+(?:and|or)$", "", text.strip()).rstrip(" ;,")
-
-
-def month(iso: str) -> str:
-    anchor = Anchor.parse(iso)
-    if anchor is None:
-        return iso or "undated"
-    if anchor.granularity == "year":
-        return str(anchor.start.year)
-    return anchor.start.strftime("%B %Y")
-
-
-def span_label(start: date, end: date) -> str:
-    """A date interval as people write it: '3 December 2019', '3–4 December 2019', 'July 2016', '2021'."""
-    whole_months = start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]
-    if start == end:
-        return f"{start.day} {start:%B %Y}"
-    if whole_months and (start.month, end.month) == (1, 12) and start.year == end.year:
-        return str(start.year)
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start:%B %Y}" if whole_months else f"{start.day}–{end.day} {start:%B %Y}"
-    if not whole_months:
-        return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
-    return f"{start:%B} to {end:%B %Y}" if start.year == end.year else f"{start:%B %Y} to {end:%B %Y}"
 
 
 def event_for(c: Candidate, report: ReportView, events: list[InspectionEvent]) -> InspectionEvent | None:

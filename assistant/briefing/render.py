@@ -10,102 +10,34 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from assistant.briefing import history
-from assistant.briefing.draft import SECTIONS, Briefing, CommitmentRow, Point, Question
-from assistant.dates import Anchor
+from assistant.briefing.model import (
+    SECTIONS,
+    TABLE_HEADERS,
+    Briefing,
+    Point,
+    Question,
+    by_council,
+    citation_line,
+    figure_lead,
+    finding_lead,
+    heading_rows,
+    para_label,
+    point_lead,
+    report_line,
+    see_also,
+    status_text,
+    title,
+    when_text,
+)
+from assistant.briefing.word import to_docx
+from assistant.dates import human_date
 from assistant.errors import AssistantError
 from assistant.types import Citation
 
 FORMATS = ("md", "html", "docx")
 SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
-TABLE_HEADERS = ("What", "Who", "By when", "Status", "Source")
-FONT = "Arial"
-
-
-# ------------------------------------------------------------------ shared wording
-
-
-def human_date(iso: str) -> str:
-    """'2021-03-19' → '19 March 2021'; '2020-02' → 'February 2020'; '2016' → '2016'."""
-    anchor = Anchor.parse(iso)
-    if anchor is None:
-        return iso or "undated"
-    if anchor.granularity == "day":
-        return f"{anchor.start.day} {anchor.start:%B %Y}"
-    return f"{anchor.start:%B %Y}" if anchor.granularity == "month" else str(anchor.start.year)
-
-
-def para_label(paragraph: str) -> str:
-    return paragraph if paragraph.startswith("¶") else f"para {paragraph}"
-
-
-def title(note: Briefing) -> str:
-    return f"Briefing note: {note.topic[:1].upper()}{note.topic[1:]}"
-
-
-def heading_rows(note: Briefing) -> list[tuple[str, str]]:
-    """The note's heading as (label, value) pairs."""
-    councils = ", ".join(note.councils) or ", ".join(sorted({s.council for s in note.sources})) or "all councils"
-    first, last = (human_date(d[:7]) for d in note.period)
-    period = first if first == last else f"{first} to {last}"
-    return [("Topic", note.topic), ("Councils", councils), ("Period covered", period), ("Prepared", human_date(note.prepared))]
-
-
-def report_line(entry: Any) -> str:
-    parts = [entry.council, entry.title, entry.committee, human_date(entry.date)]
-    return ", ".join(p for p in parts if p)
-
-
-def when_text(row: CommitmentRow) -> str:
-    from datetime import date
-
-    from assistant.briefing.points import span_label
-
-    interval = span_label(date.fromisoformat(row.start), date.fromisoformat(row.end))
-    return row.when if row.when.lower().endswith(interval.lower()) else f"{row.when} ({interval})"
-
-
-def status_text(row: CommitmentRow) -> str:
-    return f"{row.status}: {row.status_note}" if row.status_note else row.status
-
-
-def point_lead(point: Point, *, with_council: bool) -> str:
-    """What is read before the quoted text: council and date, event or lead-in."""
-    parts = []
-    if with_council:
-        parts.append(f"{point.council}, {human_date(point.report_date or point.date)}")
-    if point.label:
-        parts.append(point.label)
-    if with_council and point.change:
-        parts.append(point.change)
-    return " — ".join(parts)
-
-
-def finding_lead(note: Briefing, point: Point) -> str:
-    if point in note.judgements:
-        return f"Overall judgement ({point.label})"
-    return point_lead(point, with_council=False) or f"Report of {human_date(point.report_date)}"
-
-
-def see_also(note: Briefing, section: str) -> str:
-    numbers = note.summary_points(section)
-    if not numbers:
-        return ""
-    listed = ", ".join(str(n) for n in numbers)
-    return f"See also summary point{'s' if len(numbers) > 1 else ''} {listed}."
-
-
-def by_council(points: Sequence[Point]) -> dict[str, list[Point]]:
-    groups: dict[str, list[Point]] = {}
-    for p in points:
-        groups.setdefault(p.council, []).append(p)
-    return groups
-
-
-def citation_line(c: Citation) -> str:
-    return f"{c.council}, {c.title}, {human_date(c.date)}, {para_label(c.paragraph)}"
 
 
 # ------------------------------------------------------------------ Markdown
@@ -124,9 +56,7 @@ def _md_refs(refs: Sequence[int]) -> str:
 
 
 def _md_point(point: Point, *, with_council: bool, figure: bool = False) -> str:
-    lead = point_lead(point, with_council=with_council)
-    if figure:
-        lead = " — ".join(x for x in (human_date(point.date), point.change) if x)
+    lead = figure_lead(point) if figure else point_lead(point, with_council=with_council)
     head = f"**{md(lead)}:** " if lead else ""
     return f"{head}{md(point.text)} {_md_refs(point.refs)}"
 
@@ -217,9 +147,7 @@ def _html_refs(refs: Sequence[int], link: Callable[[int], str]) -> str:
 
 
 def _html_point(point: Point, refs: str, *, with_council: bool, figure: bool = False) -> str:
-    lead = point_lead(point, with_council=with_council)
-    if figure:
-        lead = " — ".join(x for x in (human_date(point.date), point.change) if x)
+    lead = figure_lead(point) if figure else point_lead(point, with_council=with_council)
     head = f"<strong>{esc(lead)}:</strong> " if lead else ""
     return f"{head}{esc(point.text)}{refs}"
 
@@ -328,8 +256,6 @@ def choose_format(fmt: str | None, out: Path | None) -> str:
 
 def render(note: Briefing, fmt: str) -> bytes:
     if fmt == "docx":
-        from assistant.briefing.word import to_docx  # python-docx and the Word layout, only when Word is asked for
-
         return to_docx(note)
     text = to_html(note) if fmt == "html" else to_markdown(note)
     return text.encode("utf-8")

@@ -1,24 +1,24 @@
 """A briefing note as a Word document: heading styles, real tables, superscript references with endnotes.
 
-Apart from briefing_render.py so each stays readable; python-docx is imported only when Word is asked for.
+python-docx is imported only when Word is asked for.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.briefing import history
-from assistant.briefing.draft import SECTIONS, Briefing
-from assistant.briefing.render import (
-    FONT,
+from assistant.briefing.model import (
+    SECTIONS,
     TABLE_HEADERS,
+    Briefing,
     by_council,
     citation_line,
+    figure_lead,
     finding_lead,
     heading_rows,
-    human_date,
     para_label,
     point_lead,
     report_line,
@@ -27,6 +27,12 @@ from assistant.briefing.render import (
     title,
     when_text,
 )
+from assistant.dates import human_date
+
+if TYPE_CHECKING:
+    from docx.text.paragraph import Paragraph
+
+FONT = "Arial"
 
 
 def to_docx(note: Briefing) -> bytes:
@@ -47,7 +53,7 @@ def to_docx(note: Briefing) -> bytes:
     props = doc.core_properties
     props.title, props.subject, props.author = title(note), note.topic, "Council Reports Assistant"
 
-    def refs(paragraph: Any, numbers: Sequence[int]) -> None:
+    def refs(paragraph: Paragraph, numbers: Sequence[int]) -> None:
         for n in numbers:
             run = paragraph.add_run(f"[{n}]")
             run.font.superscript = True
@@ -122,8 +128,7 @@ def to_docx(note: Briefing) -> bytes:
     for council in sorted(groups):
         doc.add_heading(council, level=2)
         for p in groups[council]:
-            lead = " — ".join(x for x in (human_date(p.date), p.change) if x)
-            labelled("List Bullet", lead, p.text, p.refs)
+            labelled("List Bullet", figure_lead(p), p.text, p.refs)
     if see_also(note, "progress"):
         doc.add_paragraph().add_run(see_also(note, "progress")).italic = True
 
