@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -111,7 +111,7 @@ def _config_file() -> Path | None:
     return default if default.is_file() else None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings in force: overrides (None is no override), then environment, then the config file, then defaults."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
