@@ -1,0 +1,91 @@
+"""Cold start of the query embedder: onnxruntime (OnnxEmbedder) against sentence-transformers (torch).
+
+    python benchmarks/cold_start.py              # 3 fresh processes of each, medians
+    python benchmarks/cold_start.py --repeat 5
+
+Each measurement is a fresh Python process, as a one-shot `assistant ask` is: the time to import
+sentence_transformers alone, and for each embedder the time to import its module, then to load the model
+and embed one question. Wall is the whole process seen from outside, interpreter start included.
+The runs are interleaved, so a neighbour's load on the shared cores falls on both alike.
+The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "When is the next Ofsted inspection of children's services?"
+
+# Each prints one JSON line: in-process timings (s) and the vector.
+IMPORT_ST = """
+import json, time
+t0 = time.perf_counter()
+import sentence_transformers
+print(json.dumps({"import_s": time.perf_counter() - t0}))
+"""
+EMBED = """
+import json, sys, time
+t0 = time.perf_counter()
+from assistant.index.{module} import {cls}
+t1 = time.perf_counter()
+vector = {cls}().embed_query({question!r})
+t2 = time.perf_counter()
+print(json.dumps({{"import_s": t1 - t0, "load_embed_s": t2 - t1, "torch_loaded": "torch" in sys.modules,
+                  "vector": [float(x) for x in vector]}}))
+"""
+CASES = {
+    "import_sentence_transformers": IMPORT_ST,
+    "onnx": EMBED.format(module="onnx_embedding", cls="OnnxEmbedder", question=QUESTION),
+    "sentence_transformers": EMBED.format(module="embedding", cls="SentenceTransformerEmbedder", question=QUESTION),
+}
+
+
+def run(script: str) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"cold_start: a measured process failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes of each kind (medians reported)")
+    args = parser.parse_args()
+
+    runs: dict[str, list[dict]] = {name: [] for name in CASES}
+    for _ in range(args.repeat):
+        for name, script in CASES.items():
+            runs[name].append(run(script))
+
+    summary: dict[str, object] = {"cores": os.cpu_count(), "repeat": args.repeat}
+    for name, results in runs.items():
+        medians = {
+            key: round(statistics.median(r[key] for r in results), 3) for key in results[0] if key.endswith("_s")
+        }
+        if "load_embed_s" in medians:
+            medians["total_s"] = round(statistics.median(r["import_s"] + r["load_embed_s"] for r in results), 3)
+            medians["torch_loaded"] = any(r["torch_loaded"] for r in results)
+        summary[name] = medians
+        print(f"{name:30} " + "  ".join(f"{k} {v}" for k, v in medians.items()))
+    onnx_vector = runs["onnx"][0]["vector"]
+    st_vector = runs["sentence_transformers"][0]["vector"]
+    summary["cosine_onnx_vs_st"] = round(float(sum(a * b for a, b in zip(onnx_vector, st_vector))), 6)
+    print(f"cosine between the two query vectors: {summary['cosine_onnx_vs_st']}")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
