@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -54,6 +55,21 @@ class TimeInfo(BaseModel):
     source: str = Field("", description="'heading' or 'lead-in' when a list item takes its date from there.")
 
 
+class Dated:
+    """`start` and `end` as dates, for a model whose `time` field holds its interval."""
+
+    if TYPE_CHECKING:
+        time: TimeInfo  # declared by each model itself, so the field keeps its place in the model's JSON
+
+    @property
+    def start(self) -> date:
+        return date.fromisoformat(self.time.start)
+
+    @property
+    def end(self) -> date:
+        return date.fromisoformat(self.time.end)
+
+
 class Evidence(BaseModel):
     """A later passage that reports on a commitment."""
 
@@ -62,7 +78,7 @@ class Evidence(BaseModel):
     citation: Citation
 
 
-class Commitment(BaseModel):
+class Commitment(BaseModel, Dated):
     """A planned, promised, scheduled or expected action or event, dated and cited."""
 
     id: str
@@ -78,14 +94,6 @@ class Commitment(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list, description="Later passages on the same thing.")
     status: str = Field("", description="Set when the register is queried: " + ", ".join(STATUSES))
     status_note: str = ""
-
-    @property
-    def start(self) -> date:
-        return date.fromisoformat(self.time.start)
-
-    @property
-    def end(self) -> date:
-        return date.fromisoformat(self.time.end)
 
 
 # ------------------------------------------------------------------ what will be done, and by whom

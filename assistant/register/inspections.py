@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel, Field
 
 from assistant.dates import Anchor
 from assistant.register.clauses import clause_around, first_label, leaning, leans_future, units
-from assistant.register.commitments import TimeInfo
+from assistant.register.commitments import Dated, TimeInfo
 from assistant.timeexpr import TimeSpan, find_times
 from assistant.types import Citation, Passage
 
@@ -50,7 +50,7 @@ _PUBLISHED = re.compile(r"\b(?:published|report\s+of|report\s+entitled)\b", re.I
 _OTHER_COUNCIL = re.compile(r"\b(?!(?:County|City|Borough|District|Town|Parish|The)\b)([A-Z][a-z]+)(?:'s)?\s+(?:County\s+Council|City\s+Council|Council|Children's\s+Trust)\b")
 
 
-class InspectionEvent(BaseModel):
+class InspectionEvent(BaseModel, Dated):
     """One inspection, visit or review, held or planned, with what the reports say of it."""
 
     council: str
@@ -62,14 +62,6 @@ class InspectionEvent(BaseModel):
     citation: Citation
     also: list[Citation] = Field(default_factory=list, description="Other passages on the same event.")
     published: bool = Field(False, description="The date is that of the published report or letter, not the visit.")
-
-    @property
-    def start(self) -> date:
-        return date.fromisoformat(self.time.start)
-
-    @property
-    def end(self) -> date:
-        return date.fromisoformat(self.time.end)
 
 
 def _mentions(text: str) -> list[tuple[int, int, str]]:
