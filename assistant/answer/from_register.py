@@ -77,11 +77,13 @@ _STATUS_WORDS = {"done": re.compile(r"\b(?:done|delivered|completed|achieved|kep
 
 
 def _named_councils(question: str, register: Register) -> list[str]:
+    """Councils of the register's reports whose names the question holds (as text, in any case)."""
     known = sorted({r.council for r in register.reports.values()} - {""})
     return [c for c in known if c.lower() in question.lower()]
 
 
 def _span(c: Commitment | InspectionEvent) -> str:
+    """'2021-07-01 to 2021-07-31', or the one day."""
     start, end = c.time.start, c.time.end
     return start if start == end else f"{start} to {end}"
 
@@ -171,6 +173,7 @@ def _promises(question: str, register: Register, councils: Sequence[str], cite: 
 
 
 def _councils_named(question: str, known: Sequence[str]) -> list[str]:
+    """Councils of `known` the question names as whole words, longest name first."""
     lowered = question.lower().replace("’", "'")
     return [c for c in sorted(known, key=len, reverse=True) if re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
 

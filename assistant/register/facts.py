@@ -134,7 +134,7 @@ _PER_AFTER = re.compile(rf"^[^.;]{{0,80}}?\(\s*(?:or\s+|a\s+rate\s+of\s+)?(?P<nu
 class Fact(BaseModel):
     """A figure a report states, with the date it describes and the sentence that states it."""
 
-    metric: str = Field(description="Metric name from the vocabulary in assistant.facts.METRICS.")
+    metric: str = Field(description="Metric name from the vocabulary in assistant.register.facts.METRICS.")
     value: float
     unit: str = Field(description="%, count, £, per 10,000 children or cases per worker.")
     date: str = Field(description="The date described, ISO: 2017-03-31, 2019-02, 2016, or a financial year 2014-15.")
