@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from assistant.dates import Anchor, add_months
+from assistant.dates import Anchor
 from assistant.timeexpr import find_times
 
 CASES = [
@@ -133,27 +131,3 @@ def test_two_expressions_in_one_sentence() -> None:
 def test_year_less_dates_need_a_report_date() -> None:
     assert find_times("in July", None, "future") == []
     assert [s.text for s in find_times("in July 2021", None, "future")] == ["in July 2021"]
-
-
-@pytest.mark.parametrize(
-    ("iso", "expected"),
-    [
-        ("2020-10-21", (date(2020, 10, 21), date(2020, 10, 21), "day")),
-        ("2021-03", (date(2021, 3, 1), date(2021, 3, 31), "month")),
-        ("2016", (date(2016, 1, 1), date(2016, 12, 31), "year")),
-    ],
-)
-def test_anchor(iso: str, expected: tuple[date, date, str]) -> None:
-    anchor = Anchor.parse(iso)
-    assert anchor is not None
-    assert (anchor.start, anchor.end, anchor.granularity) == expected
-
-
-@pytest.mark.parametrize("iso", ["", "2021-13", "spring", "2021-02-30"])
-def test_anchor_rejects_bad_dates(iso: str) -> None:
-    assert Anchor.parse(iso) is None
-
-
-def test_add_months_clamps_to_month_end() -> None:
-    assert add_months(date(2021, 1, 31), 1) == date(2021, 2, 28)
-    assert add_months(date(2021, 11, 15), 3) == date(2022, 2, 15)

@@ -1,4 +1,4 @@
-"""Reading report files: cleaning, encodings, each format, metadata and the manifest."""
+"""Reading report files: cleaning, encodings, each format, the manifest and the folder walk."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf, wri
 from assistant.documents.read import (
     clean_text,
     discover,
-    infer_metadata,
     load_manifest,
     read_bytes,
     read_report,
@@ -24,7 +23,6 @@ from assistant.errors import (
     UnreadableReport,
     UnsupportedFormat,
 )
-from assistant.types import ReportMeta
 
 
 def words(text: str) -> list[str]:
@@ -252,58 +250,6 @@ def test_size_limit_names_the_setting(tmp_path: Path) -> None:
 def test_missing_file_is_a_report_error(tmp_path: Path) -> None:
     with pytest.raises(UnreadableReport, match=r"^gone\.txt: the file disappeared"):
         read_bytes(tmp_path / "gone.txt", max_mb=50)
-
-
-# ---------------------------------------------------------------- metadata
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "North Somerset Council\n\nReport to the Executive\n\nDate of Meeting: 21 October 2020\n\n"
-            "Subject of Report: Draft Improvement Plan\n\nKey Decision: No\n\n"
-            "1. The Executive is asked to note the plan that was sent to Ofsted this month.\n",
-            {"council": "North Somerset", "committee": "Executive", "date": "2020-10-21", "title": "Draft Improvement Plan"},
-        ),
-        (
-            "CHILDREN AND FAMILIES OVERVIEW AND SCRUTINY PANEL 24 OCTOBER 2017\n\n"
-            "UPDATE ON THE SERVICE IMPROVEMENT PLAN\n\n1. The Panel is asked to consider the update.\n",
-            {"committee": "Children and Families Overview and Scrutiny Panel", "date": "2017-10-24",
-             "title": "UPDATE ON THE SERVICE IMPROVEMENT PLAN", "council": ""},
-        ),
-        (
-            "Children First Service Improvement Programme: Progress Report – March 2021\n\n"
-            "Introduction\n\n1. I am providing a further update to all members of the council.\n",
-            {"date": "2021-03", "title": "Children First Service Improvement Programme: Progress Report – March 2021"},
-        ),
-        (
-            "Worcestershire County Council\n\nService Improvement Plan Update\n\n"
-            "1. Worcestershire has made progress since the inspection.\n",
-            {"council": "Worcestershire", "title": "Service Improvement Plan Update", "date": ""},
-        ),
-    ],
-)
-def test_infers_metadata_stated_in_the_text(text: str, expected: dict[str, str]) -> None:
-    meta = infer_metadata(text).model_dump()
-    assert {key: meta[key] for key in expected} == expected
-
-
-def test_unknown_metadata_stays_empty() -> None:
-    meta = infer_metadata(
-        "The service has continued to improve over the period.\n\n"
-        "Caseloads are lower and more staff are permanent than a year ago.\n"
-    )
-    assert meta == ReportMeta()
-
-
-def test_a_council_merely_mentioned_is_not_taken_as_the_author() -> None:
-    text = (
-        "Progress Report\n\nIntroduction\n\n"
-        "1. We are working closely with Hampshire County Council as our Partner in Practice this year.\n"
-        "2. The former director left to join Cumbria County Council at the end of January.\n"
-    )
-    assert infer_metadata(text).council == ""
 
 
 # ---------------------------------------------------------------- manifest
