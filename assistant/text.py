@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Protocol
 
 # A line that starts a list item: a bullet, "(a)", "1." or "2.1".
 LIST_START = re.compile(r"^\s*(?:[-•*–]\s|\(?[a-z]{1,4}\)\s|\(?\d+[.)]?\s|\d+\.\d+\s)", re.I)
@@ -60,15 +60,29 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words if w not in STOPWORDS]
 
 
+# What the assistant uses of PyStemmer and pysbd, neither of which ships type hints.
+class _Stemmer(Protocol):
+    def stemWord(self, word: str) -> str: ...  # noqa: N802 - PyStemmer's name
+
+
+class _Span(Protocol):
+    sent: str
+    start: int
+
+
+class _Segmenter(Protocol):
+    def segment(self, text: str) -> list[_Span]: ...
+
+
 @lru_cache(maxsize=1)
-def _stemmer() -> Any:
+def _stemmer() -> _Stemmer:
     import Stemmer
 
     return Stemmer.Stemmer("english")
 
 
 def stem(word: str) -> str:
-    stemmed: str = _stemmer().stemWord(_IRREGULAR.get(word, word))
+    stemmed = _stemmer().stemWord(_IRREGULAR.get(word, word))
     # The agent noun meets its verb: "inspector"/"inspection"/"inspected", "director"/"directed";
     # Porter leaves them apart. ("-er" nouns stay: a "Leader" is not a "Lead".)
     if len(stemmed) >= 7 and stemmed.endswith("or"):
@@ -84,7 +98,7 @@ class Normaliser:
 
 
 @lru_cache(maxsize=1)
-def _segmenter() -> Any:
+def _segmenter() -> _Segmenter:
     """pysbd's English segmenter (loads its rules once)."""
     import pysbd
 

@@ -371,7 +371,7 @@ class ParagraphNodeParser(NodeParser):
     """llama-index node parser: Documents from `report_document` → one TextNode per passage."""
 
     max_tokens: int = 256
-    token_counter: Any = None
+    token_counter: TokenCounter | None = None
 
     def _parse_nodes(self, nodes: Sequence[BaseNode], show_progress: bool = False, **kwargs: Any) -> list[BaseNode]:
         out: list[BaseNode] = []
