@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 
-from assistant.answer.extractive import Engine  # noqa: E402
+from assistant.answer.engine import Engine  # noqa: E402
 from assistant.index.embedding import SentenceTransformerEmbedder  # noqa: E402
 from assistant.index.index import Index  # noqa: E402
 from assistant.settings import Settings  # noqa: E402

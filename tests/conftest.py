@@ -69,7 +69,7 @@ def sample_index(sample_index_dir: Path, tmp_path: Path, embedder):
 @pytest.fixture(scope="session")
 def shared_engine(sample_index_dir: Path, embedder):
     """An engine over the sample index for tests that only read (one per session, fast)."""
-    from assistant.answer.extractive import Engine
+    from assistant.answer.engine import Engine
     from assistant.library import open_index
     from assistant.settings import Settings
 
@@ -79,6 +79,6 @@ def shared_engine(sample_index_dir: Path, embedder):
 
 @pytest.fixture()
 def engine(sample_index):
-    from assistant.answer.extractive import Engine
+    from assistant.answer.engine import Engine
 
     return Engine(sample_index.settings, index=sample_index)

@@ -800,7 +800,7 @@ def test_questions_while_a_report_is_ingested(sample_index_dir, tmp_path, embedd
     import shutil
     import threading
 
-    from assistant.answer.extractive import Engine
+    from assistant.answer.engine import Engine
     from assistant.index.index import Index
     from assistant.settings import Settings
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from assistant.answer.scope import read_scope
 from assistant.types import Answer, Filters
-
-if TYPE_CHECKING:
-    from assistant.answer.extractive import Engine
 
 _SWITCH = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
 _AND_X = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([A-Z][\w' -]{1,40}?)\s*\??\s*$")
@@ -137,8 +134,18 @@ def _carry_scope(text: str, previous: str, councils: list[str]) -> str:
     return f"{text.rstrip(' ?')}{carried}?"
 
 
+class AnswersQuestions(Protocol):
+    """What a conversation asks its questions of (the engine): the library's councils, and answers."""
+
+    def councils(self) -> list[str]: ...
+
+    def answer(self, question: str, *, standalone: str | None = None, filters: Filters | None = None) -> Answer: ...
+
+
 @dataclass
 class Turn:
+    """One exchange: the question as asked, as it was answered (standalone), and the answer."""
+
     question: str
     standalone: str
     answer: Answer
@@ -148,7 +155,7 @@ class Turn:
 class Conversation:
     """One user's chat: history and filters. Not shared between users."""
 
-    engine: Engine
+    engine: AnswersQuestions
     filters: Filters = field(default_factory=Filters)
     turns: list[Turn] = field(default_factory=list)
 

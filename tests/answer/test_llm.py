@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.extractive import Engine
+from assistant.answer.engine import Engine
 from assistant.settings import Settings
 from assistant.types import Filters
 

@@ -1,0 +1,259 @@
+"""The engine: a question in, a cited answer out.
+
+It reads the question's scope (councils, years), answers from the register what the register holds
+(grades, promises, inspections), and otherwise retrieves passages and answers from them: extractively
+by default, LLM-written when one is configured. A chat (`Engine.conversation`) rewrites follow-ups first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from assistant.answer.extractive import ExtractiveAnswerer, UnitVectors
+from assistant.answer.followups import Conversation
+from assistant.answer.from_register import answer_from_register
+from assistant.answer.kinds import question_kind, register_can_answer
+from assistant.answer.llm import LLMAnswerer
+from assistant.answer.scope import read_scope, report_prior, reports_of_years, search_text
+from assistant.errors import LLMError
+from assistant.index.index import Index
+from assistant.library import open_index
+from assistant.retrieval.search import Retriever
+from assistant.retrieval.spelling import mend_question
+from assistant.settings import Settings, load_settings
+from assistant.types import Answer, Citation, Filters, SearchHit
+
+log = logging.getLogger(__name__)
+REFUSAL = "The reports do not answer this question. The closest passages are listed below."
+
+
+class Engine:
+    """Retrieval plus answering, shared by the CLI, the chat and the UI."""
+
+    def __init__(self, settings: Settings | None = None, *, index: Index | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.index = index or open_index(self.settings)
+        self.retriever = Retriever(self.index, self.settings)
+        self.answerer = ExtractiveAnswerer(self.settings, idf=self._idf)
+        self._llm: LLMAnswerer | None = None
+
+    def _idf(self, term: str) -> float:
+        df = self.index.bm25.doc_freq(term)
+        n = max(len(self.index.bm25.ids), 1)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def councils(self) -> list[str]:
+        """The councils the library holds reports on."""
+        return self.index.councils
+
+    def conversation(self, filters: Filters | None = None) -> Conversation:
+        """A new chat with this engine, its filters set to `filters` until changed."""
+        return Conversation(self, filters=filters or Filters())
+
+    def _plan(self, standalone: str, filters: Filters) -> tuple[str, list[str], Filters]:
+        """Kind of question, councils it names, and the filters retrieval applies."""
+        named = read_scope(standalone, self.councils()).councils
+        kind = question_kind(standalone, len(named))
+        if named and not filters.councils:
+            filters = filters.model_copy(update={"councils": named})
+        return kind, named, filters
+
+    def _prior(self, standalone: str, filters: Filters) -> dict[str, float]:
+        scope = read_scope(standalone, self.councils())
+        return report_prior(scope, self.index.reports, filters.councils)
+
+    def _search(self, standalone: str, k: int, filters: Filters, asked: str) -> list[SearchHit]:
+        """Search, weighing reports by the time the question (`asked`) points at ("the 2019 one", "latest")."""
+        prior = self._prior(asked, filters)
+        if not prior or len(set(prior.values())) < 2:
+            return self.retriever.search(standalone, k=k, filters=filters)
+        preferred = [source for source, weight in prior.items() if weight >= 1.0]
+        pool = {h.passage.id: h for h in self.retriever.search(standalone, k=k * 2, filters=filters)}
+        narrowed = filters.model_copy(update={"sources": sorted(set(preferred) & set(filters.sources or preferred))})
+        for hit in self.retriever.search(standalone, k=k, filters=narrowed):
+            pool.setdefault(hit.passage.id, hit)
+        ranked = sorted(pool.values(), key=lambda h: -h.score * prior.get(h.passage.source, 1.0))[:k]
+        for rank, hit in enumerate(ranked, start=1):
+            hit.rank = rank
+        return ranked
+
+    def mend(self, question: str, *, expand: bool = True) -> str:
+        """The question as searched: typos mended against the library's words; with `expand`,
+        abbreviations and their long forms added (for retrieval, not for weighing words)."""
+        bm25 = self.index.bm25
+        return mend_question(question, bm25.vocab, bm25.abbreviations, expand=expand)
+
+    def retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
+        """The passages an answer is drawn from (a question naming councils searches only those)."""
+        kind, named, search_filters = self._plan(standalone, filters or Filters())
+        # A "when" question looks for a date: its years are what it seeks, not only where.
+        searched = search_text(standalone, self.councils(), keep_years=kind == "when")
+        asked, standalone = standalone, self.mend(searched)
+        if kind == "judgement":
+            # A grade is asked for: the passages that state one (a judgement table, "…: good") are wanted.
+            standalone += " (grade: outstanding, good, requires improvement, inadequate)"
+        given_k = k is not None
+        k = k or max(self.settings.top_k, 8)
+        if kind == "compare" and len(named) >= 2:
+            per = max(k // len(named), 6)
+            per_council = [
+                self._search(standalone, per, search_filters.model_copy(update={"councils": [c]}), asked) for c in named
+            ]
+            # Interleave so each council's best passages come first.
+            merged = [hit for group in zip(*per_council) for hit in group]
+            merged += [hit for group in per_council for hit in group if hit not in merged]
+            return merged if k >= per * len(named) or not given_k else merged[:k]
+        return self._search(standalone, k, search_filters, asked)
+
+    def answer(self, question: str, *, standalone: str | None = None, filters: Filters | None = None) -> Answer:
+        """Answer `question`, searched as `standalone` (a chat's rewrite of a follow-up) within `filters`."""
+        started = time.perf_counter()
+        standalone = standalone or question
+        filters = filters or Filters()
+        planned = self._plan(standalone, filters)[2]
+        if filters.matches_nothing(self.index.reports) or planned.matches_nothing(self.index.reports):
+            # Searching would find nothing (and fusion needs something): say why, not "not in the reports".
+            unmatched = filters if filters.matches_nothing(self.index.reports) else planned
+            return Answer(
+                question=question,
+                standalone_question=standalone,
+                answer=f"No reports match these filters ({unmatched.describe()}). Widen or clear them and ask again.",
+                refused=True,
+                kind="no match",
+                filters=unmatched.model_dump(exclude_defaults=True),
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+        scope = read_scope(standalone, self.councils())
+        if scope.missing and not scope.councils and not filters.councils and not self._spoken_of(scope.missing):
+            return self._not_in_library(question, standalone, scope.missing, started)
+        registered = self._from_register(question, standalone, filters)
+        if registered is not None:
+            return registered
+        councils = filters.councils or scope.councils
+        if councils and scope.report_years and not scope.change and not filters.sources:
+            # "its 2021 Ofsted inspection": that report or none, never another year's.
+            sources = reports_of_years(scope.report_years, self.index.reports, councils)
+            if sources:
+                filters = filters.model_copy(update={"sources": sources})
+            elif not self._mentions_year(scope.report_years, councils):
+                # Not held, and no report of the council speaks of that year (as a council paper
+                # speaks of "the Ofsted report of September 2015"): say so rather than answer from another.
+                return self._no_report_of_year(question, standalone, councils, scope.report_years, started)
+        kind, named, search_filters = self._plan(standalone, filters)
+        searched = self.mend(standalone, expand=False)
+        hits = self.retrieve(standalone, filters)
+        # Standard wording (footers, addresses) stays findable in search but never answers.
+        evidence_hits = [h for h in hits if not self.index.bm25.is_boilerplate(h.passage.id)]
+        unit_vectors: UnitVectors = {}
+        for source in dict.fromkeys(hit.passage.source for hit in evidence_hits):
+            unit_vectors.update(self.index.unit_vectors(source))
+        # Councils are filters, in whatever form typed ("Tameside MBC", "south glos"): not words to match.
+        weighed = search_text(searched, self.councils(), keep_years=True)
+        text, citations, evidence = self.answerer.answer(
+            weighed,
+            evidence_hits,
+            kind=kind,
+            councils=named,
+            query_vector=self.index.embedder.embed_query(searched),
+            unit_vectors=unit_vectors,
+        )
+        refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
+        written_by = "extractive"
+        if not refused and self.settings.llm_url:
+            written = self._llm_answer(standalone, hits)
+            if written == "refuse":
+                refused = True
+            elif isinstance(written, tuple):
+                text, citations = written
+                written_by = "llm"
+        if refused:
+            text = REFUSAL
+            citations = []
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            answer=text,
+            refused=refused,
+            citations=citations,
+            closest=hits[:3] if refused else [],
+            kind=kind,
+            confidence=round(evidence.score, 3),
+            written_by=written_by,
+            filters=search_filters.model_dump(exclude_defaults=True),
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def _spoken_of(self, councils: list[str]) -> bool:
+        """Whether any report speaks of these councils (a peer, a former director's council)."""
+        return any(self.index.bm25.search(council, 1) for council in councils)
+
+    def _mentions_year(self, years: list[int], councils: list[str]) -> bool:
+        scoped = Filters(councils=councils)
+        return any(self.index.bm25.search(str(year), 1, scoped) for year in years)
+
+    def _no_report_of_year(
+        self, question: str, standalone: str, councils: list[str], years: list[int], started: float
+    ) -> Answer:
+        """The question names a report of a year the library does not hold for that council."""
+        held = sorted(
+            {str(e.date)[:4] for e in self.index.reports.values() if e.council in councils} - {""}
+        )
+        asked = " or ".join(str(y) for y in years)
+        text = f"The library holds no {asked} report on {' or '.join(councils)}."
+        if held:
+            text += f" Its reports on {' and '.join(councils)} are from {', '.join(held)}."
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            answer=text,
+            refused=True,
+            kind="not in library",
+            filters={"councils": councils, "years": years},
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def _not_in_library(self, question: str, standalone: str, missing: list[str], started: float) -> Answer:
+        """A council with no reports: say so, rather than search nothing or another council."""
+        held = self.councils()
+        names = " and ".join(missing)
+        text = f"The library holds no reports on {names}."
+        if held:
+            text += f" It has reports on {', '.join(held[:12])}{'…' if len(held) > 12 else ''}."
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            answer=text,
+            refused=True,
+            kind="not in library",
+            filters={"councils": missing},
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def _from_register(self, question: str, standalone: str, filters: Filters) -> Answer | None:
+        """Promises, deadlines and inspections are answered from the register built at ingest."""
+        if filters.sources or filters.date_from or filters.date_to:
+            return None  # the register answers whole councils; narrower filters go to the passages
+        if not register_can_answer(standalone, self.councils(), self.mend):
+            return None
+        answer = answer_from_register(standalone, self.index, filters.councils)
+        if answer is None:
+            return None
+        return answer.model_copy(update={"question": question, "standalone_question": standalone})
+
+    def _llm_answer(self, question: str, hits: list[SearchHit]) -> tuple[str, list[Citation]] | str:
+        """The LLM's checked answer; "refuse" when it finds none; "keep" (the extractive one) on failure."""
+        try:
+            if self._llm is None:
+                self._llm = LLMAnswerer(self.settings)
+            written = self._llm.answer(question, hits[:6])
+        except LLMError as exc:
+            log.warning("falling back to the extractive answer: %s", exc)
+            return "keep"
+        return "refuse" if written is None else written
+
+
+def ask(question: str, *, settings: Settings | None = None, index: Index | None = None, filters: Filters | None = None) -> Answer:
+    """Answer one question on its own."""
+    return Engine(settings, index=index).answer(question, filters=filters)

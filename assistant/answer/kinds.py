@@ -1,0 +1,214 @@
+"""Kinds of question (when, who, number, list, …), whether a sentence holds the kind of fact asked
+for, and which questions the register settles rather than the passages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from functools import lru_cache
+
+from assistant.councils import gazetteer
+from assistant.register.facts import asks_for_metric
+from assistant.text import stem as _stem
+from assistant.text import terms
+
+_MONEY_WORDS = r"\b(?:cost|costs|budget|salary|salaries|spend|spending|funding|funded|price|fee|fees|grant)\b"
+_FREQUENCY = re.compile(r"\b(?:quarterly|monthly|weekly|daily|annually|yearly|fortnightly|every|each (?:week|month|quarter|year)|times a|per (?:week|month|year)|regular(?:ly)?)\b", re.I)
+
+_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bsince when\b|\bwhen (?:was|is|were|did|does|will|are)\b|\bdates\b|\bdue\b.*\?$", re.I)),
+    ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
+    ("number", re.compile(r"\bhow (?:many|much|long|far|often|high|low|big|large)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|numbers?|proportion|%)|" + _MONEY_WORDS, re.I)),
+    ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
+    ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b|\bneeds? (?:to )?improv\w*|\bto improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
+    ("commitment", re.compile(r"\b(?:plan(?:ned|ning|s)? to|planned|planning|promis\w*|commit\w*|will|going to|intend\w*|scheduled|next|upcoming|future|due to)\b", re.I)),
+]
+COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?|differ|each council|both)\b", re.I)
+
+MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:/|-|and|to)\s*\d{{1,2}}(?:st|nd|rd|th)?)?\s+{MONTH}(?:\s+\d{{4}})?"
+    rf"|{MONTH}\s+\d{{4}}|{MONTH}\b|(?:early|late|end|start|beginning|middle|first half|second half|spring|summer|autumn|winter)\s+(?:of\s+)?(?:the\s+)?(?:\d{{4}}|year)"
+    rf"|\b(?:19|20)\d{{2}}\b|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|\bQ[1-4]\b)",
+)
+_DATE_ANY_CASE = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I
+)
+YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_REFERENCE = re.compile(
+    r"\b(?:appendix|appendices|annex|no\.|number|para(?:graph)?|item|page|section|table|extension|tel)\s*\d+(?:\s*(?:&|and|,)\s*\d+)*|\b\d{3,}[\s/]\d{3,}\b",
+    re.I,
+)
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|quarter|dozen)\b", re.I)
+_MONEY = re.compile(r"£\s?\d|\d\s?(?:k|m|bn|million|billion|thousand)\b|\bpounds\b", re.I)
+_GRADE = re.compile(r"\b(?:inadequate|requires? improvement(?: to be good)?|good|outstanding)\b", re.I)
+FUTURE = re.compile(
+    r"\b(?:will|shall|is to|are to|to be|going to|planned|planning|plans? to|scheduled|expected|due|intend\w*|"
+    r"aim\w* to|hop(?:e|ing) to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
+    re.I,
+)
+_NAME = re.compile(r"\b([A-Z][a-z]+(?:-[a-z]+)?(?:[- ](?:Mc|Mac|O')?[A-Z][a-z]+){1,2})\b")
+_ROLE_WORDS = {
+    "chief", "executive", "director", "leader", "member", "members", "cabinet", "officer", "officers",
+    "commissioner", "adviser", "advisor", "manager", "chair", "chairman", "head", "lead", "inspector",
+    "minister", "councillor", "mayor", "secretary", "board",
+}
+_NOT_NAMES = {
+    "County", "Council", "Children", "Services", "Ofsted", "Department", "Education", "Cabinet", "Member",
+    "Director", "Executive", "Chief", "Board", "Panel", "Committee", "Improvement", "Plan", "Youth",
+    "Social", "Work", "Offer", "Family", "Front", "Door", "Care", "Trust", "Programme", "Report",
+    "Scrutiny", "Officers", "Officer", "Overview", "Commissioner", "Adviser", "Leader", "Business",
+    "Manager", "Lead", "Senior", "Assistant", "Safeguarding", "Partner", "Practice", "Monitoring",
+    "Visit", "Review", "The", "Our", "His", "Her", "Mr", "Mrs", "Ms", "Councillor", "Local", "Authority",
+}
+_NUMERIC_KIND = re.compile(r"\b(?:rate|percentage|proportion|share|per ?cent)\b", re.I)
+
+
+# ---------------------------------------------------------------- question kinds
+
+
+def inner_kind(question: str) -> str:
+    """The kind of a comparison's question, asked of each council."""
+    return question_kind(COMPARE.sub("", question))
+
+
+def question_kind(question: str, councils_named: int = 0) -> str:
+    """compare, when, who, number, judgement, list, commitment or fact: the first that fits."""
+    if councils_named >= 2 or COMPARE.search(question):
+        return "compare"
+    for kind, pattern in _KINDS:
+        if pattern.search(question):
+            return kind
+    return "fact"
+
+
+# ---------------------------------------------------------------- does a sentence hold the fact asked for
+
+
+@lru_cache(maxsize=1)
+def role_stems() -> frozenset[str]:
+    """Stems of the words that name a role (director, chair, inspector, …)."""
+    return frozenset(_stem(r) for r in _ROLE_WORDS)
+
+
+def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_councils: Collection[str] = ()) -> bool:
+    """Does the sentence hold the kind of fact the question asks for?
+
+    `role_terms`: the roles a "who" question names; `own_councils`: the report's councils, which name no person.
+    """
+    if kind == "when":
+        return bool(DATE.search(text))
+    if kind == "number":
+        undated = YEAR.sub(" ", _DATE_ANY_CASE.sub(" ", DATE.sub(" ", text)))
+        if re.search(r"\bhow much\b|" + _MONEY_WORDS, question, re.I):
+            return bool(_MONEY.search(undated))
+        if re.search(r"\bhow often\b", question, re.I):
+            return bool(_FREQUENCY.search(text))
+        if _NUMERIC_KIND.search(question):
+            return bool(re.search(r"\d\s?%|per ?cent|\bout of\b|\bin every\b|\bratio\b", undated, re.I))
+        undated = _REFERENCE.sub(" ", undated)
+        if re.search(r"\bhow long\b", question, re.I):
+            # "for 18 months", or "in post since August 2023": a duration or its start.
+            return bool(
+                re.search(rf"(?:{_NUMBER.pattern})\w*\s+(?:years?|months?|weeks?|days?)", undated, re.I)
+                or re.search(rf"\bsince\s+(?:\d{{1,2}}\s+)?{MONTH}", text)
+            )
+        focus = _counted(question)
+        if focus:
+            return _number_near(undated, focus)
+        return bool(_NUMBER.search(undated))
+    if kind == "who":
+        return _names_role(text, role_terms, own_councils)
+    if kind == "judgement":
+        return bool(_GRADE.search(text))
+    if kind == "commitment":
+        return bool(FUTURE.search(text))
+    return True
+
+
+def _counted(question: str) -> set[str]:
+    """Stems of what a 'how many' question counts ('how many agency social workers' → agency, social, worker)."""
+    match = re.search(r"\bhow many (?:of (?:the|our|their) )?((?:[\w'-]+\s+){0,3}?[\w'-]+?)\s+(?:are|is|does|did|do|have|has|were|was|will|can|in|at|on|for)\b", question, re.I)
+    return set(terms(match.group(1))) if match else set()
+
+
+def _number_near(text: str, focus: set[str]) -> bool:
+    """A number stands within a few words before a word of what is counted."""
+    tokens = re.findall(r"[\w%'’.-]+", text)
+    stems = [terms(t)[0] if terms(t) else "" for t in tokens]
+    numeric = (i for i, t in enumerate(tokens) if _NUMBER.fullmatch(t) or re.fullmatch(r"\d[\d,.]*%?", t))
+    return any(any(stem in focus for stem in stems[i + 1 : i + 6]) for i in numeric)
+
+
+def _names_role(text: str, role_terms: set[str], own: Collection[str] = ()) -> bool:
+    """A person's name stands in the sentence, next to the role asked about (if any)."""
+    # The council a report is about is no person ("Inspection of Derby City …"); another council may be the answer.
+    places = [(m.start, m.end) for m in gazetteer().find(text, case_sensitive=True) if m.council.name in own]
+    names = [
+        m for m in _NAME.finditer(text)
+        if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and m.group(1).split()[0] not in _NOT_NAMES
+        and not any(start < m.end() and m.start() < end for start, end in places)  # "Derby City" is no person
+    ]
+    if not names:
+        return False
+    if not role_terms:
+        return True
+    words = [(m.start(), m.end(), terms(m.group(0))[0] if terms(m.group(0)) else "") for m in re.finditer(r"[A-Za-z]+", text)]
+    role_positions = [i for i, (_, _, w) in enumerate(words) if w in role_terms]
+    if not role_positions:
+        return False
+    for name in names:
+        name_index = next((i for i, (s, _, _) in enumerate(words) if s >= name.start()), None)
+        if name_index is None:
+            continue
+        for pos in role_positions:
+            low, high = sorted((pos, name_index))
+            between = {w for _, _, w in words[low + 1 : high]}
+            other_roles = role_stems() - role_terms
+            if high - low <= 6 and not (between & other_roles):
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- questions the register settles
+
+_YES_NO = re.compile(r"^\s*(?:and\s+)?(?:has|have|had|did|does|do|is|are|was|were|will|can)\b", re.I)
+_PROMISE_WORDS = re.compile(r"\b(?:promis\w*|commit\w*|pledg\w*)\b", re.I)
+# Words of a question the register answers: grades, the judged areas, time, change, promises.
+_REGISTER_WORDS = (
+    "grade graded grades rating ratings rated rate judgement judgements judgment judged judge ofsted ilacs sif "
+    "inspection inspections inspected overall effectiveness outstanding good requires require improvement inadequate "
+    "change changed changes improve improved better worse since compare comparison versus latest current now recent "
+    "year years time over history trend get got kept keep still which councils council authorities list all "
+    "care leavers leaver children help protection need leaders leadership impact adoption performance lscb local "
+    "safeguarding board looked after permanence experiences progress social work practice families "
+    "promise promised promises commitment commitments committed pledge next visit monitoring focused planned due "
+    "scheduled deliver delivered done overdue status between both"
+)
+
+
+@lru_cache(maxsize=1)
+def _register_terms() -> frozenset[str]:
+    return frozenset(terms(_REGISTER_WORDS))
+
+
+def register_can_answer(question: str, councils: list[str], mend: Callable[[str], str]) -> bool:
+    """Whether the register can settle it: a question of grades or promises, not of findings.
+
+    "Who led that inspection?" and "were there areas of strong practice despite the inadequate
+    grade?" name grades but ask about something the register does not hold; a yes/no question
+    about one thing ("has Bury committed money to …?") wants that thing, not a list of promises.
+    `councils` are the library's; `mend` mends the question's typos against the library's words.
+    """
+    if asks_for_metric(question, councils):
+        return True  # "how has the vacancy rate changed": a metric's series, held by the register
+    kind = question_kind(question)
+    if kind in ("who", "number", "list") or (kind == "when" and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
+        return False
+    if _YES_NO.match(question) and _PROMISE_WORDS.search(question):
+        return False
+    # What is left once councils (as typed), years and the register's own words are set aside.
+    for mention in reversed(gazetteer().find(question, known=councils)):
+        question = question[: mention.start] + " " + question[mention.end :]
+    leftover = [t for t in terms(YEAR.sub(" ", mend(question))) if t not in _register_terms()]
+    return len(leftover) <= 2

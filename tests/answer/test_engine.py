@@ -1,0 +1,64 @@
+"""The engine on the sample reports: which report answers, refusals, filters, the register, the JSON."""
+
+from __future__ import annotations
+
+import pytest
+from answer_checks import ask, assert_cited
+
+
+def test_two_west_sussex_reports_are_told_apart(shared_engine) -> None:
+    answer = ask(shared_engine, "When is the next Ofsted monitoring visit in West Sussex?")
+    cited = answer.citations[0]
+    assert cited.council == "West Sussex" and cited.date in {"2020-02", "2021-03-19"}
+    assert cited.title
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the annual budget of Darlington's children's services?",
+        "Who is the Mayor of North Somerset?",
+        "How many children are in care in Worcestershire?",
+    ],
+)
+def test_refuses_when_the_reports_do_not_say(shared_engine, question: str) -> None:
+    answer = ask(shared_engine, question)
+    assert answer.refused
+    assert answer.citations == []
+    assert "do not answer" in answer.answer
+    assert answer.closest, "a refusal shows the closest passages"
+
+
+def test_council_filter_restricts_citations(shared_engine) -> None:
+    answer = ask(shared_engine, "When is the next monitoring visit?", councils=["Darlington"])
+    assert answer.citations and all(c.council == "Darlington" for c in answer.citations)
+    assert answer.filters["councils"] == ["Darlington"]
+
+
+def test_date_filter_excludes_older_reports(shared_engine) -> None:
+    answer = ask(shared_engine, "When is the next monitoring visit?", date_from="2020")
+    assert answer.citations
+    assert all(c.date >= "2020" for c in answer.citations)
+
+
+def test_answer_json_has_the_documented_fields(shared_engine) -> None:
+    data = ask(shared_engine, "Who is the Chief Executive of West Sussex County Council?").model_dump(mode="json")
+    for key in ("question", "standalone_question", "answer", "refused", "citations", "latency_ms"):
+        assert key in data
+    citation = data["citations"][0]
+    assert set(citation) >= {"n", "source", "title", "council", "date", "paragraph", "section", "quote", "passage"}
+    assert "Becky Shaw" in citation["quote"]
+
+
+
+def test_money_question_without_a_figure_is_refused(shared_engine) -> None:
+    assert ask(shared_engine, "What is the salary of the Director of Children's Services in West Sussex?").refused
+
+
+def test_promises_are_answered_from_the_register(shared_engine) -> None:
+    answer = ask(shared_engine, "What did West Sussex commit to deliver by spring 2022?")
+    assert answer.written_by == "register" and not answer.refused
+    assert "not later than January 2022" in answer.answer
+    assert_cited(answer)
+    assert all(c.council == "West Sussex" for c in answer.citations)
+

@@ -1,0 +1,65 @@
+"""Question kinds, whether a sentence holds the fact a question asks for, and which questions the register settles."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.kinds import holds_kind, question_kind, register_can_answer
+from assistant.text import stem
+
+COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When will Lucy Butler join West Sussex?", "when"),
+        ("Who led the monitoring visit?", "who"),
+        ("How many recommendations did Ofsted make?", "number"),
+        ("What was the overall Ofsted judgement?", "judgement"),
+        ("What are the key highlights of the improvement journey?", "list"),
+        ("What is planned for the care leavers service?", "commitment"),
+        ("Compare Darlington and Worcestershire on workforce", "compare"),
+        ("Why did the Minister suspend the Trust process?", "fact"),
+    ],
+)
+def test_question_kinds(question: str, kind: str) -> None:
+    assert question_kind(question, 2 if "Compare" in question else 0) == kind
+
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "question", "holds"),
+    [
+        ("The visit took place on 3 to 4 December 2019.", "when", "When was the visit?", True),
+        ("The visit went well.", "when", "When was the visit?", False),
+        ("The budget is £4.2m for 2021.", "number", "What is the budget?", True),
+        ("The budget was agreed in 2021.", "number", "What is the budget?", False),
+        ("Around 75 FTE agency social workers are in post.", "number", "How many agency social workers are in post?", True),
+        ("Agency social workers are in post since 2019.", "number", "How many agency social workers are in post?", False),
+        ("Ofsted judged the council inadequate.", "judgement", "What was the grade?", True),
+    ],
+)
+def test_a_sentence_holds_the_kind_of_fact_asked_for(sentence: str, kind: str, question: str, holds: bool) -> None:
+    assert holds_kind(sentence, kind, question, set()) is holds
+
+
+def test_a_who_question_wants_a_name_beside_the_role_it_names() -> None:
+    inspector = {stem("inspector")}
+    assert holds_kind("The visit was led by Dominic Stephens, Her Majesty's Inspector.", "who", "Who was the inspector?", inspector)
+    assert not holds_kind("The Director of Children's Services, Lucy Butler, joins in May.", "who", "Who was the inspector?", inspector)
+
+
+@pytest.mark.parametrize(
+    ("question", "settled"),
+    [
+        ("What was Worcestershire's Ofsted grade?", True),
+        ("What did West Sussex commit to deliver by spring 2022?", True),
+        ("How has the vacancy rate changed in Darlington?", True),
+        ("Who led the inspection?", False),
+        ("Has Bury committed money to youth services?", False),
+        ("Why did the Minister suspend the Trust process?", False),
+    ],
+)
+def test_the_register_settles_grades_promises_and_metrics(question: str, settled: bool) -> None:
+    assert register_can_answer(question, COUNCILS, lambda text: text) is settled
