@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 from assistant.answer.engine import Engine  # noqa: E402
 from assistant.index.embedding import SentenceTransformerEmbedder  # noqa: E402
 from assistant.index.index import Index  # noqa: E402
+from assistant.library import open_index  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 SAMPLES = ROOT / "corpus" / "sample"
@@ -113,13 +114,13 @@ def build_large(folder: Path, passages: int, model: SentenceTransformerEmbedder)
     per_report = 26  # the samples average about 26 passages a report
     reports = max(1, passages // per_report)
     synthetic_corpus(corpus, reports)
-    index = Index(Settings(index_dir=folder / "index"), embedder=HashEmbedder(model.model_dir))
+    index = open_index(Settings(index_dir=folder / "index"), embedder=HashEmbedder(model.model_dir))
     started = time.perf_counter()
     summary = index.ingest([corpus])
-    count = sum(entry["passages"] for entry in index.reports.values())
+    count = sum(entry.passages for entry in index.reports.values())
     print(f"  built {count:,} passages from {len(index.reports):,} reports in {time.perf_counter() - started:.0f} s "
           f"({summary.count('failed')} failed)", flush=True)
-    return Index(Settings(index_dir=folder / "index"), embedder=model)
+    return open_index(Settings(index_dir=folder / "index"), embedder=model)
 
 
 def cold_ask(index_dir: Path, repeats: int) -> float:
@@ -143,7 +144,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print("sample corpus (5 reports)", flush=True)
-        small = Index(Settings(index_dir=folder / "small"), embedder=model)
+        small = open_index(Settings(index_dir=folder / "small"), embedder=model)
         small.ingest([SAMPLES])
         p50, p95, n = warm_latency(Engine(small.settings, index=small), args.repeats)
         print(f"  warm ask: p50 {p50:.0f} ms, p95 {p95:.0f} ms over {n} questions")

@@ -1,6 +1,6 @@
 """Crash safety: ingest and remove killed with a real SIGKILL at each stage, then repaired by the next command.
 
-The crashing command runs in a subprocess with ASSISTANT_CRASH_AT naming a stage (assistant/lock.py's
+The crashing command runs in a subprocess with ASSISTANT_CRASH_AT naming a stage (assistant/index/lock.py's
 crash_point); the next command runs in this process through the CLI, with the session's model.
 """
 
@@ -19,9 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli.main import cli
+from assistant.index.bm25 import BM25Store
 from assistant.index.index import Index
 from assistant.index.lock import WriterLock
-from assistant.retrieval.search import BM25Store, Retriever
+from assistant.library import open_index
+from assistant.retrieval.search import Retriever
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -52,7 +54,7 @@ def _subprocess(args: list[str], index_dir: Path, crash_at: str = "") -> subproc
 
 def check_invariant(index_dir: Path, embedder: Any) -> Index:
     """Manifest, Chroma, BM25, register and stored report files hold the same passages; nothing is half done."""
-    index = Index(Settings(index_dir=index_dir), embedder=embedder)
+    index = open_index(Settings(index_dir=index_dir), embedder=embedder)
     ids = {i for entry in index.reports.values() for i in entry.ids}
     assert set(index.collection.get(include=[])["ids"]) == ids
     bm25 = index_dir / "bm25"
@@ -65,14 +67,6 @@ def check_invariant(index_dir: Path, embedder: Any) -> Index:
     assert (index_dir / "commitments.json").is_file()
     assert not (index_dir / ".dirty").exists()
     return index
-
-
-@pytest.fixture()
-def shared_model(monkeypatch: pytest.MonkeyPatch, embedder: Any) -> None:
-    """The next command, run in this process, uses the session's model instead of loading it again."""
-    import assistant.index.embedding
-
-    monkeypatch.setattr(assistant.index.embedding, "SentenceTransformerEmbedder", lambda *args, **kwargs: embedder)
 
 
 # stage, what was in the index before, what the crashing command does, the next command
@@ -94,14 +88,14 @@ def test_a_crash_at_each_stage_is_repaired_by_the_next_command(
 ) -> None:
     index_dir = tmp_path / "index"
     if before == "two reports":
-        Index(Settings(index_dir=index_dir), embedder=embedder).ingest([_write(tmp_path / "first", REPORTS)])
-    held = set(Index(Settings(index_dir=index_dir)).reports)
+        open_index(Settings(index_dir=index_dir), embedder=embedder).ingest([_write(tmp_path / "first", REPORTS)])
+    held = set(open_index(Settings(index_dir=index_dir)).reports)
     corpus = _write(tmp_path / "corpus", {**REPORTS, "alpha.txt": CHANGED_ALPHA, "gamma.txt": GAMMA})
 
     args = ["ingest", "-q", str(corpus)] if action == "ingest" else ["remove", "alpha.txt"]
     crashed = _subprocess(args, index_dir, crash_at=stage)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    committed = set(Index(Settings(index_dir=index_dir)).reports)
+    committed = set(open_index(Settings(index_dir=index_dir)).reports)
     if stage not in ("read", "embedded"):
         assert (index_dir / ".dirty").exists()  # the kill really left a write half done
 
@@ -132,7 +126,7 @@ def test_a_crash_at_each_stage_is_repaired_by_the_next_command(
 
 def test_a_running_reader_sees_another_process_ingest_and_keeps_it(tmp_path: Path, embedder: Any) -> None:
     index_dir = tmp_path / "index"
-    server = Index(Settings(index_dir=index_dir), embedder=embedder)  # like `assistant serve`
+    server = open_index(Settings(index_dir=index_dir), embedder=embedder)  # like `assistant serve`
     server.ingest([_write(tmp_path / "first", REPORTS)])
     assert Retriever(server).search("personal adviser for care leavers", k=1)[0].passage.source != "gamma.txt"
 
@@ -147,7 +141,7 @@ def test_a_running_reader_sees_another_process_ingest_and_keeps_it(tmp_path: Pat
     try:
         time.sleep(20)  # long enough to load the model and reach the lock
         assert cli_ingest.poll() is None
-        assert "gamma.txt" not in Index(Settings(index_dir=index_dir)).reports
+        assert "gamma.txt" not in open_index(Settings(index_dir=index_dir)).reports
     finally:
         lock.release()
     stdout, stderr = cli_ingest.communicate(timeout=300)

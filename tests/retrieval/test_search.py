@@ -1,9 +1,9 @@
-"""Hybrid retrieval: fusion, filters, near-duplicate collapse, and the BM25 store."""
+"""Hybrid retrieval: fusion, filters, near-duplicate collapse."""
 
 from __future__ import annotations
 
-from assistant.retrieval.search import BM25Store, Filters, Retriever, collapse_duplicates
-from assistant.types import Passage, SearchHit
+from assistant.retrieval.search import Retriever, collapse_duplicates
+from assistant.types import Filters, Passage, SearchHit
 
 
 def passage(pid: str, text: str, council: str = "Darlington", date: str = "2016") -> Passage:
@@ -40,16 +40,3 @@ def test_near_duplicates_collapse_to_the_better_ranked() -> None:
         SearchHit(passage=passage("c", "Ofsted will visit again in October."), score=0.7),
     ]
     assert [h.passage.id for h in collapse_duplicates(hits)] == ["a", "c"]
-
-
-def test_bm25_store_round_trip_and_mask(tmp_path) -> None:
-    passages = [
-        passage("a", "The vacancy gap is 5.34%.", council="West Sussex", date="2020-02"),
-        passage("b", "The vacancy rate fell in Darlington.", council="Darlington", date="2016"),
-    ]
-    BM25Store.build(passages).save(tmp_path / "bm25")
-    store = BM25Store.load(tmp_path / "bm25")
-    assert [pid for pid, _ in store.search("vacancy", 5)] and store.doc_freq("vacanc") == 2
-    only = store.search("vacancy", 5, Filters(councils=["Darlington"]))
-    assert [pid for pid, _ in only] == ["b"]
-    assert store.search("vacancy", 5, Filters(date_from="2021")) == []

@@ -1,0 +1,42 @@
+"""The keyword index: saved and loaded whole, searched under filters, boilerplate flagged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.index.bm25 import FOLDER, BM25Store, boilerplate, build_bm25
+from assistant.types import Filters, Passage
+
+
+def passage(pid: str, text: str, council: str = "Darlington", date: str = "2016") -> Passage:
+    return Passage(id=pid, source=f"{pid}.txt", council=council, date=date, paragraph="1", ordinal=0, start=0, end=len(text), text=text)
+
+
+def test_bm25_store_round_trip_and_mask(tmp_path: Path) -> None:
+    passages = [
+        passage("a", "The vacancy gap is 5.34%.", council="West Sussex", date="2020-02"),
+        passage("b", "The vacancy rate fell in Darlington.", council="Darlington", date="2016"),
+    ]
+    BM25Store.build(passages).save(tmp_path / "bm25")
+    store = BM25Store.load(tmp_path / "bm25")
+    assert [pid for pid, _ in store.search("vacancy", 5)] and store.doc_freq("vacanc") == 2
+    only = store.search("vacancy", 5, Filters(councils=["Darlington"]))
+    assert [pid for pid, _ in only] == ["b"]
+    assert store.search("vacancy", 5, Filters(date_from="2021")) == []
+
+
+def test_wording_that_recurs_across_reports_is_boilerplate_and_findings_are_not() -> None:
+    footer = "This report was published by the inspectorate and is available from the address printed on the back cover of this document."
+    passages = [passage(f"r{n}", footer) for n in range(4)]
+    passages += [passage(f"f{n}", f"Report {n} found that {n + 11} children waited too long for a plan to be agreed with them.") for n in range(4)]
+    flags = boilerplate(passages)
+    assert list(flags[:4]) == [True] * 4
+    assert not flags[4:].any()
+
+
+def test_an_empty_library_has_no_keyword_index_and_finds_nothing(tmp_path: Path) -> None:
+    BM25Store.build([passage("a", "The vacancy gap is 5.34%.")]).save(tmp_path / FOLDER)
+    build_bm25(tmp_path, [])
+    assert not (tmp_path / FOLDER).exists()
+    assert BM25Store.empty().search("vacancy", 5) == []
+    assert not BM25Store.empty().is_boilerplate("a")
