@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -23,7 +23,7 @@ from assistant.register.facts import FACTS_VERSION, Fact, extract_facts, merge_f
 from assistant.register.inspections import InspectionEvent, extract_inspections, merge_events
 from assistant.register.ofsted import RECORDS_VERSION, InspectionRecord, as_event, merge_records, read_inspection
 from assistant.register.status import link_follow_through
-from assistant.types import Answer, Passage
+from assistant.types import Passage
 
 if TYPE_CHECKING:
     from assistant.index.index import Index
@@ -148,11 +148,3 @@ def load_register(index: Index) -> Register:
         register = write_register(Path(index.root), index.all_passages())
     _CACHE[path] = (stamp, register)
     return register
-
-
-
-def answer_from_register(question: str, engine: Any, councils: Sequence[str] = ()) -> Answer | None:
-    """Moved to `assistant.answer.from_register` (which takes the index): here only until the answerer imports it from there."""
-    from assistant.answer.from_register import answer_from_register as answer
-
-    return answer(question, engine.index, councils)
