@@ -80,7 +80,7 @@ class Passage(BaseModel):
         return data
 
     @classmethod
-    def from_metadata(cls, id: str, text: str, metadata: dict[str, Any]) -> Passage:
+    def from_metadata(cls, id: str, text: str, metadata: Mapping[str, Any]) -> Passage:
         fields = {k: v for k, v in metadata.items() if k in cls.model_fields}
         return cls(id=id, text=text, **fields)
 

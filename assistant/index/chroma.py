@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.errors import SettingsError
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from chromadb.api.types import Include
+    from chromadb.api.types import Embedding, GetResult, Include, Metadata, OneOrMany, PyEmbedding
     from llama_index.core.schema import BaseNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -29,13 +29,13 @@ DELETE_BATCH = 5000
 class Collection(Protocol):
     """What the index asks of a Chroma collection (chromadb's Collection, or a test's wrapper of one)."""
 
-    def get(self, ids: list[str] | None = None, *, include: Include = ...) -> Mapping[str, Any]: ...
+    def get(self, ids: list[str] | None = None, *, include: Include = ...) -> GetResult: ...
 
     def upsert(
         self,
         ids: list[str],
-        embeddings: Any = None,
-        metadatas: Any = None,
+        embeddings: OneOrMany[Embedding] | OneOrMany[PyEmbedding] | None = None,
+        metadatas: OneOrMany[Metadata] | None = None,
         documents: list[str] | None = None,
     ) -> None: ...
 
@@ -127,23 +127,24 @@ class Rows:
         """Overwrite rows by id, stored exactly as ChromaVectorStore.add stores them."""
         from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
-        metadatas = []
+        metadatas: list[Metadata] = []
         for node in nodes:
             metadata = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
             metadatas.append({k: ("" if v is None else v) for k, v in metadata.items()})
+        embeddings: list[PyEmbedding] = [n.get_embedding() for n in nodes]
         self.collection.upsert(
             ids=[n.node_id for n in nodes],
-            embeddings=[n.get_embedding() for n in nodes],
+            embeddings=embeddings,
             metadatas=metadatas,
             documents=[n.get_content() for n in nodes],
         )
 
-    def backup(self, ids: list[str]) -> Mapping[str, Any]:
+    def backup(self, ids: list[str]) -> GetResult | None:
         """Rows as stored, to put back with `restore` if an overwrite fails."""
         return self.collection.get(ids=ids, include=["embeddings", "metadatas", "documents"])
 
-    def restore(self, backup: Mapping[str, Any]) -> None:
-        if backup.get("ids"):
+    def restore(self, backup: GetResult | None) -> None:
+        if backup and backup.get("ids"):
             self.collection.upsert(
                 ids=backup["ids"],
                 embeddings=backup["embeddings"],

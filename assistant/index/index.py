@@ -201,7 +201,7 @@ class Index:
         rows = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         return {
             pid: Passage.from_metadata(pid, text, meta)
-            for pid, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"])
+            for pid, text, meta in zip(rows["ids"], rows["documents"] or [], rows["metadatas"] or [])
         }
 
     @property

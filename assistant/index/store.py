@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from assistant.index.manifest import Manifest
 from assistant.types import IndexedReport, Passage, Report
 
 if TYPE_CHECKING:
+    from chromadb.api.types import GetResult
     from llama_index.core.schema import TextNode
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,7 @@ class Store:
         # Same content with new manifest metadata: the passage ids are the same, so rows are
         # overwritten in place and the old ones kept to put back if anything fails.
         in_place = self._in_place(report)
-        backup: Mapping[str, Any] = {}
+        backup: GetResult | None = None
         saved_files: dict[Path, bytes] = {}
         if old is not None and in_place:
             backup = self.rows.backup(old.ids)
@@ -267,7 +268,7 @@ class Store:
         digest: str,
         new_ids: list[str],
         in_place: bool,
-        backup: Mapping[str, Any],
+        backup: GetResult | None,
         saved_files: dict[Path, bytes],
     ) -> None:
         """Put the index back as it was before a report's failed write (reconcile later if this fails too)."""

@@ -57,7 +57,8 @@ class Retriever:
         missing = [pid for pid, _ in bm25 if pid not in hits]
         if missing:
             rows = self.index.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
-            for pid, text, meta, emb in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"]):
+            embeddings = rows["embeddings"] if rows["embeddings"] is not None else []
+            for pid, text, meta, emb in zip(rows["ids"], rows["documents"] or [], rows["metadatas"] or [], embeddings):
                 cosine = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
                 hits[pid] = SearchHit(passage=Passage.from_metadata(pid, text, meta), score=0.0, dense_score=cosine)
         for pid, score in bm25:
