@@ -29,12 +29,12 @@ def evaluate(
       assistant eval ../shared/eval/dev_qa.jsonl --markdown eval.md
       assistant eval dev_qa.jsonl field_qa.jsonl --details eval-details.jsonl --check
     """
-    from assistant import evaluate as ev
     from assistant.answer.engine import Engine
+    from assistant.evaluate import run_all
 
     engine = Engine(settings_of(ctx))
     engine.index.require_ready()
-    reports = ev.run_all(qa_files, engine, baselines=not no_baselines, log=lambda message: click.echo(message, err=True))
+    reports = run_all(qa_files, engine, baselines=not no_baselines, log=lambda message: click.echo(message, err=True))
     tables = "\n\n".join(report.markdown() for report in reports)
     click.echo(tables)
     if markdown_out:
