@@ -116,15 +116,8 @@ class Engine:
         if filters.matches_nothing(self.index.reports) or planned.matches_nothing(self.index.reports):
             # Searching would find nothing (and fusion needs something): say why, not "not in the reports".
             unmatched = filters if filters.matches_nothing(self.index.reports) else planned
-            return Answer(
-                question=question,
-                standalone_question=standalone,
-                answer=f"No reports match these filters ({unmatched.describe()}). Widen or clear them and ask again.",
-                refused=True,
-                kind="no match",
-                filters=unmatched.model_dump(exclude_defaults=True),
-                latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            )
+            text = f"No reports match these filters ({unmatched.describe()}). Widen or clear them and ask again."
+            return _declined(question, standalone, text, "no match", unmatched.model_dump(exclude_defaults=True), started)
         scope = read_scope(standalone, self.councils())
         if scope.missing and not scope.councils and not filters.councils and not self._spoken_of(scope.missing):
             return self._not_in_library(question, standalone, scope.missing, started)
@@ -204,15 +197,7 @@ class Engine:
         text = f"The library holds no {asked} report on {' or '.join(councils)}."
         if held:
             text += f" Its reports on {' and '.join(councils)} are from {', '.join(held)}."
-        return Answer(
-            question=question,
-            standalone_question=standalone,
-            answer=text,
-            refused=True,
-            kind="not in library",
-            filters={"councils": councils, "years": years},
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+        return _declined(question, standalone, text, "not in library", {"councils": councils, "years": years}, started)
 
     def _not_in_library(self, question: str, standalone: str, missing: list[str], started: float) -> Answer:
         """A council with no reports: say so, rather than search nothing or another council."""
@@ -221,15 +206,7 @@ class Engine:
         text = f"The library holds no reports on {names}."
         if held:
             text += f" It has reports on {', '.join(held[:12])}{'…' if len(held) > 12 else ''}."
-        return Answer(
-            question=question,
-            standalone_question=standalone,
-            answer=text,
-            refused=True,
-            kind="not in library",
-            filters={"councils": missing},
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+        return _declined(question, standalone, text, "not in library", {"councils": missing}, started)
 
     def _from_register(self, question: str, standalone: str, filters: Filters) -> Answer | None:
         """Promises, deadlines and inspections are answered from the register built at ingest."""
@@ -252,6 +229,12 @@ class Engine:
             log.warning("falling back to the extractive answer: %s", exc)
             return "keep"
         return "refuse" if written is None else written
+
+
+def _declined(question: str, standalone: str, text: str, kind: str, filters: dict[str, object], started: float) -> Answer:
+    """Why the library cannot answer (no report matches, or none is held): a refusal citing nothing."""
+    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    return Answer(question=question, standalone_question=standalone, answer=text, refused=True, kind=kind, filters=filters, latency_ms=latency_ms)
 
 
 def ask(question: str, *, settings: Settings | None = None, index: Index | None = None, filters: Filters | None = None) -> Answer:
