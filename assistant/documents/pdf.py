@@ -12,6 +12,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 # Lines within this many characters of a column's start belong to that column.
 _ALIGN = 3
@@ -81,17 +85,18 @@ def _tables(lines: list[str]) -> list[tuple[int, int, list[list[str]]]]:
                 j += 1
                 continue
             segments = _segments(line)
-            columns = [_column(starts, col) for col, _ in segments]
-            if None in columns:
+            placed = [_column(starts, col) for col, _ in segments]
+            columns = [col for col in placed if col is not None]
+            if len(columns) < len(placed):
                 break
             if _row_segments(line) is not None:
                 cells = [""] * len(starts)
                 for (_, text), col in zip(segments, columns):
-                    cells[col] = f"{cells[col]} {text}".strip()  # type: ignore[index]
+                    cells[col] = f"{cells[col]} {text}".strip()
                 rows.append(cells)
-            elif blank_run == 0 and len(segments) == 1 and _fits(segments[0], columns[0] or 0, starts):
+            elif blank_run == 0 and len(segments) == 1 and _fits(segments[0], columns[0], starts):
                 # A wrapped cell: the line continues the cell above it in the same column.
-                col = columns[0] or 0
+                col = columns[0]
                 rows[-1] += [""] * (len(starts) - len(rows[-1]))
                 rows[-1][col] = f"{rows[-1][col]} {segments[0][1]}".strip()
             else:
@@ -174,9 +179,9 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     return out
 
 
-def pdf_text(reader: object) -> str:
+def pdf_text(reader: PdfReader) -> str:
     """The whole text of an open pypdf reader, page by page, with tables as rows of tab-separated cells."""
-    pages = list(reader.pages)  # type: ignore[attr-defined]
+    pages = list(reader.pages)
     plain = strip_running_lines([page.extract_text() or "" for page in pages])
     text = ""
     for page, page_text in zip(pages, plain):
