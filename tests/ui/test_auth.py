@@ -1,10 +1,12 @@
-"""Accounts: `assistant user add/remove`, login on any host, nothing of the library before login,
-failed logins slowed per user and per address, and only editors change the library (on the server)."""
+"""Accounts: password hashes, users files, the address rule, `assistant user add/remove`, login on any host,
+nothing of the library before login, failed logins slowed per user and per address, and only editors change
+the library (on the server)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -18,9 +20,59 @@ import httpx
 import pytest
 from served import serve
 
-from ui.auth import Throttle, Users
+from assistant.errors import SettingsError
+from ui.auth import Throttle, Users, check_bind, hash_password, is_loopback, verify_password
 
 PASSWORDS = {"edna": "edna-password", "rita": "rita-password"}
+
+
+def test_password_hash_round_trip() -> None:
+    encoded = hash_password("correct horse", n=2**10)
+    assert encoded.startswith("scrypt$1024$8$1$")
+    assert verify_password("correct horse", encoded)
+    assert not verify_password("wrong horse", encoded)
+    assert not verify_password("correct horse", "scrypt$garbage")
+    assert hash_password("correct horse", n=2**10) != encoded  # salted
+
+
+def test_users_from_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = tmp_path / "users.txt"
+    file.write_text(f"# who may log in\nalice:{hash_password('alice-pass', n=2**10)}\n\n", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_USERS", f"bob:{hash_password('bob-pass', n=2**10)}")
+    users = Users.load(file)
+    assert len(users) == 2
+    assert users.check("alice", "alice-pass") and users.check("bob", "bob-pass")
+    assert not users.check("alice", "bob-pass") and not users.check("carol", "x")
+    monkeypatch.setenv("ASSISTANT_USERS_FILE", str(file))
+    monkeypatch.delenv("ASSISTANT_USERS")
+    assert len(Users.load()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [("alice:plaintext\n", "line 1: expected 'name:scrypt$"), ("# only a comment\n", "lists no users"), (":scrypt$1$2$3$4$5\n", "line 1")],
+)
+def test_bad_users_file_is_named(tmp_path: Path, content: str, problem: str) -> None:
+    file = tmp_path / "users.txt"
+    file.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match=re.escape(problem)) as info:
+        Users.load(file, inline="")
+    assert str(file) in str(info.value)
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True), ("localhost", True), ("127.0.0.2", True), ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)])
+def test_loopback_addresses(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_non_loopback_needs_login() -> None:
+    check_bind("127.0.0.1", Users({}))
+    check_bind("0.0.0.0", Users({"alice": hash_password("pw", n=2**10)}))
+    with pytest.raises(SettingsError, match="refusing to listen on 0.0.0.0 without login"):
+        check_bind("0.0.0.0", Users({}))
+
+
+# ---------------------------------------------------------------- the users command
 
 
 def _assistant(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -40,7 +40,7 @@ def test_timeline_tab_inside_blocks(engine) -> None:
     from ui.timeline import build_timeline_tab
 
     with gr.Blocks(), gr.Tab("Timeline"):
-        parts = build_timeline_tab(engine)
+        parts = build_timeline_tab(engine.index)
     gc.collect()  # let Gradio's stray event loops go while this test's warning filter applies
     view = parts["view"]
     chart, rows, message = view.update(["West Sussex"], ["done"], "", "", "")
