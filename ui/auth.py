@@ -22,7 +22,9 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.errors import SettingsError
 from assistant.files import atomic_write
@@ -154,10 +156,10 @@ CLIENT_ADDRESS: contextvars.ContextVar[str] = contextvars.ContextVar("client_add
 class ClientAddress:
     """ASGI middleware: makes the client's address known to the login check (Gradio passes it only name and password)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client") or ("", 0)
         token = CLIENT_ADDRESS.set(str(client[0]))
         try:

@@ -37,17 +37,15 @@ from assistant.briefing.points import (
     group_items,
     is_future,
     join_items,
-    month,
     open_report,
     pick_summary,
     quoting_passages,
     reading_order,
     score_units,
     short,
-    span_label,
     weight,
 )
-from assistant.dates import Anchor
+from assistant.dates import Anchor, human_month, human_span
 from assistant.errors import AssistantError
 from assistant.register.commitments import Commitment
 from assistant.register.inspections import InspectionEvent
@@ -292,7 +290,7 @@ def _questions(
     found: list[Question] = []
     for item, cand in on_topic:
         n = citer.cite(cand.unit.passage, cand.unit.start, cand.unit.end)
-        made = f"The {item.council} report of {month(item.report_date)} planned “{short(item.action, 24)}” for {span_label(item.start, item.end)}"
+        made = f"The {item.council} report of {human_month(item.report_date)} planned “{short(item.action, 24)}” for {human_span(item.start, item.end)}"
         own = Anchor.parse(item.report_date)
         if own is not None and (item.end - own.end).days < 31:
             continue  # due at the meeting the report went to: nothing to chase
@@ -303,18 +301,18 @@ def _questions(
         elif item.status == "in progress" and item.evidence and item.end < prepared:
             last = item.evidence[-1].citation
             found.append(Question(ask="When will it be complete, and what is holding it back?",
-                                  basis=f"{made}; the report of {month(last.date)} describes it as still in progress.",
+                                  basis=f"{made}; the report of {human_month(last.date)} describes it as still in progress.",
                                   council=item.council, refs=[n]))
     for group, point in placed:
         weak = next((c for c in group if c.role == "finding" and c.weak), None)
         if weak is not None:
-            source = event_label(weak.event) if weak.event else f"report of {month(point.report_date)}"
+            source = event_label(weak.event) if weak.event else f"report of {human_month(point.report_date)}"
             found.append(Question(ask="What has changed since, and what evidence will show it has improved?",
                                   basis=f"Ofsted ({source}): “{short(weak.unit.text)}”", council=point.council, refs=point.refs))
     for group, point in placed:
         if group[0].role == "progress" and PARTIAL.search(group[0].unit.text):
             found.append(Question(ask="What is the position now, and when will the rest be achieved?",
-                                  basis=f"The report of {month(point.report_date)} said: “{short(point.text)}”",
+                                  basis=f"The report of {human_month(point.report_date)} said: “{short(point.text)}”",
                                   council=point.council, refs=point.refs))
     by_council: dict[str, list[Question]] = defaultdict(list)
     asked: dict[str, int] = defaultdict(int)

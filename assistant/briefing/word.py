@@ -9,24 +9,8 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from assistant.briefing import history
-from assistant.briefing.model import (
-    SECTIONS,
-    TABLE_HEADERS,
-    Briefing,
-    by_council,
-    citation_line,
-    figure_lead,
-    finding_lead,
-    heading_rows,
-    para_label,
-    point_lead,
-    report_line,
-    see_also,
-    status_text,
-    title,
-    when_text,
-)
+from assistant.briefing import history, model
+from assistant.briefing.model import SECTIONS, TABLE_HEADERS, Briefing
 from assistant.dates import human_date
 
 if TYPE_CHECKING:
@@ -51,7 +35,7 @@ def to_docx(note: Briefing) -> bytes:
         doc.styles[name].font.name = FONT
         doc.styles[name].font.color.rgb = RGBColor(0x0B, 0x3D, 0x62)
     props = doc.core_properties
-    props.title, props.subject, props.author = title(note), note.topic, "Council Reports Assistant"
+    props.title, props.subject, props.author = model.title(note), note.topic, "Council Reports Assistant"
 
     def refs(paragraph: Paragraph, numbers: Sequence[int]) -> None:
         for n in numbers:
@@ -70,31 +54,31 @@ def to_docx(note: Briefing) -> bytes:
         paragraph.add_run(text)
         refs(paragraph, numbers)
 
-    doc.add_paragraph(title(note), style="Title")
-    for label, value in heading_rows(note):
+    doc.add_paragraph(model.title(note), style="Title")
+    for label, value in model.heading_rows(note):
         paragraph = doc.add_paragraph()
         paragraph.add_run(f"{label}: ").bold = True
         paragraph.add_run(value)
     doc.add_paragraph().add_run("Reports drawn on:").bold = True
     for s in note.sources:
-        doc.add_paragraph(report_line(s), style="List Bullet")
+        doc.add_paragraph(model.report_line(s), style="List Bullet")
 
     doc.add_heading(SECTIONS[0], level=1)
     for i, p in enumerate(note.summary, start=1):
-        labelled("Normal", point_lead(p, with_council=True), p.text, p.refs, number=i)
+        labelled("Normal", model.point_lead(p, with_council=True), p.text, p.refs, number=i)
 
     doc.add_heading(SECTIONS[1], level=1)
     if not (note.findings or note.judgements):
         doc.add_paragraph("The reports drawn on give no other Ofsted findings on this topic.")
-    groups = by_council(note.judgements + note.findings)
+    groups = model.by_council(note.judgements + note.findings)
     for council in sorted(groups):
         doc.add_heading(council, level=2)
         for p in groups[council]:
-            labelled("List Bullet", finding_lead(note, p), "" if p.items else p.text, p.refs)
+            labelled("List Bullet", model.finding_lead(note, p), "" if p.items else p.text, p.refs)
             for item in p.items:
                 doc.add_paragraph(item, style="List Bullet 2")
-    if see_also(note, "findings"):
-        doc.add_paragraph().add_run(see_also(note, "findings")).italic = True
+    if model.see_also(note, "findings"):
+        doc.add_paragraph().add_run(model.see_also(note, "findings")).italic = True
 
     doc.add_heading(SECTIONS[2], level=1)
     if note.commitments:
@@ -114,7 +98,7 @@ def to_docx(note: Briefing) -> bytes:
         header_row.append(repeat)
         for row in note.commitments:
             cells = table.add_row().cells
-            for cell, text in zip(cells, (row.what, row.who or "—", when_text(row), status_text(row))):
+            for cell, text in zip(cells, (row.what, row.who or "—", model.when_text(row), model.status_text(row))):
                 cell.text = text
             cells[4].text = f"{row.council}, {human_date(row.report_date)}"
             refs(cells[4].paragraphs[0], row.refs)
@@ -124,13 +108,13 @@ def to_docx(note: Briefing) -> bytes:
     doc.add_heading(SECTIONS[3], level=1)
     if not note.progress:
         doc.add_paragraph("The reports give no other figures or changes on this topic.")
-    groups = by_council(note.progress)
+    groups = model.by_council(note.progress)
     for council in sorted(groups):
         doc.add_heading(council, level=2)
         for p in groups[council]:
-            labelled("List Bullet", figure_lead(p), p.text, p.refs)
-    if see_also(note, "progress"):
-        doc.add_paragraph().add_run(see_also(note, "progress")).italic = True
+            labelled("List Bullet", model.figure_lead(p), p.text, p.refs)
+    if model.see_also(note, "progress"):
+        doc.add_paragraph().add_run(model.see_also(note, "progress")).italic = True
 
     doc.add_heading(SECTIONS[4], level=1)
     for i, q in enumerate(note.questions, start=1):
@@ -150,18 +134,18 @@ def to_docx(note: Briefing) -> bytes:
         paragraph.add_run(f", {s.title}")
         paragraph.add_run(f", {s.committee}" if s.committee else "")
         paragraph.add_run(f", {human_date(s.date)} ({s.source}): ")
-        paragraph.add_run(", ".join(para_label(p) for p in s.paragraphs))
+        paragraph.add_run(", ".join(model.para_label(p) for p in s.paragraphs))
     doc.add_heading("References", level=2)
     for c in note.citations:
         paragraph = doc.add_paragraph()
         paragraph.paragraph_format.space_after = Pt(3)
         marker = paragraph.add_run(f"[{c.n}] ")
         marker.bold = True
-        body = paragraph.add_run(f"{citation_line(c)}: “{' '.join(c.quote.split())}”")
+        body = paragraph.add_run(f"{model.citation_line(c)}: “{' '.join(c.quote.split())}”")
         body.font.size = marker.font.size = Pt(9)
 
     footer = doc.sections[0].footer.paragraphs[0]
-    footer.text = f"{title(note)} · prepared {human_date(note.prepared)} from council reports · every point cites its source"
+    footer.text = f"{model.title(note)} · prepared {human_date(note.prepared)} from council reports · every point cites its source"
     footer.runs[0].font.size = Pt(8)
     out = io.BytesIO()
     doc.save(out)
