@@ -100,6 +100,7 @@ def _search_line(line: str, number: int, defaults: Filters) -> tuple[str, Filter
 
 
 def hit_json(hit: SearchHit) -> dict[str, object]:
+    """One search hit as `search --json` prints it: the scores, then the passage's fields."""
     p = hit.passage
     return {
         "rank": hit.rank,

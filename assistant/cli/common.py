@@ -47,6 +47,7 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 def emit_json(data: object) -> None:
+    """Print JSON as the commands' --json does: indented, non-ASCII kept."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -88,6 +89,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 def filter_options(func: F) -> F:
+    """Add --council, --from, --to and --report (the keyword arguments in FilterOptions)."""
     func = click.option("--council", "councils", multiple=True, help="Only this council (repeatable).")(func)
     func = click.option("--from", "date_from", default="", callback=_date, help="Reports dated on or after (2020, 2020-03).")(func)
     func = click.option("--to", "date_to", default="", callback=_date, help="Reports dated on or before.")(func)
