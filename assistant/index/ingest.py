@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.documents.passages import ParagraphNodeParser, report_document, token_counter
+from assistant.documents.passages import token_counter
 from assistant.documents.read import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, ReportError, SettingsError
 from assistant.index.manifest import Manifest
@@ -145,6 +145,8 @@ def prepare(
 
 def split_report(report: Report, *, max_tokens: int, model_dir: Path) -> list[Passage]:
     """Passages of a report, through the llama-index node parser (passages measured by the model's tokenizer)."""
+    from assistant.documents.nodes import ParagraphNodeParser, report_document  # llama-index: only when ingesting
+
     parser = ParagraphNodeParser(
         max_tokens=max_tokens,
         token_counter=token_counter(model_dir),

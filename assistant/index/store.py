@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.documents.passages import passage_node, unit_spans
+from assistant.documents.passages import unit_spans
 from assistant.errors import AssistantError
 from assistant.files import atomic_write
 from assistant.index.chroma import Rows
@@ -186,6 +186,8 @@ class Store:
 
     @staticmethod
     def _nodes(passages: list[Passage], vectors: np.ndarray) -> list[TextNode]:
+        from assistant.documents.nodes import passage_node  # llama-index: only when writing
+
         nodes = []
         for passage, vector in zip(passages, vectors, strict=True):
             node = passage_node(passage)

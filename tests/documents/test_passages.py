@@ -7,31 +7,12 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
-from llama_index.core.schema import TextNode
 
-from assistant.documents.passages import ParagraphNodeParser, report_document, split_report, token_counter
-from assistant.documents.read import load_manifest, read_report
-from assistant.index.embedding import default_model_dir
+from assistant.documents.passages import split_report
 from assistant.types import Passage, Report
 
 SAMPLE_FILES = sorted(p.name for p in SAMPLES.glob("*.txt"))
 MANIFEST = tomllib.loads((SAMPLES / "manifest.toml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def count():
-    return token_counter(default_model_dir())
-
-
-@pytest.fixture(scope="module")
-def reports() -> dict[str, Report]:
-    manifest = load_manifest(SAMPLES)
-    return {name: read_report(SAMPLES / name, meta=manifest[name]) for name in SAMPLE_FILES}
-
-
-@pytest.fixture(scope="module")
-def split(reports, count) -> dict[str, list[Passage]]:
-    return {name: split_report(report, max_tokens=256, count_tokens=count) for name, report in reports.items()}
 
 
 def test_there_are_five_samples() -> None:
@@ -156,23 +137,6 @@ def test_lettered_items_stay_in_their_paragraph(split) -> None:
     assert three.text.startswith("Notable activities have included:")
     assert "(a) A mid-term Improvement Plan progress review" in three.text
     assert "(c) Improvement Board approval" in three.text
-
-
-def test_node_parser_through_llama_index(reports, split, count) -> None:
-    parser = ParagraphNodeParser(max_tokens=256, token_counter=count, include_prev_next_rel=False)
-    documents = [report_document(report) for report in reports.values()]
-    nodes = parser.get_nodes_from_documents(documents)
-    assert all(isinstance(node, TextNode) for node in nodes)
-    expected = [p for name in reports for p in split[name]]
-    assert [n.node_id for n in nodes] == [p.id for p in expected]
-    assert [n.get_content() for n in nodes] == [p.text for p in expected]
-    node = next(n for n in nodes if n.node_id == next(p.id for p in expected if p.source.startswith("000") and p.paragraph == "8"))
-    assert node.metadata["paragraph"] == "8"
-    assert node.metadata["council"] == "West Sussex"
-    assert node.metadata["source"] == "000_593dbc0cfa530023.txt"
-    assert (node.start_char_idx, node.end_char_idx) == (node.metadata["start"], node.metadata["end"])
-    # Metadata is for filters and citations: the encoder sees the passage text only.
-    assert node.get_content(metadata_mode="embed") == node.get_content()
 
 
 def test_index_split_uses_the_same_passages(sample_index, split) -> None:
