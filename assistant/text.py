@@ -54,10 +54,15 @@ _IRREGULAR = {
 }
 
 
+def words(text: str) -> list[str]:
+    """Every word of a text, lower-cased, as written ("children’s" stays one word)."""
+    found: list[str] = _WORD.findall(text.lower())
+    return found
+
+
 def terms(text: str) -> list[str]:
     """Content words of a text, normalised."""
-    words = _WORD.findall(text.lower().replace("’", "'"))
-    return [stem(w) for w in words if w not in STOPWORDS]
+    return [stem(w) for w in words(text.replace("’", "'")) if w not in STOPWORDS]
 
 
 # What the assistant uses of PyStemmer and pysbd, neither of which ships type hints.

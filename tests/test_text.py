@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.text import LIST_START, Normaliser, rough_sentence_spans, sentence_spans, stem, terms
+from assistant.text import LIST_START, Normaliser, rough_sentence_spans, sentence_spans, stem, terms, words
 
 PROSE = "The plan was agreed on 12 March 2020 (see para. 4.2). Staff e.g. social workers will join. Is it done? Yes!"
 PADDED = '  Leaders met Mr. Smith in Jan. 2021.  "It works." the panel said. 3 posts remain. '
@@ -69,3 +69,9 @@ def test_the_keyword_index_normalises_words_the_same_way() -> None:
 ])
 def test_list_start(line: str, starts_item: bool) -> None:
     assert bool(LIST_START.match(line)) is starts_item
+
+
+def test_words_are_every_word_as_written() -> None:
+    assert words("The Children’s Services — 2021/22: care-leavers' rates.") == [
+        "the", "children’s", "services", "2021", "22", "care", "leavers", "rates",
+    ]

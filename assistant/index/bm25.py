@@ -17,16 +17,13 @@ import numpy as np
 
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.index.vocabulary import defined_abbreviations, vocabulary
-from assistant.text import Normaliser
+from assistant.text import Normaliser, words
 from assistant.types import Filters, Passage, date_bounds
 
 if TYPE_CHECKING:
     import bm25s
 
 FOLDER = "bm25"
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-
 
 def bm25_text(passage: Passage) -> str:
     """Text BM25 sees: council and section name the topic a paragraph does not repeat."""
@@ -216,8 +213,8 @@ def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
 
 def shingles(text: str) -> set[str]:
     """Word trigrams of a text: what "nearly the same wording" is measured in."""
-    words = _TOKEN.findall(text.lower())
-    return {" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+    found = words(text)
+    return {" ".join(found[i : i + 3]) for i in range(max(len(found) - 2, 1))}
 
 
 def build_bm25(root: Path, passages: Sequence[Passage]) -> None:
