@@ -90,9 +90,9 @@ class Index:
     def embedder(self) -> Embedder:
         with self._open_lock:
             if self._embedder is None:
-                from assistant.index.embedding import SentenceTransformerEmbedder
+                from assistant.index.onnx_embedding import open_embedder
 
-                self._embedder = SentenceTransformerEmbedder(
+                self._embedder = open_embedder(
                     self.settings.model_path, query_threads=self.settings.query_threads, batch_size=ENCODE_BATCH
                 )
             return self._embedder
