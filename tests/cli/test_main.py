@@ -46,19 +46,15 @@ def test_python_dash_m_assistant_is_the_same_command(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout.startswith("python -m assistant, version ")
 
 
-# Opening the index imports documents/passages.py, whose llama-index node classes load at import time.
-_INDEX_OPENS_LLAMA = pytest.mark.xfail(reason="documents/passages.py imports llama-index at module level", strict=False)
-
-
 @pytest.mark.parametrize(
     "args",
     [
         ["--help"],
         ["settings", "--json"],
-        pytest.param(["docs"], marks=_INDEX_OPENS_LLAMA),
-        pytest.param(["commitments"], marks=_INDEX_OPENS_LLAMA),
-        pytest.param(["inspections"], marks=_INDEX_OPENS_LLAMA),
-        pytest.param(["facts"], marks=_INDEX_OPENS_LLAMA),
+        ["docs"],
+        ["commitments"],
+        ["inspections"],
+        ["facts"],
     ],
 )
 def test_light_commands_import_no_model_store_or_ui(tmp_path: Path, args: list[str]) -> None:
