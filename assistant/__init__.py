@@ -1,0 +1,1 @@
+"""Cited answers from UK council reports, offline."""

@@ -1,0 +1,1 @@
+"""Reading reports: files to cleaned text with metadata, and text to passages (paragraphs, tables, headings)."""

@@ -1,0 +1,1 @@
+"""The register: what the reports promised, what inspections judged and what figures they state, each cited."""
