@@ -9,11 +9,18 @@ Porter-stemmed, the same in BM25 and in answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Protocol
 
 # A line that starts a list item: a bullet, "(a)", "1." or "2.1".
 LIST_START = re.compile(r"^\s*(?:[-•*–]\s|\(?[a-z]{1,4}\)\s|\(?\d+[.)]?\s|\d+\.\d+\s)", re.I)
+
+
+def compile_table(patterns: Mapping[str, str], flags: int = re.IGNORECASE) -> dict[str, re.Pattern[str]]:
+    """A table of named patterns compiled with the same flags: a module's vocabulary kept as data, by name."""
+    return {name: re.compile(pattern, flags) for name, pattern in patterns.items()}
+
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=[\"'‘“(]?[A-Z0-9])")

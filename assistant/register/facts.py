@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from assistant.dates import Anchor
 from assistant.documents.passages import unit_spans
+from assistant.text import compile_table
 from assistant.timeexpr import TimeSpan, find_times
 from assistant.types import Citation, Passage
 
@@ -108,26 +109,26 @@ _VALUE = {
 }
 _VALUE["caseload"] = _VALUE["count"]
 _MULTIPLIER = {"bn": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "thousand": 1e3}
-# Numbers that are labels, not quantities: "paragraph 8", "section 136", "page 4", "s11", "Key Stage 2".
-_LABEL_BEFORE = re.compile(r"(?:\b(?:para(?:graph)?s?|sections?|s|pages?|appendix|annex|table|items?|no\.?|tel|ext(?:ension)?|stage|level|year|aged?|ages|key\s+stage|grade|phase|tier|article|rule|regulation|schedule|room|clause)\.?\s*|[A-Za-z])$", re.I)
-_COMPARATOR = re.compile(r"\b(?:national(?:ly)?|nation|England|English|similar|statistical|comparators?|neighbou?r\w*|region\w*|London|country|other\s+(?:areas|authorities|councils|local)|benchmark|target|expected|maximum|minimum|threshold)\b", re.I)
-_CHANGE_AFTER = re.compile(r"^\s*(?:percentage\s+)?(?:points?\s+)?(?:increase|decrease|reduction|rise|fall|drop|improvement|decline|higher|lower|more|fewer|less|greater|growth|change)\b", re.I)
-_CHANGE_BEFORE = re.compile(r"\b(?:increas|decreas|reduc|ris|rose|fell|fall|drop|improv|grew|grow|declin|cut|chang)\w*\s+by\s+(?:around\s+|about\s+|almost\s+|nearly\s+|over\s+)?$", re.I)
-_BAD_GAP = re.compile(r"[\d;:%£]|\b(?:but|although|though|however|while|whereas|between|up\s+to|more\s+than|less\s+than|fewer\s+than|under|over|above|below|within|except|excluding|which|who|whom|that|per)\b", re.I)
-_CHAIN = re.compile(
-    r"^[\s,()–-]*(?:and\s+)?(?:having\s+been|compared\s+(?:with|to)|(?:(?:it\s+)?(?:is|was)\s+)?(?:an?\s+)?(?:improvement|increase|reduction|decrease|rise|fall|drop)\s+(?:on|from)"
+# How a sentence around a number reads: labels, comparisons, changes, gaps, tense.
+_CUES = compile_table({
+    # Numbers that are labels, not quantities: "paragraph 8", "section 136", "page 4", "s11", "Key Stage 2".
+    "label_before": r"(?:\b(?:para(?:graph)?s?|sections?|s|pages?|appendix|annex|table|items?|no\.?|tel|ext(?:ension)?|stage|level|year|aged?|ages|key\s+stage|grade|phase|tier|article|rule|regulation|schedule|room|clause)\.?\s*|[A-Za-z])$",
+    "comparator": r"\b(?:national(?:ly)?|nation|England|English|similar|statistical|comparators?|neighbou?r\w*|region\w*|London|country|other\s+(?:areas|authorities|councils|local)|benchmark|target|expected|maximum|minimum|threshold)\b",
+    "change_after": r"^\s*(?:percentage\s+)?(?:points?\s+)?(?:increase|decrease|reduction|rise|fall|drop|improvement|decline|higher|lower|more|fewer|less|greater|growth|change)\b",
+    "change_before": r"\b(?:increas|decreas|reduc|ris|rose|fell|fall|drop|improv|grew|grow|declin|cut|chang)\w*\s+by\s+(?:around\s+|about\s+|almost\s+|nearly\s+|over\s+)?$",
+    "bad_gap": r"[\d;:%£]|\b(?:but|although|though|however|while|whereas|between|up\s+to|more\s+than|less\s+than|fewer\s+than|under|over|above|below|within|except|excluding|which|who|whom|that|per)\b",
+    "chain": r"^[\s,()–-]*(?:and\s+)?(?:having\s+been|compared\s+(?:with|to)|(?:(?:it\s+)?(?:is|was)\s+)?(?:an?\s+)?(?:improvement|increase|reduction|decrease|rise|fall|drop)\s+(?:on|from)"
     r"|(?:up|down)\s+from|(?:falling|rising|decreasing|increasing|reducing|dropping|down|up)\s+to|from|to|and)[\s(]*$",
-    re.I,
-)
-# Caseloads of some teams, workers or reviewing officers are not the council's caseload.
-_NOT_ALL_CASELOADS = re.compile(r"\b(?:teams?|IROs?|independent\s+reviewing|reviewing\s+officers?|personal\s+advisers?|some|managers?|few|many)\b", re.I)
-_OWN_DATE_GAP = re.compile(r"^\s*(?:\([^()]{0,60}\)\s*)?,?\s*(?:in|at|as\s+at|as\s+of|on|during|for|of|(?:in|at|by)\s+the\s+end\s+of)?\s*$", re.I)
-_LEAD_DATE_GAP = re.compile(r"^\s*,?\s*(?:(?:it|this|the\s+figure|the\s+rate|there)\s+)?(?:(?:was|is|were|are|stood\s+at|at|only|around|about|approximately|nearly|almost|over|just|some|had|has|been)\s+|,\s*)*$", re.I)
-_SENTENCE_HEAD = re.compile(r"^\W*(?:(?:at|in|as\s+at|as\s+of|during|by|on|for|over)\s+)?(?:the\s+(?:end\s+of\s+)?)?$", re.I)
-_NOW = re.compile(r"\b(?:currently|now|at\s+present|presently|at\s+the\s+(?:time|point)\s+of\s+(?:the\s+|this\s+)?(?:inspection|visit|writing))\b", re.I)
-_PRESENT = re.compile(r"\b(?:is|are|has|have|remains?|stands?)\b", re.I)
-_PAST = re.compile(r"\b(?:was|were|had|did|previously|last\s+year)\b", re.I)
-_CARRY = re.compile(r"^\W*This\s+(?:is|was|represents)\s+an?\s+(?:increase|reduction|decrease|rise|fall|drop)\s+(?:from|on)\s+", re.I)
+    # Caseloads of some teams, workers or reviewing officers are not the council's caseload.
+    "not_all_caseloads": r"\b(?:teams?|IROs?|independent\s+reviewing|reviewing\s+officers?|personal\s+advisers?|some|managers?|few|many)\b",
+    "own_date_gap": r"^\s*(?:\([^()]{0,60}\)\s*)?,?\s*(?:in|at|as\s+at|as\s+of|on|during|for|of|(?:in|at|by)\s+the\s+end\s+of)?\s*$",
+    "lead_date_gap": r"^\s*,?\s*(?:(?:it|this|the\s+figure|the\s+rate|there)\s+)?(?:(?:was|is|were|are|stood\s+at|at|only|around|about|approximately|nearly|almost|over|just|some|had|has|been)\s+|,\s*)*$",
+    "sentence_head": r"^\W*(?:(?:at|in|as\s+at|as\s+of|during|by|on|for|over)\s+)?(?:the\s+(?:end\s+of\s+)?)?$",
+    "now": r"\b(?:currently|now|at\s+present|presently|at\s+the\s+(?:time|point)\s+of\s+(?:the\s+|this\s+)?(?:inspection|visit|writing))\b",
+    "present": r"\b(?:is|are|has|have|remains?|stands?)\b",
+    "past": r"\b(?:was|were|had|did|previously|last\s+year)\b",
+    "carry": r"^\W*This\s+(?:is|was|represents)\s+an?\s+(?:increase|reduction|decrease|rise|fall|drop)\s+(?:from|on)\s+",
+})
 _PER_AFTER = re.compile(rf"^[^.;]{{0,80}}?\(\s*(?:or\s+|a\s+rate\s+of\s+)?(?P<num>{_NUM})\s+per\s+10,000\b[^)]*\)")
 
 
@@ -163,15 +164,15 @@ def _values(sentence: str, kind: str) -> list[_Value]:
         before, after = sentence[: match.start()], sentence[match.end() :]
         if kind in ("count", "caseload"):
             number = match.group("num")
-            if _LABEL_BEFORE.search(before) or re.match(r"(?:19|20)\d\d$", number) or re.search(r"\d\s*$", before) or re.match(r"\s*\d", after):
+            if _CUES["label_before"].search(before) or re.match(r"(?:19|20)\d\d$", number) or re.search(r"\d\s*$", before) or re.match(r"\s*\d", after):
                 continue  # a label, a year or a piece of a phone number
             if re.match(r"\s*(?:years?|months?|weeks?|days?|hours?|miles?|minutes?|am|pm|st|nd|rd|th)\b|\s*(?:-|–|to|and|or)\s*\d", after, re.I):
                 continue  # a duration or one end of a range
-        if _COMPARATOR.search(before[-45:]) or re.match(r"[^,;.]{0,25}?\b(?:national(?:ly)?|England|similar|statistical|comparators?|neighbou?r|region|London|country)\b", after, re.I):
+        if _CUES["comparator"].search(before[-45:]) or re.match(r"[^,;.]{0,25}?\b(?:national(?:ly)?|England|similar|statistical|comparators?|neighbou?r|region|London|country)\b", after, re.I):
             continue  # the figure of somewhere else
         if re.match(r"\s*(?:\+|plus\b|or\s+(?:more|over|above|fewer|less|under)\b)", after, re.I):
             continue  # a bound, not a value
-        if _CHANGE_AFTER.match(after) or _CHANGE_BEFORE.search(before):
+        if _CUES["change_after"].match(after) or _CUES["change_before"].search(before):
             continue  # a change, not a level
         found.append(_Value(match.start(), match.end(), _number(match)))
     return found
@@ -198,14 +199,14 @@ class _Dater:
         self.report_date = report_date
         anchor = Anchor.parse(report_date)
         self.spans = [s for s in find_times(sentence, anchor, "past") if s.relation in ("", "by") and re.search(r"\d|this|last", s.text)]
-        head = next((s for s in self.spans if _SENTENCE_HEAD.match(sentence[: s.pos])), None)
+        head = next((s for s in self.spans if _CUES["sentence_head"].match(sentence[: s.pos])), None)
         self.head = head
 
     def own(self, value: _Value) -> TimeSpan | None:
         for span in self.spans:
-            if span.pos >= value.end and _OWN_DATE_GAP.match(self.sentence[value.end : span.pos]):
+            if span.pos >= value.end and _CUES["own_date_gap"].match(self.sentence[value.end : span.pos]):
                 return span
-            if span.endpos <= value.start and span is not self.head and _LEAD_DATE_GAP.match(self.sentence[span.endpos : value.start]):
+            if span.endpos <= value.start and span is not self.head and _CUES["lead_date_gap"].match(self.sentence[span.endpos : value.start]):
                 return span
         return None
 
@@ -214,11 +215,11 @@ class _Dater:
         span = self.own(value)
         if span is None and not chained:
             clause = re.split(r"[;]", self.sentence[: value.start])[-1]
-            if _NOW.search(clause):
+            if _CUES["now"].search(clause):
                 return self._report()
             if self.head is not None and self.head.endpos <= value.start:
                 span = self.head
-            elif _PRESENT.search(self.sentence) and not _PAST.search(self.sentence):
+            elif _CUES["present"].search(self.sentence) and not _CUES["past"].search(self.sentence):
                 return self._report()
         if span is None:
             return None
@@ -230,7 +231,7 @@ class _Dater:
 
 
 def _gap_ok(gap: str, words: int = 8) -> bool:
-    return len(gap.split()) <= words and not _BAD_GAP.search(gap) and not _COMPARATOR.search(gap)
+    return len(gap.split()) <= words and not _CUES["bad_gap"].search(gap) and not _CUES["comparator"].search(gap)
 
 
 def _chain(sentence: str, first: _Value, values: list[_Value], dater: _Dater, after: int = 0) -> list[tuple[_Value, bool]]:
@@ -245,7 +246,7 @@ def _chain(sentence: str, first: _Value, values: list[_Value], dater: _Dater, af
         own = dater.own(previous)
         if own is not None and previous.end <= own.pos < value.start:
             between = sentence[own.endpos : value.start]
-        if not _CHAIN.match(between):
+        if not _CUES["chain"].match(between):
             break
         out.append((value, True))
         previous = value
@@ -256,7 +257,7 @@ def _led(metric: Metric, sentence: str, values: list[_Value], dater: _Dater) -> 
     """Values that follow the metric's phrase closely, then those chained to them ('from 77% in March 2014 to 52%')."""
     out: list[tuple[_Value, bool]] = []
     for lead in re.finditer(metric.lead, sentence, re.I):
-        if _COMPARATOR.search(sentence[max(0, lead.start() - 30) : lead.start()]):
+        if _CUES["comparator"].search(sentence[max(0, lead.start() - 30) : lead.start()]):
             continue
         following = [v for v in values if v.start >= lead.end()]
         if not following:
@@ -307,7 +308,7 @@ def sentence_facts(sentence: str, passage: Passage, previous: Sequence[Fact] = (
             found.append(fact)
         return fact
 
-    carried = _CARRY.match(sentence)
+    carried = _CUES["carry"].match(sentence)
     if carried and previous:
         # The quote holds the sentence that names the metric too, so it shows what the figure counts.
         before = passage.text.find(previous[0].citation.quote)
@@ -328,7 +329,7 @@ def sentence_facts(sentence: str, passage: Passage, previous: Sequence[Fact] = (
         if not (metric.lead or metric.trail):
             continue
         values = _values(sentence, metric.kind)
-        if not values or (metric.kind == "caseload" and _NOT_ALL_CASELOADS.search(sentence)):
+        if not values or (metric.kind == "caseload" and _CUES["not_all_caseloads"].search(sentence)):
             continue
         hits = (_led(metric, sentence, values, dater) if metric.lead else []) + (_trailed(metric, sentence, values, dater) if metric.trail else [])
         for value, chained in hits:
