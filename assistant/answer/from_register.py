@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.councils import gazetteer, normalise
 from assistant.dates import Anchor
+from assistant.register.clauses import first_label
 from assistant.register.commitments import Commitment
 from assistant.register.facts import Fact, asks_for_metric, find_metrics, show_value
 from assistant.register.inspections import InspectionEvent
@@ -22,6 +23,7 @@ from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, NOT_JUDGED, Insp
 from assistant.register.query import query_commitments, query_inspections
 from assistant.register.store import Register, load_register
 from assistant.register.table import SUB_JUDGEMENTS
+from assistant.text import compile_table
 from assistant.timeexpr import find_times
 from assistant.types import Answer, Citation
 
@@ -211,14 +213,14 @@ _CHANGE = re.compile(r"\b(?:chang\w*|over\s+(?:the\s+)?(?:years|time)|history|im
 _LIST = re.compile(r"\b(?:which|what|list|name)\b.{0,30}\b(?:councils?|authorities|local\s+authorities|LAs)\b", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?)\b", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
-_FIELDS = [
-    ("care_leavers", re.compile(r"\bcare\s+leavers?\b", re.I)),
-    ("help_and_protection", re.compile(r"\bhelp\s+and\s+protection\b|\bchild\s+protection\b", re.I)),
-    ("in_care", re.compile(r"\b(?:children\s+in\s+care|looked[\s-]+after|in\s+care)\b", re.I)),
-    ("leaders", re.compile(r"\blead(?:ers|ership)\b", re.I)),
-    ("adoption", re.compile(r"\badoption\b", re.I)),
-    ("lscb", re.compile(r"\bLSCB\b|\bsafeguarding\s+children\s+board\b", re.I)),
-]
+_FIELDS = compile_table({
+    "care_leavers": r"\bcare\s+leavers?\b",
+    "help_and_protection": r"\bhelp\s+and\s+protection\b|\bchild\s+protection\b",
+    "in_care": r"\b(?:children\s+in\s+care|looked[\s-]+after|in\s+care)\b",
+    "leaders": r"\blead(?:ers|ership)\b",
+    "adoption": r"\badoption\b",
+    "lscb": r"\bLSCB\b|\bsafeguarding\s+children\s+board\b",
+})
 # Words a bare "compare X and Y" may carry; any other word names a topic the register does not hold.
 _COMPARE_FILLER = {
     "compare", "comparison", "versus", "vs", "and", "with", "to", "the", "how", "do", "does", "did", "between", "their",
@@ -231,11 +233,11 @@ def _asks_grade(question: str) -> bool:
     """A question about grades: rating words, a grade, outcomes, or change in a judged area."""
     if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question):
         return True
-    return bool(_CHANGE.search(question) and any(rule.search(question) for _, rule in _FIELDS))
+    return bool(_CHANGE.search(question) and any(rule.search(question) for rule in _FIELDS.values()))
 
 
 def _field(question: str) -> str:
-    return next((name for name, rule in _FIELDS if rule.search(question)), "overall")
+    return first_label(_FIELDS.items(), question, "overall")
 
 
 def _councils_in(question: str, records: Sequence[InspectionRecord]) -> list[str]:

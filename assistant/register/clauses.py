@@ -7,7 +7,7 @@ the clause that holds it, and the clause's verbs say whether it speaks of what i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,6 +124,6 @@ def leaning(text: str, otherwise: str = "") -> Callable[[int], str]:
     return lean
 
 
-def first_label(rules: Sequence[tuple[str, re.Pattern[str]]], text: str, default: str = "") -> str:
+def first_label(rules: Iterable[tuple[str, re.Pattern[str]]], text: str, default: str = "") -> str:
     """The label of the first rule whose pattern the text holds; `default` when none does."""
     return next((label for label, rule in rules if rule.search(text)), default)

@@ -28,6 +28,7 @@ from assistant.register.clauses import (
     leans_future,
     units,
 )
+from assistant.text import compile_table
 from assistant.timeexpr import TOLERANCE, TimeSpan, find_times
 from assistant.types import Citation, Passage
 
@@ -99,24 +100,19 @@ class Commitment(BaseModel, Dated):
 # ------------------------------------------------------------------ what will be done, and by whom
 
 _MARKUP = re.compile(r"\*\*|__")
-_ADVERBIAL = re.compile(r"^(?:following|after|as\s+part\s+of|in\s+response\s+to|in\s+line\s+with|in\s+addition|given|concurrently|alongside)\b[^,]*,\s*", re.I)
-_THAT_CLAUSE = re.compile(
-    r"^.{0,60}?\b(?:(?:is|are|was)\s+that|(?:i|we)\s+(?:am|are)\s+(?:\w+\s+)?(?:confident|sure|clear|pleased|delighted|excited)\s+(?:that|about))\s+", re.I
-)
-_FIRST_AUX = re.compile(r"\s+(?:am|is|are|was|were|has|have|had|will|shall)\b.*$", re.I)
-_PAREN = re.compile(r"\s*\((?:[^()]*\s){4,}[^()]*\)")
-_LEADING = re.compile(
-    r"^(?:(?:and|but|with|which|that|whilst|while|when|where|although|so|as|then|concurrently|alongside|also|however|therefore),?\s+)+",
-    re.I,
-)
-_FILLER = re.compile(r"\b(?:it\s+is\s+(?:expected|anticipated|likely|planned|intended)\s+that|we\s+are\s+(?:pleased|delighted)\s+to\s+(?:say|report)\s+that)\s+", re.I)
-_AUX = re.compile(
-    r"^(?:(?:will|shall|is|are|be|being|been|has|have|not|now|also|then|soon|likely|expected|scheduled|planned|due|set|going|about|"
+# How a commitment's who and what are trimmed from its clause.
+_TRIM = compile_table({
+    "adverbial": r"^(?:following|after|as\s+part\s+of|in\s+response\s+to|in\s+line\s+with|in\s+addition|given|concurrently|alongside)\b[^,]*,\s*",
+    "that_clause": r"^.{0,60}?\b(?:(?:is|are|was)\s+that|(?:i|we)\s+(?:am|are)\s+(?:\w+\s+)?(?:confident|sure|clear|pleased|delighted|excited)\s+(?:that|about))\s+",
+    "first_aux": r"\s+(?:am|is|are|was|were|has|have|had|will|shall)\b.*$",
+    "leading": r"^(?:(?:and|but|with|which|that|whilst|while|when|where|although|so|as|then|concurrently|alongside|also|however|therefore),?\s+)+",
+    "filler": r"\b(?:it\s+is\s+(?:expected|anticipated|likely|planned|intended)\s+that|we\s+are\s+(?:pleased|delighted)\s+to\s+(?:say|report)\s+that)\s+",
+    "aux": r"^(?:(?:will|shall|is|are|be|being|been|has|have|not|now|also|then|soon|likely|expected|scheduled|planned|due|set|going|about|"
     r"preparing|progressively|formally|to|take\s+place|the\s+next)\b\s*)+",
-    re.I,
-)
-_CUT = re.compile(r",\s+(?:of|in|for)\s+which\b|(?:^|,?\s+)(?:so\s+that|in\s+order\s+to|to\s+ensure|to\s+improve|to\s+help|which|who|as\s+it|when\s+inspectors|with\s+the\s+focus|before\s+the)\b|[;:,(]\s*$|,\s+to\s+", re.I)
-_PRONOUN = re.compile(r"^(?:it|this|these|they|he|she|we|i|which|that|there)$", re.I)
+    "cut": r",\s+(?:of|in|for)\s+which\b|(?:^|,?\s+)(?:so\s+that|in\s+order\s+to|to\s+ensure|to\s+improve|to\s+help|which|who|as\s+it|when\s+inspectors|with\s+the\s+focus|before\s+the)\b|[;:,(]\s*$|,\s+to\s+",
+    "pronoun": r"^(?:it|this|these|they|he|she|we|i|which|that|there)$",
+})
+_PAREN = re.compile(r"\s*\((?:[^()]*\s){4,}[^()]*\)")
 _THE = r"(?:[Tt]he\s+)?"
 _AGENT = re.compile(
     rf"\b(?:Ofsted|{_THE}(?:DfE|Department\s+for\s+Education)(?:\s+and\s+Red\s+Quadrant)?|{_THE}(?:Children's\s+)?Commissioner|"
@@ -138,18 +134,18 @@ _GENERIC_WORDS = ( "improvement improvements improve deliver delivered work chan
 # ------------------------------------------------------------------ one commitment
 
 
-_KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("decision", re.compile(r"\b(?:decision(?!-making)|decide[ds]?|sign[\s-]?off|approv\w+)\b", re.I)),
-    ("inspection/visit", re.compile(r"\b(?:inspection|re-?inspection|ILACS|monitoring\s+visits?|focused\s+visit|visits?)\b", re.I)),
-    ("review", re.compile(r"\b(?:review\w*|evaluat\w+|audit\w*|assess\w*)\b", re.I)),
-    ("staffing", re.compile(r"\b(?:staff\w*|recruit\w*|workforce|director|join|appoint\w*|social\s+work\s+offer|remuneration|training|caseloads?|team\s+manager)\b", re.I)),
-    ("plan/strategy", re.compile(r"\b(?:plan|strategy|toolkit|framework|policy|programme|pathway)\b", re.I)),
-    ("governance", re.compile(r"\b(?:board|commissioner|trust|scrutiny|panel|governance|partner\s+in\s+practice|partnership|cabinet|executive|council\s+meeting|report\s+to)\b", re.I)),
-]
+_KIND_RULES = compile_table({
+    "decision": r"\b(?:decision(?!-making)|decide[ds]?|sign[\s-]?off|approv\w+)\b",
+    "inspection/visit": r"\b(?:inspection|re-?inspection|ILACS|monitoring\s+visits?|focused\s+visit|visits?)\b",
+    "review": r"\b(?:review\w*|evaluat\w+|audit\w*|assess\w*)\b",
+    "staffing": r"\b(?:staff\w*|recruit\w*|workforce|director|join|appoint\w*|social\s+work\s+offer|remuneration|training|caseloads?|team\s+manager)\b",
+    "plan/strategy": r"\b(?:plan|strategy|toolkit|framework|policy|programme|pathway)\b",
+    "governance": r"\b(?:board|commissioner|trust|scrutiny|panel|governance|partner\s+in\s+practice|partnership|cabinet|executive|council\s+meeting|report\s+to)\b",
+})
 
 
 def kind_of(text: str) -> str:
-    return first_label(_KIND_RULES, text, "service change")
+    return first_label(_KIND_RULES.items(), text, "service change")
 
 
 def _antecedent(before: str) -> str:
@@ -186,32 +182,32 @@ def action_and_agent(sentence: str, clause: tuple[int, int], span: TimeSpan, *, 
     # "soon" and "about to" stand where the verb's tense does: keep the clause a clause.
     filler = " will " if span.granularity == "near term" and span.relation == "" else " "
     body = _PAREN.sub("", sentence[c_start : span.pos] + filler + sentence[span.endpos : c_end])
-    body = _FILLER.sub("", body).strip(" ,")
+    body = _TRIM["filler"].sub("", body).strip(" ,")
     starts_with_which = bool(re.match(r"which\b", body, re.I))
     agent = ""
     by = _BY_AGENT.search(body)
     if by and not re.match(r"by\s+(?:the\s+)?(?:end|start|beginning)", by.group(0), re.I):
         agent = by.group(1).strip()
         body = body[: by.start()] + body[by.end() :]
-    stripped = _THAT_CLAUSE.sub("", _ADVERBIAL.sub("", _LEADING.sub("", body.strip(" ,"))))
-    stripped = _ADVERBIAL.sub("", stripped)
+    stripped = _TRIM["that_clause"].sub("", _TRIM["adverbial"].sub("", _TRIM["leading"].sub("", body.strip(" ,"))))
+    stripped = _TRIM["adverbial"].sub("", stripped)
     # "the next scheduled visit": a participle inside a noun phrase is no verb.
     marker = next(
         (m for m in VERBAL_FUTURE.finditer(stripped) if not re.search(r"\b(?:the|a|an|next|its|our|their)\s+$", stripped[: m.start()], re.I)),
         None,
     )
     if bullet or marker is None:
-        phrase = _CUT.split(stripped, maxsplit=1)[0]
+        phrase = _TRIM["cut"].split(stripped, maxsplit=1)[0]
         phrase = re.sub(r"\s+(?:is|are|will\s+be)\s*$", "", phrase.strip(" ,"))
         return _short(phrase), agent
-    subject = _FIRST_AUX.sub("", stripped[: marker.start()].strip(" ,"))
+    subject = _TRIM["first_aux"].sub("", stripped[: marker.start()].strip(" ,"))
     aux = stripped[marker.start() :]
-    predicate = _AUX.sub("", aux[marker.end() - marker.start() :].strip(" ,"))
+    predicate = _TRIM["aux"].sub("", aux[marker.end() - marker.start() :].strip(" ,"))
     passive = bool(re.match(r"(?:\w+\s+){0,6}?be\s+(?!able)", aux[: len(aux) - len(predicate)] + " ", re.I))
-    predicate = _CUT.split(predicate, maxsplit=1)[0].strip(" ,.;:")
+    predicate = _TRIM["cut"].split(predicate, maxsplit=1)[0].strip(" ,.;:")
     if starts_with_which or not subject:
         subject = _antecedent(sentence[:c_start]) if starts_with_which else subject
-    if _PRONOUN.match(subject):
+    if _TRIM["pronoun"].match(subject):
         if subject.lower() in ("he", "she"):
             names = [n for n in _PERSON.findall(sentence[:c_start]) if not set(n.split()) & _NOT_PERSON]
             agent = agent or (names[0] if names else "")
