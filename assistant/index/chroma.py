@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from assistant.errors import SettingsError
 from assistant.settings import Settings
+from assistant.types import Filters
 
 if TYPE_CHECKING:
-    from chromadb.api.types import Embedding, GetResult, Include, Metadata, OneOrMany, PyEmbedding
+    from chromadb.api.types import Embedding, GetResult, Include, Metadata, OneOrMany, PyEmbedding, QueryResult, Where
     from llama_index.core.schema import BaseNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -42,6 +43,15 @@ class Collection(Protocol):
     def delete(self, ids: list[str] | None = None) -> object: ...
 
     def count(self) -> int: ...
+
+    def query(
+        self,
+        *,
+        query_embeddings: OneOrMany[Embedding] | OneOrMany[PyEmbedding] | None = None,
+        n_results: int = 10,
+        where: Where | None = None,
+        include: Include = ...,
+    ) -> QueryResult: ...
 
 
 def open_collection(settings: Settings) -> Collection:
@@ -83,6 +93,7 @@ class Rows:
         self.settings = settings
         self._collection = collection
         self._vector_store: ChromaVectorStore | None = None
+        self._caught_up = False
         self._lock = lock  # the index's lock for lazy opens: web sessions open it at once
 
     @property
@@ -103,6 +114,21 @@ class Rows:
                 self.catch_up()
                 self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
             return self._vector_store
+
+    def nearest(self, vector: Embedding, n: int, filters: Filters) -> QueryResult:
+        """The n rows nearest the vector under the filters, straight from Chroma.
+
+        Queries skip llama-index's store: importing llama_index.core costs ~2 s of a one-shot question,
+        and the store would send Chroma the same `where` clause and read back the same rows.
+        """
+        with self._lock:
+            if self._vector_store is None and not self._caught_up:
+                self.catch_up()  # once, as opening the llama-index store does
+                self._caught_up = True
+        return self.collection.query(
+            query_embeddings=[vector], n_results=n, where=where_clause(filters),
+            include=["documents", "metadatas", "distances"],
+        )
 
     def catch_up(self) -> None:
         """Make embedded Chroma's in-memory vector index take up rows other processes wrote.
@@ -159,3 +185,21 @@ class Rows:
     def ids(self) -> list[str]:
         """Every row's id."""
         return list(self.collection.get(include=[])["ids"])
+
+
+def where_clause(filters: Filters) -> Where | None:
+    """Filters as Chroma's `where`: councils and reports by name, dates as overlapping intervals."""
+    items: list[dict[str, object]] = []
+    if filters.councils:
+        items.append({"council": {"$in": list(filters.councils)}})
+    if filters.sources:
+        items.append({"source": {"$in": list(filters.sources)}})
+    low, high = filters.bounds()
+    if filters.date_from:
+        items.append({"date_to": {"$gte": low}})
+    if filters.date_to:
+        items.append({"date_from": {"$lte": high}})
+    if not items:
+        return None
+    # The same clause llama-index's ChromaVectorStore builds from MetadataFilters.
+    return cast("Where", items[0] if len(items) == 1 else {"$and": items})

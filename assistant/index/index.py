@@ -36,9 +36,10 @@ from assistant.index.lock import DEFAULT_TIMEOUT, WriterLock
 from assistant.index.manifest import Manifest
 from assistant.index.store import DIRTY_FILE, Store
 from assistant.settings import Settings, load_settings
-from assistant.types import IndexedReport, Passage, Report
+from assistant.types import Filters, IndexedReport, Passage, Report
 
 if TYPE_CHECKING:
+    import numpy as np
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
 __all__ = ["Derived", "FileResult", "Index", "IngestSummary", "open_collection"]
@@ -106,6 +107,17 @@ class Index:
         """llama-index's store over the collection, made once (every query goes through it)."""
         self._sync()
         return self._rows.vector_store
+
+    def nearest(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[Passage, float]]:
+        """The n passages nearest the vector under the filters, each with its cosine similarity."""
+        self._sync()
+        result = self._rows.nearest(vector, n, filters)
+        ids, distances = result["ids"][0], (result["distances"] or [[]])[0]
+        documents, metadatas = (result["documents"] or [[]])[0], (result["metadatas"] or [[]])[0]
+        return [
+            (Passage.from_metadata(pid, text or "", meta or {}), 1.0 - float(distance))
+            for pid, text, meta, distance in zip(ids, documents, metadatas, distances, strict=True)
+        ]
 
     def _reload(self) -> None:
         """Read the manifest from disk and forget everything derived from the old one."""

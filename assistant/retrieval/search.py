@@ -1,8 +1,6 @@
-"""Hybrid retrieval: dense (Chroma via llama-index) and BM25 (assistant/index/bm25.py) rankings fused, with filters."""
+"""Hybrid retrieval: dense (Chroma) and BM25 (assistant/index/bm25.py) rankings fused, with filters."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -21,11 +19,6 @@ BOILERPLATE_WEIGHT = 0.2
 # ---------------------------------------------------------------- hybrid
 
 
-def _cosine_from_chroma(similarity: float) -> float:
-    """llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos."""
-    return 1.0 + math.log(max(similarity, 1e-12))
-
-
 class Retriever:
     """Dense + BM25 retrieval fused by weighted reciprocal rank; near-duplicates collapsed."""
 
@@ -34,24 +27,16 @@ class Retriever:
         self.settings = settings or index.settings
 
     def search(self, query: str, *, k: int | None = None, filters: Filters | None = None) -> list[SearchHit]:
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
         self.index.require_ready()
         k = k or self.settings.top_k
         filters = filters or Filters()
         candidates = max(self.settings.candidates, k)
         vector = self.index.embedder.embed_query(query)
-        result = self.index.vector_store.query(
-            VectorStoreQuery(
-                query_embedding=vector.tolist(), similarity_top_k=candidates, filters=filters.to_llama()
-            )
-        )
         hits: dict[str, SearchHit] = {}
         dense_rank: dict[str, int] = {}
-        for rank, (node, similarity) in enumerate(zip(result.nodes or [], result.similarities or []), start=1):
-            hit = SearchHit.from_node(node, score=_cosine_from_chroma(similarity))
-            hits[hit.passage.id] = hit
-            dense_rank[hit.passage.id] = rank
+        for rank, (passage, cosine) in enumerate(self.index.nearest(vector, candidates, filters), start=1):
+            hits[passage.id] = SearchHit(passage=passage, score=cosine, dense_score=cosine)
+            dense_rank[passage.id] = rank
         bm25 = self.index.bm25.search(query, candidates, filters)
         bm25_rank = {pid: rank for rank, (pid, _) in enumerate(bm25, start=1)}
         missing = [pid for pid, _ in bm25 if pid not in hits]
