@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
+from assistant.answer.kinds import YEAR
 from assistant.councils import gazetteer, normalise
 from assistant.dates import Anchor
 from assistant.register.clauses import first_label
@@ -212,7 +213,6 @@ _RATING = re.compile(r"\b(?:ratings?|rated|grades?|graded|judge?ments?|judged|in
 _CHANGE = re.compile(r"\b(?:chang\w*|over\s+(?:the\s+)?(?:years|time)|history|improv\w*|trend|since|progress\w*|declin\w*|deteriorat\w*)\b", re.I)
 _LIST = re.compile(r"\b(?:which|what|list|name)\b.{0,30}\b(?:councils?|authorities|local\s+authorities|LAs)\b", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?)\b", re.I)
-_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _FIELDS = compile_table({
     "care_leavers": r"\bcare\s+leavers?\b",
     "help_and_protection": r"\bhelp\s+and\s+protection\b|\bchild\s+protection\b",
@@ -297,7 +297,7 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     named = in_question or scope
     field = _field(question)
     since = re.search(r"\b(?:since|after|from)\s+((?:19|20)\d\d)\b", question, re.I)
-    years = [] if since else _YEAR.findall(question)
+    years = [] if since else YEAR.findall(question)
 
     now = re.search(r"\b(?:now|latest|current(?:ly)?|most\s+recent|these\s+days)\b", question, re.I)
 
