@@ -1,7 +1,10 @@
-"""Cold start of the query embedder: onnxruntime (OnnxEmbedder) against sentence-transformers (torch).
+"""Cold start: one-shot `assistant ask` and `assistant docs`, and the query embedder (onnxruntime against torch).
 
     python benchmarks/cold_start.py              # 3 fresh processes of each, medians
-    python benchmarks/cold_start.py --repeat 5
+    python benchmarks/cold_start.py --repeat 5 --index index/
+
+`assistant ask` (with retrieval) and `assistant docs` run as a user runs them, on the given index or on the
+sample corpus ingested into a temporary one first.
 
 Each measurement is a fresh Python process, as a one-shot `assistant ask` is: the time to import
 sentence_transformers alone, and for each embedder the time to import its module, then to load the model
@@ -18,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,8 +52,21 @@ CASES = {
 }
 
 
-def run(script: str) -> dict:
+COMMANDS = {
+    "assistant_ask": ["ask", "How many agency social workers does West Sussex have?"],
+    "assistant_docs": ["docs"],
+}
+
+
+def run(script: str | list[str], index: Path | None = None) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    if isinstance(script, list):  # a command of the CLI, timed from outside only
+        env["ASSISTANT_INDEX_DIR"] = str(index)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "assistant", *script], cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"cold_start: `assistant {' '.join(script)}` failed:\n{done.stderr}")
+        return {"wall_s": time.perf_counter() - started}
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -63,12 +80,21 @@ def run(script: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes of each kind (medians reported)")
+    parser.add_argument("--index", type=Path, help="index folder to ask (default: the samples, ingested into a temporary one)")
     args = parser.parse_args()
 
-    runs: dict[str, list[dict]] = {name: [] for name in CASES}
-    for _ in range(args.repeat):
-        for name, script in CASES.items():
-            runs[name].append(run(script))
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch:
+        index = args.index or Path(scratch) / "index"
+        if args.index is None:
+            env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index), "OMP_WAIT_POLICY": "PASSIVE"}
+            print("ingesting corpus/sample into a temporary index", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "assistant", "ingest", "-q", "corpus/sample"], cwd=ROOT, env=env, check=True)
+        runs: dict[str, list[dict]] = {name: [] for name in [*CASES, *COMMANDS]}
+        for _ in range(args.repeat):
+            for name, script in CASES.items():
+                runs[name].append(run(script))
+            for name, command in COMMANDS.items():
+                runs[name].append(run(command, index))
 
     summary: dict[str, object] = {"cores": os.cpu_count(), "repeat": args.repeat}
     for name, results in runs.items():
