@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answer.extractive import Unit, units_of
+from assistant.answer.kinds import YEAR
 from assistant.dates import Anchor
 from assistant.dates import human_month as month
 from assistant.dates import human_span as span_label
 from assistant.index.index import Index
 from assistant.register.clauses import VERBAL_FUTURE
 from assistant.register.inspections import InspectionEvent
-from assistant.text import terms
+from assistant.text import compile_table, terms
 from assistant.timeexpr import find_times
 from assistant.types import Passage, SearchHit
 
@@ -63,30 +64,22 @@ class Topic:
 
 # ------------------------------------------------------------------ kinds of sentence
 
-_INTRO = re.compile(r"\b(?:found|finds|findings?|identified|inspectors?|Ofsted|judge?ments?|notes)\b[^:]*:\s*$", re.I)
-_FINDING_HEADING = re.compile(
-    r"areas? (?:of|for) (?:strength|improvement)|needs? to improve|work to do to improve|findings|strengths|weaknesses", re.I
-)
-_REPORTED = re.compile(
-    r"\b(?:Ofsted|inspectors?|HMI|the inspection|the (?:outcome )?letter|the (?:DfE )?review|the Minister|the report summary)\b"
+# What makes a sentence a finding (and a weakness) or progress.
+_ROLE_CUES = compile_table({
+    "intro": r"\b(?:found|finds|findings?|identified|inspectors?|Ofsted|judge?ments?|notes)\b[^:]*:\s*$",
+    "finding_heading": r"areas? (?:of|for) (?:strength|improvement)|needs? to improve|work to do to improve|findings|strengths|weaknesses",
+    "reported": r"\b(?:Ofsted|inspectors?|HMI|the inspection|the (?:outcome )?letter|the (?:DfE )?review|the Minister|the report summary)\b"
     r"(?:'s)?[^.;:]{0,80}?\b(?:found|finds|identified|noted|notes|judged|concluded|acknowledged|challenged|recogni[sz]\w*|"
     r"highlighted|described|feel|felt|stated|states|observed|rated|considered|statement|confirmed|referred)\b"
     r"|\bdescribed by Ofsted\b|\boverall judgement\b|\b(?:judged|rated|graded)\b",
-    re.I,
-)
-_WEAK = re.compile(
-    r"\b(?:not yet|not (?:consistently|always|sufficiently|well|making|informed|receiving|ensuring)|too (?:variable|many|few|slow|broad)|"
+    "weak": r"\b(?:not yet|not (?:consistently|always|sufficiently|well|making|informed|receiving|ensuring)|too (?:variable|many|few|slow|broad)|"
     r"remains? (?:poor|weak|too|variable|inconsistent)|weak(?:ness(?:es)?)?|lacks?|over[- ]reliance|inconsistent|insufficient|poor|"
     r"more work to do|need to ensure|is a need|requires? improvement|inadequate|disjointed|variable|infancy|still to be|missed opportunity)\b",
-    re.I,
-)
-_TO_IMPROVE = re.compile(r"needs? to improve|work to do to improve|areas? for improvement|weakness", re.I)
-PARTIAL = re.compile(r"\b(?:so far|out of (?:the )?\w+|beginning to|some progress|becoming|longer term|not yet|in many parts|still)\b", re.I)
-_CHANGE_WORD = re.compile(
-    r"\b(?:reduced|reducing|increased|increasing|improved|improving|fallen|falling|fell|risen|rising|rose|declined|declining|dropped|"
+    "to_improve": r"needs? to improve|work to do to improve|areas? for improvement|weakness",
+    "change_word": r"\b(?:reduced|reducing|increased|increasing|improved|improving|fallen|falling|fell|risen|rising|rose|declined|declining|dropped|"
     r"halved|doubled|stabilised|stabilized|(?:more )?stable|(?:is|are) being|underway|in progress|achieved|completed|delivered)\b",
-    re.I,
-)
+})
+PARTIAL = re.compile(r"\b(?:so far|out of (?:the )?\w+|beginning to|some progress|becoming|longer term|not yet|in many parts|still)\b", re.I)
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|quarter"
 _FIGURE = re.compile(
     rf"£\s?\d[\d,.]*\s?(?:m|k|bn|million|billion)?\b|\b\d[\d,]*(?:\.\d+)?\s?(?:%|per ?cent\b)|\b\d[\d,]*(?:\.\d+)?\b|\b(?:{_NUMBER_WORDS})\s+out\s+of\b",
@@ -121,7 +114,7 @@ def figures_in(text: str, anchor: Anchor | None) -> list[str]:
     """Figures a sentence reports, after dates and references are set aside."""
     for span in sorted(find_times(text, anchor, "past"), key=lambda s: -s.pos):
         text = text[: span.pos] + " " * (span.endpos - span.pos) + text[span.endpos :]
-    text = _REFERENCE.sub(" ", re.sub(r"\b(?:19|20)\d{2}\b", " ", text))
+    text = _REFERENCE.sub(" ", YEAR.sub(" ", text))
     return [m.group(0).strip() for m in _FIGURE.finditer(text)]
 
 
@@ -247,16 +240,16 @@ def classify(c: Candidate, siblings: list[Unit], report: ReportView, quoting: se
         c.label = heading.split(" › ")[-1] + (f" ({heading.split(' › ')[0]})" if " › " in heading else "")
         c.heading_label = True
     finding = (
-        (lead is not None and bool(_INTRO.search(lead.text)))
-        or (unit.bullet and lead is None and bool(_FINDING_HEADING.search(heading)))
-        or bool(_REPORTED.search(text))
+        (lead is not None and bool(_ROLE_CUES["intro"].search(lead.text)))
+        or (unit.bullet and lead is None and bool(_ROLE_CUES["finding_heading"].search(heading)))
+        or bool(_ROLE_CUES["reported"].search(text))
         or bool(_GRADED.search(text))
         or unit.passage.id in quoting
     )
     if finding and not is_future(text):
         c.role = "finding"
-        c.weak = bool(_WEAK.search(text)) or (unit.bullet and bool(_TO_IMPROVE.search(f"{c.label} {heading}")))
-    elif c.figures or (_CHANGE_WORD.search(text) and not is_future(text)):
+        c.weak = bool(_ROLE_CUES["weak"].search(text)) or (unit.bullet and bool(_ROLE_CUES["to_improve"].search(f"{c.label} {heading}")))
+    elif c.figures or (_ROLE_CUES["change_word"].search(text) and not is_future(text)):
         c.role = "progress"
 
 
@@ -272,7 +265,7 @@ def quoting_passages(report: ReportView) -> set[str]:
         hit = SearchHit(passage=passage, score=0.0)
         spans = units_of(hit)
         for i, unit in enumerate(spans):
-            if _INTRO.search(unit.text) and i + 1 < len(spans) and not spans[i + 1].bullet:
+            if _ROLE_CUES["intro"].search(unit.text) and i + 1 < len(spans) and not spans[i + 1].bullet:
                 active = True
                 found.add(passage.id)
     return found
@@ -297,7 +290,7 @@ def event_for(c: Candidate, report: ReportView, events: list[InspectionEvent]) -
         for e in held:
             if e.start <= span.end and span.start <= e.end and e.kind.split()[0].lower() in context.lower():
                 return e
-    if _REPORTED.search(c.unit.text):
+    if _ROLE_CUES["reported"].search(c.unit.text):
         return None  # the sentence names its own source
     # A list or quotation of findings with no date of its own: the report's latest Ofsted inspection or visit.
     ofsted = [e for e in held if e.citation.source == passage.source and e.kind in _OFSTED_KINDS
