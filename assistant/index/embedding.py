@@ -6,9 +6,13 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from torch import Tensor
 
 # Before torch is imported anywhere: idle OpenMP threads must sleep, not spin, or a
 # query encode slows from ~15 ms to hundreds when another process is busy.
@@ -60,12 +64,12 @@ class SentenceTransformerEmbedder:
         self.name = MODEL_NAME if model_dir is None else self.model_dir.name
         self.query_threads = query_threads
         self.batch_size = batch_size
-        self._model: Any = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self._recent: dict[str, np.ndarray] = {}
 
     @property
-    def model(self) -> Any:
+    def model(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
@@ -97,8 +101,10 @@ class SentenceTransformerEmbedder:
         """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32), []
-        outputs = self.model.encode(
-            list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=show_progress
+        # output_value=None gives every output per text; sentence-transformers' overloads do not say so.
+        outputs = cast(
+            "list[dict[str, Tensor]]",
+            self.model.encode(list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=show_progress),
         )
         offsets = self.model.tokenizer(
             list(texts), return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
