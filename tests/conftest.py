@@ -67,14 +67,20 @@ def sample_index(sample_index_dir: Path, tmp_path: Path, embedder):
 
 
 @pytest.fixture(scope="session")
-def shared_engine(sample_index_dir: Path, embedder):
-    """An engine over the sample index for tests that only read (one per session, fast)."""
-    from assistant.answer.engine import Engine
+def shared_index(sample_index_dir: Path, embedder):
+    """The sample index itself, for tests that only read it (one per session: nothing is copied)."""
     from assistant.library import open_index
     from assistant.settings import Settings
 
-    settings = Settings(index_dir=sample_index_dir)
-    return Engine(settings, index=open_index(settings, embedder=embedder))
+    return open_index(Settings(index_dir=sample_index_dir), embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def shared_engine(shared_index):
+    """An engine over the sample index for tests that only read (one per session, fast)."""
+    from assistant.answer.engine import Engine
+
+    return Engine(shared_index.settings, index=shared_index)
 
 
 @pytest.fixture()

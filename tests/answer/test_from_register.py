@@ -82,8 +82,8 @@ def test_facts_answer_only_what_asks_for_values(sample_facts: list[Fact]) -> Non
 
 
 @pytest.mark.slow
-def test_answer_what_was_promised(engine) -> None:
-    answer = answer_from_register("What was promised for 2021?", engine.index)
+def test_answer_what_was_promised(shared_engine) -> None:
+    answer = answer_from_register("What was promised for 2021?", shared_engine.index)
     assert answer is not None and not answer.refused
     assert "in July" in answer.answer and "[1]" in answer.answer
     for citation in answer.citations:
@@ -92,16 +92,16 @@ def test_answer_what_was_promised(engine) -> None:
 
 
 @pytest.mark.slow
-def test_answer_next_monitoring_visit(engine) -> None:
-    answer = answer_from_register("When is the next monitoring visit in Worcestershire?", engine.index)
+def test_answer_next_monitoring_visit(shared_engine) -> None:
+    answer = answer_from_register("When is the next monitoring visit in Worcestershire?", shared_engine.index)
     assert answer is not None
     assert [(c.source, c.paragraph) for c in answer.citations] == [(WORCS, "16")]
     assert "February 2018" in answer.answer
 
 
 @pytest.mark.slow
-def test_answer_what_is_due_by_a_date(engine) -> None:
-    answer = answer_from_register("What did West Sussex commit to deliver by spring 2022?", engine.index)
+def test_answer_what_is_due_by_a_date(shared_engine) -> None:
+    answer = answer_from_register("What did West Sussex commit to deliver by spring 2022?", shared_engine.index)
     assert answer is not None and answer.citations
     assert W21 in {c.source for c in answer.citations} and "overdue" not in answer.answer
     assert "early part of 2022" in answer.answer and "Adoption South East" not in answer.answer
@@ -109,8 +109,8 @@ def test_answer_what_is_due_by_a_date(engine) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("question", ["How many agency social workers does West Sussex have?", "Who is the Chief Executive?"])
-def test_other_questions_are_left_to_the_answerer(engine, question: str) -> None:
-    assert answer_from_register(question, engine.index) is None
+def test_other_questions_are_left_to_the_answerer(shared_engine, question: str) -> None:
+    assert answer_from_register(question, shared_engine.index) is None
 
 
 @pytest.mark.slow

@@ -21,11 +21,11 @@ def test_there_are_five_samples() -> None:
 
 
 @pytest.mark.parametrize("name", SAMPLE_FILES)
-def test_each_sample_gets_its_council_date_and_title(sample_index, name: str) -> None:
-    entry = sample_index.reports[name]
+def test_each_sample_gets_its_council_date_and_title(shared_index, name: str) -> None:
+    entry = shared_index.reports[name]
     expected = MANIFEST[name]
     assert (entry.council, entry.date, entry.title) == (expected["council"], expected["date"], expected["title"])
-    report, passages = sample_index.load_report(name)
+    report, passages = shared_index.load_report(name)
     assert (report.council, report.date, report.title) == (expected["council"], expected["date"], expected["title"])
     assert {(p.council, p.date, p.title) for p in passages} == {(expected["council"], expected["date"], expected["title"])}
 
@@ -139,10 +139,10 @@ def test_lettered_items_stay_in_their_paragraph(split) -> None:
     assert "(c) Improvement Board approval" in three.text
 
 
-def test_index_split_uses_the_same_passages(sample_index, split) -> None:
+def test_index_split_uses_the_same_passages(shared_index, split) -> None:
     name = "003_820a53567a27642e.txt"
-    report, stored = sample_index.load_report(name)
-    assert [p.model_dump() for p in sample_index.split(report)] == [p.model_dump() for p in split[name]]
+    report, stored = shared_index.load_report(name)
+    assert [p.model_dump() for p in shared_index.split(report)] == [p.model_dump() for p in split[name]]
     assert [p.model_dump() for p in stored] == [p.model_dump() for p in split[name]]
 
 

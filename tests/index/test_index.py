@@ -147,8 +147,8 @@ def test_cli_search_on_an_empty_index_says_what_to_do(tmp_path: Path, run_cli) -
     assert result.stdout == ""
 
 
-def test_python_m_assistant_docs(sample_index: Index) -> None:
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(sample_index.root)}
+def test_python_m_assistant_docs(shared_index: Index) -> None:
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(shared_index.root)}
     done = subprocess.run(
         [sys.executable, "-m", "assistant", "docs", "--json"], capture_output=True, text=True, env=env, timeout=120
     )

@@ -27,11 +27,11 @@ from assistant.index.index import Index
 from assistant.library import open_index
 
 
-def test_samples_are_ingested(sample_index: Index) -> None:
-    assert sorted(sample_index.reports) == SAMPLE_FILES
-    assert all(entry.passages > 5 for entry in sample_index.reports.values())
-    check_consistent(sample_index)
-    manifest = json.loads((sample_index.root / "manifest.json").read_text(encoding="utf-8"))
+def test_samples_are_ingested(shared_index: Index) -> None:
+    assert sorted(shared_index.reports) == SAMPLE_FILES
+    assert all(entry.passages > 5 for entry in shared_index.reports.values())
+    check_consistent(shared_index)
+    manifest = json.loads((shared_index.root / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["splitter"].endswith("/256")
 

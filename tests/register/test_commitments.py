@@ -88,8 +88,8 @@ def test_a_repeated_commitment_is_one_entry_citing_each_place() -> None:
 
 
 @pytest.fixture()
-def register(sample_index) -> Register:
-    return load_register(sample_index)
+def register(shared_index) -> Register:
+    return load_register(shared_index)
 
 
 def _matches(item: Commitment, expected: dict) -> bool:

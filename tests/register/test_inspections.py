@@ -9,8 +9,8 @@ from assistant.register.store import Register, load_register
 
 
 @pytest.fixture()
-def register(sample_index) -> Register:
-    return load_register(sample_index)
+def register(shared_index) -> Register:
+    return load_register(shared_index)
 
 
 @pytest.mark.slow

@@ -12,8 +12,8 @@ from assistant.register.store import Register, load_register
 
 
 @pytest.fixture()
-def register(sample_index) -> Register:
-    return load_register(sample_index)
+def register(shared_index) -> Register:
+    return load_register(shared_index)
 
 
 @pytest.mark.slow
@@ -41,7 +41,7 @@ def _run(index_dir: Path, *args: str):
         (["inspections", "--to", "2021-13"], "--to '2021-13': expected a date"),
     ],
 )
-def test_cli_bad_input(sample_index, args: list[str], message: str) -> None:
-    result = _run(sample_index.root, *args)
+def test_cli_bad_input(shared_index, args: list[str], message: str) -> None:
+    result = _run(shared_index.root, *args)
     assert result.exit_code == 1
     assert message in result.output

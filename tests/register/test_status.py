@@ -11,8 +11,8 @@ W21 = "004_db1cafc63c8d4454.txt"
 
 
 @pytest.fixture()
-def register(sample_index) -> Register:
-    return load_register(sample_index)
+def register(shared_index) -> Register:
+    return load_register(shared_index)
 
 
 @pytest.mark.slow

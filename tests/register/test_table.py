@@ -21,8 +21,8 @@ def _run(index_dir: Path, *args: str):
 
 
 @pytest.mark.slow
-def test_cli_commitments_json(sample_index) -> None:
-    result = _run(sample_index.root, "commitments", "--json", "--council", "West Sussex", "--from", "2021", "--to", "2021")
+def test_cli_commitments_json(shared_index) -> None:
+    result = _run(shared_index.root, "commitments", "--json", "--council", "West Sussex", "--from", "2021", "--to", "2021")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert rows and all(r["council"] == "West Sussex" for r in rows)
@@ -33,8 +33,8 @@ def test_cli_commitments_json(sample_index) -> None:
 
 
 @pytest.mark.slow
-def test_cli_commitments_csv_and_status(sample_index) -> None:
-    result = _run(sample_index.root, "commitments", "--format", "csv", "--status", "overdue")
+def test_cli_commitments_csv_and_status(shared_index) -> None:
+    result = _run(shared_index.root, "commitments", "--format", "csv", "--status", "overdue")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert rows and {r["status"] for r in rows} == {"overdue"}
@@ -42,8 +42,8 @@ def test_cli_commitments_csv_and_status(sample_index) -> None:
 
 
 @pytest.mark.slow
-def test_cli_inspections(sample_index) -> None:
-    result = _run(sample_index.root, "inspections", "--council", "Worcestershire", "--format", "md")
+def test_cli_inspections(shared_index) -> None:
+    result = _run(shared_index.root, "inspections", "--council", "Worcestershire", "--format", "md")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("| council |") and "2018-02-01" in result.output
 

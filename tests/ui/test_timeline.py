@@ -32,7 +32,7 @@ def test_timeline_chart_escapes_text_and_links_each_item() -> None:
 @pytest.mark.slow
 # Gradio opens asyncio event loops while building Blocks and never closes them (not our sockets).
 @pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
-def test_timeline_tab_inside_blocks(engine) -> None:
+def test_timeline_tab_inside_blocks(shared_index) -> None:
     import gc
 
     import gradio as gr
@@ -40,7 +40,7 @@ def test_timeline_tab_inside_blocks(engine) -> None:
     from ui.timeline import build_timeline_tab
 
     with gr.Blocks(), gr.Tab("Timeline"):
-        parts = build_timeline_tab(engine.index)
+        parts = build_timeline_tab(shared_index)
     gc.collect()  # let Gradio's stray event loops go while this test's warning filter applies
     view = parts["view"]
     chart, rows, message = view.update(["West Sussex"], ["done"], "", "", "")
