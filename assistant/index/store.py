@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,25 +82,17 @@ class Pending:
     replaces: bool
 
 
+@dataclass(eq=False)  # compared by identity: one Store a folder
 class Store:
     """Writes for one index folder; the caller holds the index's write locks."""
 
-    def __init__(
-        self,
-        root: Path,
-        manifest: Manifest,
-        files: ReportFiles,
-        rows: Rows,
-        derived: DerivedData,
-        embedder: Callable[[], Embedder],
-    ) -> None:
-        self.root = root
-        self.manifest = manifest
-        self.files = files
-        self.rows = rows
-        self.derived = derived
-        self.embedder = embedder  # called when needed: the model loads on first use
-        self.unsafe = False  # a failed write could not be undone: keep .dirty so the next command repairs
+    root: Path
+    manifest: Manifest
+    files: ReportFiles
+    rows: Rows
+    derived: DerivedData
+    embedder: Callable[[], Embedder]  # called when needed: the model loads on first use
+    unsafe: bool = field(default=False, init=False)  # a failed write could not be undone: keep .dirty so the next command repairs
 
     @property
     def dirty(self) -> Path:
