@@ -166,6 +166,11 @@ class Conversation:
         previous = self.turns[-1].standalone if self.turns else ""
         standalone = rewrite(question, previous, self.engine.councils())
         answer = self.engine.answer(question, standalone=standalone, filters=self.filters)
+        if answer.refused and standalone != question and not is_follow_up(question):
+            # A whole question took on the chat's council and time; when they find nothing, the library may.
+            alone = self.engine.answer(question, standalone=question, filters=self.filters)
+            if not alone.refused:
+                standalone, answer = question, alone
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         self.turns.append(Turn(question, standalone, answer))
         return answer

@@ -71,3 +71,24 @@ def test_conversations_do_not_share_history(shared_engine) -> None:
     answer = two.ask("what about West Sussex?")
     assert answer.standalone_question == "what about West Sussex?"
     assert len(one.turns) == 1 and len(two.turns) == 1
+
+
+def test_a_whole_question_the_chats_council_cannot_answer_is_asked_of_the_library(engine, tmp_path) -> None:
+    (tmp_path / "fostering.txt").write_text(
+        "Rutland County Council\n\nFostering Recruitment Progress Report\n\nCabinet, 14 July 2022\n\n"
+        "1. The Fostering Recruitment Hub opened in April 2022 to speed up assessments of new carers.\n\n"
+        "2. Between April and June 2022 the Fostering Recruitment Hub approved 14 new foster carers.\n",
+        encoding="utf-8",
+    )
+    assert not engine.index.ingest([tmp_path / "fostering.txt"]).failed
+    chat = engine.conversation()
+    chat.ask("How many agency social workers does West Sussex have?")
+    question = "How many new foster carers did the Fostering Recruitment Hub approve?"
+    answer = chat.ask(question)
+    assert not answer.refused and "14 new foster carers" in answer.answer
+    assert answer.standalone_question == question and answer.citations[0].source == "fostering.txt"
+    # Answerable within the chat's council, a whole question keeps it.
+    other = engine.conversation()
+    other.ask("When did Ofsted inspect West Sussex children's services?")
+    kept = other.ask("How many agency social workers are there?")
+    assert "West Sussex" in kept.standalone_question and not kept.refused
