@@ -14,13 +14,15 @@ from assistant.index.derived import Derived
 from assistant.index.embedding import Embedder
 from assistant.index.index import Index
 from assistant.index.lock import DEFAULT_TIMEOUT
-from assistant.register.store import REGISTER_FILE, write_register
+from assistant.register import REGISTER_FILE
 from assistant.settings import Settings
 from assistant.types import Passage
 
 
 def build_register(root: Path, passages: Sequence[Passage]) -> None:
     """The commitments and inspections register, rebuilt from every passage with the keyword index."""
+    from assistant.register.store import write_register  # only writers pay for the register's code
+
     write_register(root, passages)
 
 

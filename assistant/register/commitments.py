@@ -32,7 +32,6 @@ from assistant.text import compile_table
 from assistant.timeexpr import TOLERANCE, TimeSpan, find_times
 from assistant.types import Citation, Passage
 
-REGISTER_FILE = "commitments.json"
 REGISTER_VERSION = 1
 STATUSES = ("done", "in progress", "not mentioned again", "overdue", "open")
 STATUS_HELP = {

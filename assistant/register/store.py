@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.files import atomic_write
-from assistant.register.commitments import REGISTER_FILE, REGISTER_VERSION, Commitment, extract_commitments
+from assistant.register import REGISTER_FILE
+from assistant.register.commitments import REGISTER_VERSION, Commitment, extract_commitments
 from assistant.register.facts import FACTS_VERSION, Fact, extract_facts, merge_facts
 from assistant.register.inspections import InspectionEvent, extract_inspections, merge_events
 from assistant.register.ofsted import RECORDS_VERSION, InspectionRecord, as_event, merge_records, read_inspection
