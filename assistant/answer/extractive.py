@@ -15,7 +15,7 @@ import numpy as np
 from assistant.answer.kinds import COMPARE, DATE, FUTURE, MONTH, holds_kind, inner_kind, role_stems
 from assistant.documents.passages import unit_spans
 from assistant.settings import Settings
-from assistant.text import terms
+from assistant.text import compile_table, terms
 from assistant.types import Citation, Passage, SearchHit
 
 # Sentence spans (start, end, bullet, lead-in) and their vectors, per passage id, stored at ingest.
@@ -63,19 +63,21 @@ class Evidence:
 
 # ---------------------------------------------------------------- the answerer
 
-_CIRCUMSTANCE = re.compile(
-    r"^\s*(?:after|before|during|following|since|in|under|at)\b[^,?]{3,60},|\b(?:during|after|before|since|following|under)\b[^,?]{3,60}\??\s*$"
+# Parts of a question that set it in circumstance or time rather than name its subject.
+_ASIDES = compile_table({
+    "circumstance": r"^\s*(?:after|before|during|following|since|in|under|at)\b[^,?]{3,60},|\b(?:during|after|before|since|following|under)\b[^,?]{3,60}\??\s*$"
     rf"|\b(?:in|on|during)\s+(?:\d{{1,2}}\s+)?{MONTH}?\s*(?:19|20)\d{{2}}\??\s*$",
-    re.I,
-)
-_CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
-_DATE_TERMS = re.compile(
-    rf"\b(?:(?:{MONTH}\w*|spring|summer|autumn|winter)\.?\s+)?(?:19|20)\d{{2}}(?:[/–-]\d{{2,4}})?\b"
+    "date_terms": rf"\b(?:(?:{MONTH}\w*|spring|summer|autumn|winter)\.?\s+)?(?:19|20)\d{{2}}(?:[/–-]\d{{2,4}})?\b"
     # Which report, not what in it: "the latest", "now", "its ILACS".
     r"|\b(?:latest|most recent|recent|current|currently|now|nowadays|these days|this time|ilacs|sif)\b",
-    re.I,
-)
+})
+_CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+
+
+def _terms_of(aside: str, question: str) -> set[str]:
+    """The terms of the question's parts that `_ASIDES[aside]` finds."""
+    return {t for m in _ASIDES[aside].finditer(question) for t in terms(m.group(0))}
 
 
 class ExtractiveAnswerer:
@@ -95,11 +97,11 @@ class ExtractiveAnswerer:
     def _question_weights(self, question: str, councils: list[str]) -> dict[str, float]:
         """Rarer words count more; named councils (already filtered on) and circumstances count less."""
         question = COMPARE.sub(" ", question)  # "compare" frames the question; it is not its subject
-        context = {t for m in _CIRCUMSTANCE.finditer(question) for t in terms(m.group(0))}
+        context = _terms_of("circumstance", question)
         council_terms = {t for c in councils for t in terms(c)}
         # Years and months place the question in time; the report prior and filters act on them,
         # so they should not make a report's dateline outscore its findings.
-        time_terms = {t for m in _DATE_TERMS.finditer(question) for t in terms(m.group(0))}
+        time_terms = _terms_of("date_terms", question)
         weights: dict[str, float] = {}
         for term in dict.fromkeys(terms(question)):
             if term in council_terms or term in time_terms:
