@@ -27,6 +27,9 @@ UNITS = {"pct": "%", "count": "count", "money": "£", "rate": "per 10,000 childr
 
 _W = r"[\s\-–]+"  # the space between words, as PDFs give it
 _CHILDREN = r"(?:children|young\s+people)(?:\s+and\s+young\s+people)?"
+# How questions name children looked after and children in need: by count and by rate alike.
+_CLA = r"(?:children\s+)?looked[\s-]+after(?:\s+children)?|children\s+in\s+care|\bCLA\b"
+_CIN = r"(?:children\s+)?in\s+need\b(?!\s+of)|\bCIN\b"
 _EET = r"(?:education|employment|training),?\s+(?:education|employment|training),?\s+(?:or|and)\s+(?:education|employment|training)"
 
 
@@ -60,17 +63,17 @@ METRICS: tuple[Metric, ...] = (
     Metric("caseload", "caseload", r"case\s*loads?|workloads?|cases\s+per\s+(?:social\s+)?worker",
            lead=r"(?<!IRO\s)(?<!IROs\s)\b(?:average\s+)?(?:social\s+work(?:er)?s?['’]?\s+)?caseloads?(?:\s+per\s+(?:social\s+)?worker)?\b",
            trail=r"\s+cases\s+per\s+(?:social\s+)?worker\b"),
-    Metric("children looked after", "count", r"(?:children\s+)?looked[\s-]+after(?:\s+children)?|children\s+in\s+care|\bCLA\b",
+    Metric("children looked after", "count", _CLA,
            trail=rf"\s+{_CHILDREN}\s+(?:are|were|was|is)\s+(?:being\s+|currently\s+)?looked\s+after\s+by\b", per="children looked after per 10,000"),
-    Metric("children looked after per 10,000", "rate", r"(?:children\s+)?looked[\s-]+after(?:\s+children)?|children\s+in\s+care|\bCLA\b"),
+    Metric("children looked after per 10,000", "rate", _CLA),
     Metric("child protection plans", "count", r"child\s+protection\s+plans?|(?:subject\s+to|on)\s+(?:a\s+)?(?:child\s+protection\s+|CP\s+)?plans?|CP\s+plans?",
            trail=rf"\s+{_CHILDREN}\s+(?:(?:are|were|was|is)\s+)?(?:currently\s+)?(?:the\s+)?subject\s+(?:of|to)\s+(?:a\s+)?child\s+protection\s+plans?\b",
            per="child protection plans per 10,000"),
     Metric("child protection plans per 10,000", "rate", r"child\s+protection\s+plans?|CP\s+plans?"),
-    Metric("children in need", "count", r"(?:children\s+)?in\s+need\b(?!\s+of)|\bCIN\b",
+    Metric("children in need", "count", _CIN,
            trail=r"\s+children\s+(?:had\s+been|have\s+been|were|are)\s+identified\s+(?:through\s+assessment\s+)?as\s+(?:being\s+)?(?:formally\s+)?in\s+need\b",
            per="children in need per 10,000"),
-    Metric("children in need per 10,000", "rate", r"(?:children\s+)?in\s+need\b(?!\s+of)|\bCIN\b"),
+    Metric("children in need per 10,000", "rate", _CIN),
     Metric("care leavers in education, employment or training", "pct", rf"care\s+leavers.{{0,30}}(?:{_EET}|\bEET\b)",
            trail=rf"\)?\s+of\s+(?:all\s+)?care\s+leavers(?:\s+aged\s+\d+\s*(?:to|-|–)\s*\d+)?\s+(?:are|were)\s+(?:now\s+)?(?:in|engaged\s+in)\s+(?:{_EET}|EET)\b"),
     Metric("care leavers not in education, employment or training", "pct", r"care\s+leavers.{0,30}(?:not\s+in\s+(?:education|employment|training)|\bNEET\b)",
