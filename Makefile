@@ -31,9 +31,10 @@ lint: install
 	$(VENV)/bin/ruff check assistant ui tests benchmarks
 	$(VENV)/bin/mypy assistant ui
 
+# Ingest, query and cold-start benchmarks, then one Markdown table of their figures (benchmarks/bench.py);
+# BENCH_ARGS=--quick for small runs.
 bench: install
-	$(PY) benchmarks/ingest.py
-	$(PY) benchmarks/query.py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # The samples plus the field reports, in their own index so `make eval` never touches index/. Only the
 # field PDFs (its README and truth.csv are not reports); one is a saved web page on purpose, so a file
