@@ -5,12 +5,9 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-
-if TYPE_CHECKING:
-    from llama_index.core.vector_stores.types import MetadataFilters
 
 
 class ReportMeta(BaseModel):
@@ -94,13 +91,6 @@ class SearchHit(BaseModel):
     bm25_score: float | None = Field(None, description="BM25 score, if ranked by keywords.")
     rank: int = Field(0, description="1-based rank in the result list.")
 
-    @classmethod
-    def from_node(cls, node: Any, score: float | None = None) -> SearchHit:
-        """The one place a llama-index node (or NodeWithScore) becomes ours."""
-        inner = getattr(node, "node", node)
-        node_score = score if score is not None else getattr(node, "score", None)
-        passage = Passage.from_metadata(inner.node_id, inner.get_content(), dict(inner.metadata))
-        return cls(passage=passage, score=float(node_score or 0.0), dense_score=node_score)
 
 
 class Citation(BaseModel):
@@ -235,21 +225,6 @@ class Filters(BaseModel):
         low = date_bounds(self.date_from)[0] if self.date_from else 0
         high = date_bounds(self.date_to)[1] if self.date_to else 99999999
         return low, high
-
-    def to_llama(self) -> MetadataFilters | None:
-        from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
-
-        items: list[MetadataFilter] = []
-        if self.councils:
-            items.append(MetadataFilter(key="council", value=list(self.councils), operator=FilterOperator.IN))
-        if self.sources:
-            items.append(MetadataFilter(key="source", value=list(self.sources), operator=FilterOperator.IN))
-        low, high = self.bounds()
-        if self.date_from:
-            items.append(MetadataFilter(key="date_to", value=low, operator=FilterOperator.GTE))
-        if self.date_to:
-            items.append(MetadataFilter(key="date_from", value=high, operator=FilterOperator.LTE))
-        return MetadataFilters(filters=items) if items else None
 
     def allows(self, council: str, source: str, date_from: int, date_to: int) -> bool:
         if self.councils and council not in self.councils:
