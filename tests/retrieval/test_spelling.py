@@ -1,0 +1,30 @@
+"""Question mending: typos corrected to words the library uses, abbreviations spelled out for searching."""
+
+from __future__ import annotations
+
+from assistant.index.index import Index
+from assistant.retrieval.spelling import mend_question
+
+
+def test_a_typo_is_mended_to_the_librarys_own_word(shared_index: Index) -> None:
+    vocab, defined = shared_index.bm25.vocab, shared_index.bm25.abbreviations
+    assert "commissioner" in vocab and "comissioner" not in vocab
+    assert mend_question("What is the comissioner doing about caselods?", vocab) == "What is the commissioner doing about caseloads?"
+    assert mend_question("How many social workres are there?", vocab, expand=False) == "How many social workers are there?"
+    # An abbreviation a sample report defines itself is spelled out like the glossary's.
+    assert mend_question("Who runs the FFD?", vocab, defined) == "Who runs the FFD? (family front door)"
+
+
+def test_words_the_library_has_or_too_short_to_judge_are_left_alone() -> None:
+    vocab = {"croydon": 9, "inspection": 4, "vacancy": 3}
+    assert mend_question("croydons inspection, the xyz", vocab) == "croydons inspection, the xyz"
+    assert mend_question("vacancey", {}) == "vacancey"  # no vocabulary: nothing to mend against
+    assert mend_question("vacancey", vocab) == "vacancy"
+
+
+def test_abbreviations_are_spelled_out_and_long_forms_abbreviated() -> None:
+    assert mend_question("Was Croydon RI?", {}) == "Was Croydon RI? (requires improvement)"
+    assert mend_question("is it ri", {}) == "is it ri"  # two letters are an abbreviation only in capitals
+    assert mend_question("Who runs the multi agency safeguarding hub?", {}) == "Who runs the multi agency safeguarding hub? (MASH)"
+    assert mend_question("What did the PSG do?", {}, {"psg": "practice standards group"}) == "What did the PSG do? (practice standards group)"
+    assert mend_question("Was Croydon RI?", {}, expand=False) == "Was Croydon RI?"
