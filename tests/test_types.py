@@ -42,13 +42,6 @@ def test_filters_pick_reports_by_council_date_and_file() -> None:
     assert atlantis.describe() == "council Atlantis; from 2030"
 
 
-def test_filters_as_llama_index_metadata_filters() -> None:
-    assert Filters().to_llama() is None
-    made = Filters(councils=["Croydon"], date_from="2021", date_to="2021-06").to_llama()
-    assert made is not None
-    assert [(f.key, f.value) for f in made.filters] == [("council", ["Croydon"]), ("date_to", 20210101), ("date_from", 20210631)]
-
-
 def test_an_indexed_report_round_trips_through_json() -> None:
     row = IndexedReport(hash="f" * 64, ids=["x#0", "x#1"], passages=2, council="Tameside", date="2024-01",
                         kind="ofsted_ilacs", overrides={"council": "Tameside", "pages": 3}, ingested_at="2026-12-01T10:00:00")

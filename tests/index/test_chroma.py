@@ -96,3 +96,14 @@ def test_server_mode_ingest_and_search(chroma_server: str, tmp_path: Path, monke
     again = open_index(settings, embedder=embedder).ingest([SAMPLES])
     assert again.count("unchanged") == 5
     assert open_index(settings, embedder=embedder).collection.count() == count
+
+
+def test_filters_become_the_where_clause_llama_index_would_send() -> None:
+    from assistant.index.chroma import where_clause
+    from assistant.types import Filters
+
+    assert where_clause(Filters()) is None
+    assert where_clause(Filters(councils=["Croydon"])) == {"council": {"$in": ["Croydon"]}}
+    assert where_clause(Filters(councils=["Croydon"], date_from="2021", date_to="2021-06")) == {
+        "$and": [{"council": {"$in": ["Croydon"]}}, {"date_to": {"$gte": 20210101}}, {"date_from": {"$lte": 20210631}}]
+    }
