@@ -1,4 +1,5 @@
-"""The quality bar on the dev questions, run in CI: the build fails if a figure drops below target."""
+"""Running an evaluation: the quality bar on the dev and field questions (the build fails if a figure drops below
+target), the figures of a made-up file, and one build of the baselines for several files."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from assistant import evaluate
 from assistant.evaluate import runner
 
 # Shipped with the tests (a copy of shared/eval/dev_qa.jsonl), so the gate runs in a fresh clone.
-DEV_QA = Path(__file__).resolve().parent / "data" / "dev_qa.jsonl"
+DEV_QA = Path(__file__).resolve().parent.parent / "data" / "dev_qa.jsonl"
 
 
 @pytest.mark.slow
@@ -33,12 +34,6 @@ def test_metrics_on_a_made_up_file(shared_engine, tmp_path) -> None:
     assert [d["gold_rank"] for d in report.details] == [1, None] and {d["file"] for d in report.details} == {"qa.jsonl"}
     table = report.markdown()
     assert "### qa.jsonl (2 questions)" in table and "| assistant |" in table and "| unanswerable | 1 | – |" in table
-
-
-def test_gold_evidence_counts_only_in_the_questions_report() -> None:
-    q = evaluate.Question("q", "?", "judgement", ["Overall effectiveness: Good"], [], [], None, docs=["a.pdf"])
-    assert q.is_gold("Overall effectiveness: good", "a.pdf") and q.is_gold("Overall effectiveness: Good")
-    assert not q.is_gold("Overall effectiveness: Good", "b.pdf")
 
 
 class CountingBaselines:
@@ -69,20 +64,7 @@ def test_several_files_share_one_build_of_the_baselines(shared_engine, tmp_path,
     assert reports[1].details[1]["bm25_rank"] is None and reports[1].details[1]["gold_rank"] == 1
 
 
-def test_bad_qa_line_names_the_line(tmp_path) -> None:
-    path = tmp_path / "qa.jsonl"
-    path.write_text('{"question": "ok?"}\n{"nope": 1}\n', encoding="utf-8")
-    with pytest.raises(Exception, match="qa.jsonl:2"):
-        evaluate.load_questions(path)
-
-
-def test_repeated_id_names_both_lines(tmp_path) -> None:
-    path = write_qa(tmp_path / "qa.jsonl", {"id": "x", "question": "a?"}, {"id": "x", "question": "b?"})
-    with pytest.raises(Exception, match="qa.jsonl:2: id 'x' repeats line 1"):
-        evaluate.load_questions(path)
-
-
-FIELD_QA = Path(__file__).resolve().parent / "data" / "field_qa.jsonl"
+FIELD_QA = Path(__file__).resolve().parent.parent / "data" / "field_qa.jsonl"
 # Floors, not targets: the figures measured when field questions joined the gate (recall@5 0.71,
 # MRR 0.58, answer hit 0.65, refusals 0.67, false refusals 0.04 on 2 cores), less a margin for
 # noise. A change that falls below them is a regression; the targets are printed beside them.
