@@ -18,3 +18,16 @@ def test_an_abbreviation_a_report_defines_is_kept_with_its_fewest_words() -> Non
         "The budget (GBP) rose.",  # no words spell it: not an abbreviation defined here
     ]
     assert defined_abbreviations(texts) == {"raa": "regional adoption agency", "iros": "independent reviewing officers"}
+
+
+def test_hyphenated_parts_and_minor_words_spell_an_abbreviation_as_reports_write_them() -> None:
+    texts = [
+        "Referrals go to the multi-agency safeguarding hub (MASH) first.",
+        "The Director of Children's Services (DCS) reported to Cabinet.",
+        "Most children looked after (CLA) live in the county.",
+    ]
+    assert defined_abbreviations(texts) == {
+        "mash": "multi-agency safeguarding hub",
+        "dcs": "director of children's services",
+        "cla": "children looked after",
+    }
