@@ -47,10 +47,11 @@ def test_an_assistant_error_is_one_line_on_stderr_and_exit_code_1() -> None:
     assert result.stderr == "error: no reports from Nowhere: see `assistant docs`\n" and result.stdout == ""
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
 def test_an_index_folder_that_cannot_be_written_is_named_with_the_fix(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
+    if os.geteuid() == 0:
+        locked = Path("/sys/kernel")  # root writes anywhere but a kernel file system (CI runs as root)
     with pytest.raises(AssistantError, match=f"the index folder {locked} cannot be written .*--index-dir or ASSISTANT_INDEX_DIR"):
         check_writable(locked)
 
