@@ -23,6 +23,7 @@ from assistant.library import open_index
 from assistant.retrieval.search import Retriever
 from assistant.retrieval.spelling import mend_question
 from assistant.settings import Settings, load_settings
+from assistant.text import terms
 from assistant.types import Answer, Citation, Filters, SearchHit
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,9 @@ class Engine:
         self.settings = settings or load_settings()
         self.index = index or open_index(self.settings)
         self.retriever = Retriever(self.index, self.settings)
-        self.answerer = ExtractiveAnswerer(self.settings, idf=self._idf)
+        self.answerer = ExtractiveAnswerer(self.settings, idf=self._idf, abbreviations=self.index.bm25.abbreviations)
         self._llm: LLMAnswerer | None = None
+        self._letterheads: dict[tuple[int, str], frozenset[str]] = {}
 
     def _idf(self, term: str) -> float:
         df = self.index.bm25.doc_freq(term)
@@ -140,8 +142,10 @@ class Engine:
         # Standard wording (footers, addresses) stays findable in search but never answers.
         evidence_hits = [h for h in hits if not self.index.bm25.is_boilerplate(h.passage.id)]
         unit_vectors: UnitVectors = {}
+        letterheads: dict[str, frozenset[str]] = {}
         for source in dict.fromkeys(hit.passage.source for hit in evidence_hits):
             unit_vectors.update(self.index.unit_vectors(source))
+            letterheads[source] = self._letterhead(source)
         # Councils are filters, in whatever form typed ("Tameside MBC", "south glos"): not words to match.
         weighed = search_text(searched, self.councils(), keep_years=True)
         text, citations, evidence = self.answerer.answer(
@@ -151,6 +155,7 @@ class Engine:
             councils=named,
             query_vector=self.index.embedder.embed_query(searched),
             unit_vectors=unit_vectors,
+            letterheads=letterheads,
         )
         refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
         written_by = "extractive"
@@ -177,6 +182,16 @@ class Engine:
             filters=search_filters.model_dump(exclude_defaults=True),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+    def _letterhead(self, source: str) -> frozenset[str]:
+        """Terms of a report's standard wording (what recurs across reports: its publisher, "inspection", the
+        footer), which describe the report rather than any finding in it."""
+        key = (self.index.generation, source)
+        if key not in self._letterheads:
+            passages = self.index.load_report(source)[1] if source in self.index.reports else []
+            standard = " ".join(p.text for p in passages if self.index.bm25.is_boilerplate(p.id))
+            self._letterheads[key] = frozenset(terms(standard))
+        return self._letterheads[key]
 
     def _spoken_of(self, councils: list[str]) -> bool:
         """Whether any report speaks of these councils (a peer, a former director's council)."""

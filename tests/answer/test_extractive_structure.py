@@ -1,0 +1,62 @@
+"""The answerer reads a report's structure: the abbreviations it defines, the heading a list sits under."""
+
+from __future__ import annotations
+
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.settings import load_settings
+from assistant.types import Passage, SearchHit
+
+
+def _hit(text: str, rank: int, section: str = "", pid: str = "") -> SearchHit:
+    passage = Passage(
+        id=pid or f"r.txt:{rank}", source="r.txt", council="Somewhere", section=section,
+        paragraph=str(rank), ordinal=rank, start=0, end=len(text), text=text,
+    )
+    return SearchHit(passage=passage, score=1.0 / rank, rank=rank)
+
+
+def test_a_sentence_using_a_defined_abbreviation_matches_its_long_form() -> None:
+    hits = [
+        _hit("Senior managers are aware of the pressure on the team and have plans to act.", 1),
+        _hit("In March, caseloads in the ART were at an average of 33.", 2),
+    ]
+    question = "what were caseloads in the assessment and response team?"
+    plain = ExtractiveAnswerer(load_settings())
+    knowing = ExtractiveAnswerer(load_settings(), abbreviations={"art": "assessment and response team"})
+    assert "33" not in plain.answer(question, hits, kind="fact", councils=[])[0]
+    assert "33" in knowing.answer(question, hits, kind="fact", councils=[])[0]
+    assert {"assess", "respons", "team"} <= knowing._unit_terms("Two IROs and the ART")
+
+
+def test_a_list_under_a_heading_the_question_echoes_whole_answers_despite_a_preamble() -> None:
+    items = "• The quality of plans for children\n• The effectiveness of supervision\n• The consistency of decisions"
+    hits = [
+        _hit("Member oversight is through the corporate parenting board and the scrutiny committee.", 1),
+        _hit(items, 2, section="What needs to improve?1", pid="r.txt:list"),
+    ]
+    question = "Hello, I'm a new member of the scrutiny committee. Could you summarise what the council needs to improve?"
+    text, citations, _ = ExtractiveAnswerer(load_settings()).answer(question, hits, kind="list", councils=[])
+    assert "supervision" in text and "consistency of decisions" in text
+    assert citations[0].paragraph == "2"
+
+
+def test_a_word_of_the_reports_letterhead_helps_choose_but_is_no_evidence() -> None:
+    hits = [
+        _hit("Any complaints about the Ofsted inspection or the report should be made in writing.", 1, pid="old:1"),
+        _hit("Inspection dates: 11 to 15 March 2024", 2, pid="new:1"),
+    ]
+    hits[1].passage.source = "new.txt"
+    question = "latest ofsted inspection - when was it?"
+    answerer = ExtractiveAnswerer(load_settings(), idf=lambda term: 3.0 if term == "ofst" else 1.0)
+    letterheads = {"new.txt": frozenset({"ofst"}), "r.txt": frozenset({"ofst"})}
+    text, _, evidence = answerer.answer(question, hits, kind="when", councils=[], letterheads=letterheads)
+    assert "11 to 15 March 2024" in text
+    # The letterhead counts toward choosing the sentence, not toward how well the report answers.
+    assert evidence.coverage < 0.5
+
+
+def test_the_engine_reads_a_reports_letterhead_from_its_standard_wording(shared_engine) -> None:
+    source = next(iter(shared_engine.index.reports))
+    letterhead = shared_engine._letterhead(source)
+    assert isinstance(letterhead, frozenset)
+    assert shared_engine._letterhead(source) is letterhead  # read once per index generation
