@@ -222,6 +222,8 @@ def build_chat_tab(engine: Engine, *, concurrency: int = 4) -> ChatTab:
 
     def answer_on(listener: Callable[..., Dependency], api_name: str | None = None) -> Dependency:
         """The one answering event, on each trigger; only the question box's is the API's `ask`."""
+        # Gradio runs one event at a time unless told; answers share the engine across worker threads
+        # (its lazy opens are locked, ONNX and Chroma queries are thread-safe), `concurrency` at once.
         return listener(view.ask, [question, session, *filters], [question, chatbot, session, copy_text], show_progress_on=[chatbot],
                         concurrency_id="chat", concurrency_limit=concurrency, api_name=api_name,
                         api_visibility="public" if api_name else "private")
