@@ -229,7 +229,8 @@ class Engine:
             return None  # the register answers whole councils; narrower filters go to the passages
         if not register_can_answer(standalone, self.councils(), self.mend):
             return None
-        answer = answer_from_register(standalone, self.index, filters.councils)
+        # Typos mended ("adopton performance"), so the judged area is recognised as the passages would be.
+        answer = answer_from_register(self.mend(standalone, expand=False), self.index, filters.councils)
         if answer is None:
             return None
         return answer.model_copy(update={"question": question, "standalone_question": standalone})

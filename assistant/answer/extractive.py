@@ -15,7 +15,8 @@ import numpy as np
 from assistant.answer.kinds import COMPARE, DATE, FUTURE, MONTH, holds_kind, inner_kind, role_stems
 from assistant.documents.passages import unit_spans
 from assistant.settings import Settings
-from assistant.text import compile_table, terms
+from assistant.retrieval.spelling import GLOSSARY
+from assistant.text import STOPWORDS, compile_table, terms
 from assistant.types import Citation, Passage, SearchHit
 
 # Sentence spans (start, end, bullet, lead-in) and their vectors, per passage id, stored at ingest.
@@ -93,22 +94,25 @@ class ExtractiveAnswerer:
     ) -> None:
         self.settings = settings
         self.idf = idf or (lambda term: 1.0)
-        # Short forms the reports define ("the access and response team (ART)"), lower-cased, to their long forms.
-        self.abbreviations = abbreviations or {}
+        # Short forms, lower-cased, to their long forms: the sector's (GLOSSARY) and those the reports define
+        # ("the access and response team (ART)"), as the search reads them.
+        self.abbreviations = {**(abbreviations or {}), **GLOSSARY}
 
-    def _unit_terms(self, text: str) -> set[str]:
+    def _unit_terms(self, text: str, concepts: Mapping[str, frozenset[str]] | None = None) -> set[str]:
         """The unit's terms, with the long forms of the abbreviations it uses: "caseloads in the ART"
-        speaks of the access and response team, as a question typing it out does."""
+        speaks of the access and response team, as a question typing it out does. `concepts`: the
+        abbreviations a question types, each held by a unit that writes all of its long form's words."""
         found = set(terms(text))
         for short in re.findall(r"\b([A-Z]{2,6})s?\b", text):  # "IROs": the plural of IRO
             long = self.abbreviations.get(short.lower())
             if long:
                 found |= set(terms(long))
+        found |= {short for short, long in (concepts or {}).items() if long <= found}
         return found
 
     # -- scoring
 
-    def _question_weights(self, question: str, councils: list[str]) -> dict[str, float]:
+    def question_weights(self, question: str, councils: list[str]) -> dict[str, float]:
         """Rarer words count more; named councils (already filtered on) and circumstances count less."""
         question = COMPARE.sub(" ", question)  # "compare" frames the question; it is not its subject
         context = _terms_of("circumstance", question)
@@ -123,21 +127,54 @@ class ExtractiveAnswerer:
             weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
         return weights
 
+    def concepts(self, question: str) -> dict[str, frozenset[str]]:
+        """The abbreviations a question types, as terms, to the terms of their long forms: "DCS" is found
+        in a sentence that says "DCS" or "Director of Children's Services", and names a role."""
+        out: dict[str, frozenset[str]] = {}
+        for short, long in self._typed_abbreviations(question).items():
+            for term in terms(short):
+                out[term] = frozenset(terms(long))
+        return out
+
+    def _share(self, long: frozenset[str], held: set[str]) -> float:
+        """How much of a long form the terms hold, rarer words counting more."""
+        total = sum(self.idf(t) for t in long) or 1.0
+        return sum(self.idf(t) for t in long & held) / total
+
+    def _role_terms(self, question: str, weights: Mapping[str, float]) -> set[str]:
+        """The roles a "who" question names, typed out or abbreviated ("the DCS": a director)."""
+        named = set(weights) | {t for long in self.concepts(question).values() for t in long}
+        return {t for t in named if t in role_stems()}
+
+    def _typed_abbreviations(self, question: str) -> dict[str, str]:
+        """Abbreviations the question types, to their long forms: in capitals ("LA", "RI", a report's "ART"), or
+        the sector's of three letters or more in any case ("dcs"); a report's short form typed in lower case may be a word ("art")."""
+        found: dict[str, str] = {}
+        for word in re.findall(r"\b[A-Za-z]{2,6}\b", question):
+            lower = word.lower()
+            long = self.abbreviations.get(lower)
+            if long and (word.isupper() or (len(lower) > 2 and lower in GLOSSARY and lower not in STOPWORDS)):
+                found[lower] = long
+        return found
+
     def _score(
         self, units: list[Unit], question: str, kind: str, councils: list[str], letterheads: Mapping[str, frozenset[str]]
     ) -> None:
-        weights = self._question_weights(question, councils)
+        weights = self.question_weights(question, councils)
         total = sum(weights.values()) or 1.0
-        role_terms = {t for t in weights if t in role_stems()}
+        role_terms = self._role_terms(question, weights)
+        concepts = self.concepts(question)
         semantic = [u.semantic if u.semantic is not None else (u.hit.dense_score or 0.0) for u in units]
         low, high = min(semantic), max(semantic)
         for unit, sem in zip(units, semantic):
-            u_terms = self._unit_terms(unit.text)
+            u_terms = self._unit_terms(unit.text, concepts)
             context = set(terms(f"{unit.passage.section} {unit.passage.title}"))
             # "Ofsted" in "when was the latest Ofsted inspection?" names the report, as its letterhead does: it
             # helps choose among the sentences, but is no evidence that the report answers (the refusal reads `lexical`).
             letterhead = letterheads.get(unit.passage.source, frozenset()) - context
             matched = sum(w for t, w in weights.items() if t in u_terms)
+            # Part of an abbreviation's long form ("Director" of "Director of Children's Services"): part credit.
+            matched += sum(w * self._share(concepts[t], u_terms) for t, w in weights.items() if t in concepts and t not in u_terms)
             in_context = sum(w for t, w in weights.items() if t not in u_terms and t in context)
             in_letterhead = sum(w for t, w in weights.items() if t not in u_terms and t in letterhead)
             unit.lexical = (matched + 0.5 * in_context) / total
@@ -157,7 +194,7 @@ class ExtractiveAnswerer:
         return holds_kind(unit.text, kind, question, role_terms, {unit.passage.council})
 
     def _evidence(self, unit: Unit, kind: str, question: str, councils: list[str]) -> Evidence:
-        role_terms = {t for t in self._question_weights(question, councils) if t in role_stems()}
+        role_terms = self._role_terms(question, self.question_weights(question, councils))
         typed = self._typed(unit, kind, question, role_terms) if kind in ("when", "number", "who", "judgement") else True
         return Evidence(0.5 * unit.lexical + 0.5 * unit.raw_semantic, unit.lexical, typed)
 
@@ -213,7 +250,7 @@ class ExtractiveAnswerer:
 
     def _best_list(self, question: str, units: list[Unit], best: Unit, councils: list[str]) -> tuple[list[Unit], float]:
         """Lead-in and items of the list that, taken whole, covers the question best."""
-        weights = self._question_weights(question, councils)
+        weights = self.question_weights(question, councils)
         total = sum(weights.values()) or 1.0
         blocks: dict[str, list[Unit]] = {}
         for unit in units:
@@ -224,7 +261,7 @@ class ExtractiveAnswerer:
             if len(items) < 2:
                 continue
             lead = [u for u in group if u.lead_in][:1]
-            words = set(terms(" ".join(u.text for u in lead + items) + " " + group[0].passage.section))
+            words = self._unit_terms(" ".join(u.text for u in lead + items) + " " + group[0].passage.section, self.concepts(question))
             if _count_asked(question) == len(items):
                 words |= set(terms(_NUMBER_WORDS[len(items)] if len(items) < len(_NUMBER_WORDS) else "")) | {str(len(items))}
             coverage = sum(w for t, w in weights.items() if t in words) / total

@@ -20,7 +20,7 @@ from assistant.register.clauses import first_label
 from assistant.register.commitments import Commitment
 from assistant.register.facts import Fact, asks_for_metric, find_metrics, show_value
 from assistant.register.inspections import InspectionEvent
-from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, NOT_JUDGED, InspectionRecord, grade
+from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, JUDGEMENTS, NOT_JUDGED, InspectionRecord, grade
 from assistant.register.query import query_commitments, query_inspections
 from assistant.register.store import Register, load_register
 from assistant.register.table import SUB_JUDGEMENTS
@@ -264,14 +264,17 @@ def _graded(record: InspectionRecord, field: str) -> bool:
     return record.judgements.get(field, NOT_JUDGED) in GRADES
 
 
-def _cite_fact(cite: _Numbered, record: InspectionRecord, fact: str) -> str:
-    cited = record.citation_for(fact)
-    return "" if cited is None else f" {cite(cited)}"
+def _cite_fact(cite: _Numbered, record: InspectionRecord, fact: str, *, every: bool = False) -> str:
+    """The marker of the passage stating the fact; with `every`, of each passage stating it (the judgement
+    table and the heading of the section that explains the grade), so a reader may check either."""
+    cited = record.citations_for(fact) if every else [c for c in [record.citation_for(fact)] if c is not None]
+    return "".join(f" {cite(c)}" for c in cited)
 
 
 def _line(record: InspectionRecord, cite: _Numbered, fields: Sequence[str]) -> str:
     """'2023-12-04 to 2023-12-15, ILACS standard inspection: overall inadequate [1]; impact of leaders inadequate [1]'."""
-    parts = [f"{JUDGEMENT_LABELS[f]} {record.judgements[f]}{_cite_fact(cite, record, f)}" for f in fields if _graded(record, f)]
+    one = len(fields) == 1
+    parts = [f"{JUDGEMENT_LABELS[f]} {record.judgements[f]}{_cite_fact(cite, record, f, every=one)}" for f in fields if _graded(record, f)]
     return f"{_when(record)}, {record.label}: " + "; ".join(parts)
 
 
@@ -303,13 +306,15 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
 
     def dated(mine: list[InspectionRecord]) -> list[InspectionRecord]:
         year = lambda r: (r.inspection_end or r.inspection_start)[:4]  # noqa: E731
+        # "the 2016 report" may be of an inspection that ended in 2015: either year names it.
+        named_years = lambda r: {year(r), r.published[:4]} - {""}  # noqa: E731
         if since:
-            return [r for r in mine if year(r) >= since.group(1)]
+            return [r for r in mine if max(named_years(r), default="") >= since.group(1)]
         if not years:
             return mine
         # "inadequate in 2015 - where are they now?": that year, and the latest of each council.
         latest = {r.council: r for r in sorted(mine, key=year)} if now else {}
-        return [r for r in mine if year(r) in years or latest.get(r.council) is r]
+        return [r for r in mine if named_years(r) & set(years) or latest.get(r.council) is r]
 
     wanted = [grade(m.group(0)) for m in _GRADE_WORDS.finditer(question)]
     cite = _Numbered()
@@ -327,9 +332,11 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
             return None  # "compare Trafford and Wigan on caseloads": not a question of grades
         kind = "inspections compared"
         for council in named:
-            lines += _history(council, records, cite, field)
+            lines += _history(council, dated(list(records)) if years or since else records, cite, field)
     elif named and _asks_grade(question):
         mine = dated([r for r in records if r.council in named and _graded(r, field)])
+        if not mine and (years or since) and (held := dated([r for r in records if r.council in named and r.judgements])):
+            return _not_judged(question, held, field, councils, started)
         if _CHANGE.search(question) or not re.search(r"\b(?:latest|last|current|most\s+recent|now)\b", question, re.I):
             for council in named:
                 lines += _history(council, mine, cite, field)
@@ -342,3 +349,17 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     if not lines or not cite.items:
         return None
     return _answer(question, lines, cite, kind, councils, started)
+
+
+def _not_judged(question: str, held: Sequence[InspectionRecord], field: str, councils: Sequence[str], started: float) -> Answer:
+    """The inspection asked about is held but made no such judgement (a framework without an overall grade):
+    say so, with the judgements it did make, rather than answer with another inspection's grade."""
+    cite = _Numbered()
+    lines = []
+    for record in held:
+        made = [f for f in JUDGEMENTS if _graded(record, f)]
+        lines.append(f"{record.council}: {_line(record, cite, made)}" if made else f"{record.council}: {_when(record)}, {record.label}")
+    label = JUDGEMENT_LABELS[field]
+    answer = _answer(question, lines, cite, "not judged", councils, started)
+    text = f"The inspection asked about made no '{label}' judgement. What it judged:\n{answer.answer}"
+    return answer.model_copy(update={"answer": text, "refused": True, "confidence": 0.0})

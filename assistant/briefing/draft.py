@@ -146,7 +146,7 @@ class _Draft:
             if passage is not None and passage.id not in hits:
                 hits[passage.id] = SearchHit(passage=passage, score=0.0, rank=PER_COUNCIL + 1)
         passages = [p for r in self.reports.values() for p in r.passages]
-        subject = Topic(note.topic, engine.answerer._question_weights(note.topic, filters.councils), passages)
+        subject = Topic(note.topic, engine.answerer.question_weights(note.topic, filters.councils), passages)
         units = [u for h in hits.values() for u in units_of(h)]
         self.candidates = score_units(engine.index, subject, units, self.reports)
         self.relevant = [c for c in self.candidates if self._admissible(c)]

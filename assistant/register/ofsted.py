@@ -22,7 +22,7 @@ from assistant.register.commitments import TimeInfo
 from assistant.register.inspections import FULL_INSPECTIONS, InspectionEvent
 from assistant.types import Citation, Passage
 
-RECORDS_VERSION = 1
+RECORDS_VERSION = 2
 NOT_JUDGED = "not judged"
 GRADES = ("outstanding", "good", "requires improvement", "adequate", "inadequate")
 JUDGEMENTS = ("overall", "leaders", "help_and_protection", "in_care", "care_leavers", "adoption", "lscb")
@@ -73,6 +73,7 @@ _RANGE = re.compile(
 _DATES_LINE = re.compile(r"\b(?:Inspection|Visit)\s+dates?\s*:?\s*", re.I)
 _PUBLISHED = re.compile(rf"\b(?:Report\s+)?published\s*:?\s*(?P<d>\d{{1,2}}){_S}(?P<m>{_MONTH}){_S}(?P<y>(?:19|20)\d\d)", re.I)
 _NAME_STOP = {"HMI", "Deputy", "Team", "Judgement", "Age", "Inspection", "His", "Her", "Senior", "Social", "Report"}
+_LINE_LEAD = 12  # characters a quote reaches back to its line's start ("The ", "2.2 ")
 _LEAD = re.compile(r"\b(?:Lead|Reporting)\s+inspector\s*:?\s*(?P<name>[^\n,]{2,80})", re.I)
 
 _ILACS_HEAD = re.compile(r"Inspection\s+of\s+(?P<council>[^.]{2,80}?)\s+local\s+authority\s+children['’]s\s+services", re.I)
@@ -95,7 +96,7 @@ _SIF_ROWS = {
     "help_and_protection": r"(?:\b1\.\s*)?Children\s+who\s+need\s+help\s+and\s+protection",
     "in_care": r"(?:\b2\.\s*)?Children\s+looked\s+after\s+and\s+achieving\s+permanence",
     "adoption": r"(?:\b2\.1\s*)?Adoption\s+performance",
-    "care_leavers": r"(?:\b2\.2\s*)?Experiences\s+and\s+progress\s+of\s+care\s+leavers",
+    "care_leavers": r"(?:\b2\.2\s*)?Experiences?\s+and\s+progress\s+of\s+care\s+leavers",
     "leaders": r"(?:\b3\.\s*)?Leadership,?\s+management\s+and\s+governance",
     "overall": r"(?:Children['’]s\s+services\s+in\s+[^.]{2,80}?\s+(?:are|is)?"
     r"|The\s+overall\s+judgement\s+is(?:\s+that\s+children['’]s\s+services(?:\s+are)?)?)",
@@ -138,6 +139,10 @@ class InspectionRecord(BaseModel):
 
     def citation_for(self, fact: str) -> FactCitation | None:
         return next((c for c in self.citations if fact in c.facts), None)
+
+    def citations_for(self, fact: str) -> list[FactCitation]:
+        """Every passage that states the fact (a grade stands in the summary table and where its section begins)."""
+        return [c for c in self.citations if fact in c.facts]
 
 
 def grade(text: str) -> str:
@@ -187,6 +192,11 @@ class _Reader:
 
     def cite(self, fact: str, start: int, end: int) -> None:
         """Cite text[start:end] to the passage that holds it (or, for a heading between passages, the one it heads)."""
+        # A match that starts a few words into its line ("The", "2.2", a table row's first cell) is quoted from
+        # the line's start, so the quote reads as the report prints it.
+        line_start = self.text.rfind("\n", 0, start) + 1
+        if start - line_start <= _LINE_LEAD and not re.search(r"[.:;\t]", self.text[line_start:start]):
+            start = line_start
         holder = next((p for p in self.passages if p.start < end and start < p.end), None)
         if holder is not None:
             start, end = max(start, holder.start), min(end, holder.end)
@@ -204,6 +214,27 @@ class _Reader:
                 kept.facts.append(fact)
                 return
         self.citations.append(FactCitation(**Citation.from_passage(0, holder, quote).model_dump(), facts=[fact]))
+
+    def stated(self, pattern: str, fact: str, *, most: int = 2) -> re.Match[str] | None:
+        """The first match, cited; and later ones stating the same grade in other passages, cited too (up to
+        `most` in all): a judgement stands in the summary table and again where its section begins."""
+        matches = list(re.compile(pattern, re.I).finditer(self.text))
+        if not matches:
+            return None
+        first = matches[0]
+        self.cite(fact, first.start(), first.end())
+        cited = {self._holder(first.start(), first.end())}
+        for later in matches[1:]:
+            holder = self._holder(later.start(), later.end())
+            if len(cited) >= most or holder in cited or grade(later.group("grade")) != grade(first.group("grade")):
+                continue
+            cited.add(holder)
+            self.cite(fact, later.start(), later.end())
+        return first
+
+    def _holder(self, start: int, end: int) -> str:
+        holder = next((p for p in self.passages if p.start < end and start < p.end), None)
+        return holder.id if holder is not None else ""
 
     def first(self, pattern: str, fact: str, *, limit: int | None = None) -> re.Match[str] | None:
         found = re.compile(pattern, re.I).search(self.text, 0, limit or len(self.text))
@@ -307,7 +338,10 @@ def _judgements(reader: _Reader, framework: str, kind: str) -> dict[str, str]:
     rows = {"ILACS": _ILACS_ROWS, "SIF": _SIF_ROWS, "pre-2013": _OLD_ROWS}[framework]
     out = dict.fromkeys(JUDGEMENTS, NOT_JUDGED)
     for fact, label in rows.items():
-        found = reader.first(rf"{label}\s*[:\-–]?\s*{_GRADE}", fact)
+        # "Overall effectiveness Good" (a table row), "…care leavers: good" (a heading), or in the single
+        # inspection framework's prose, "The graded judgement about the experience and progress of care leavers is that it is good".
+        prose = rf"graded\s+judgement\s+(?:for|about|on)\s+(?:the\s+)?{label.replace('(?P<both>', '(?:')}\s+is\s+that\s+(?:it\s+|they\s+)?(?:is\s+|are\s+)?"
+        found = reader.stated(rf"(?:{label}\s*[:\-–]?\s*|{prose}){_GRADE}", fact)
         if found is None:
             continue
         out[fact] = grade(found.group("grade"))

@@ -120,3 +120,29 @@ def test_chat_answers_the_vacancy_series(shared_engine) -> None:
     assert answer.answer.index("18.5%") < answer.answer.index("5.34%")
     assert all(c.source == "000_593dbc0cfa530023.txt" and c.paragraph == "8" for c in answer.citations)
     assert answer.citations and "18.5%" in answer.citations[0].quote
+
+
+def test_one_judgement_asked_cites_every_passage_that_states_it(records: list[InspectionRecord]) -> None:
+    heading = "\nThe experiences and progress of care leavers: requires improvement to be good\n"
+    tameside = read(ILACS_STANDARD + heading, "tameside-2024.pdf")
+    answer = answer_from_records("Tameside care leavers judgement 2023", [tameside])
+    assert answer is not None and "care leavers requires improvement [1] [2]" in answer.answer
+    assert [c.quote for c in answer.citations][1] == heading.strip()
+
+
+def test_an_inspection_that_made_no_such_judgement_is_said_so(records: list[InspectionRecord]) -> None:
+    # A framework without an overall grade: the inspection is held, the judgement was never made.
+    table = ILACS_STANDARD.replace("Overall effectiveness Inadequate\n", "")
+    tameside = read(table, "tameside-2024.pdf")
+    answer = answer_from_records("Tameside December 2023 - overall effectiveness grade?", [tameside])
+    assert answer is not None and answer.refused and answer.kind == "not judged"
+    assert "no 'overall effectiveness' judgement" in answer.answer and "impact of leaders inadequate [1]" in answer.answer
+    # A year with no inspection held is not settled here (the answerer says what it can).
+    assert answer_from_records("Tameside 2019 - overall effectiveness grade?", [tameside]) is None
+
+
+def test_a_report_is_named_by_the_year_it_was_published_too(records: list[InspectionRecord]) -> None:
+    # The SIF inspection ended in October 2016 and was published in December 2016; one of 2015 published in 2016:
+    late = read(SIF.replace("26 September 2016 to 20 October 2016", "2 November 2015 to 26 November 2015"), "tameside-2016.pdf")
+    answer = answer_from_records("How have Tameside's care leaver grades changed since 2016?", [late, records[1]])
+    assert answer is not None and "2015-11-02" in answer.answer and "2023-12-04" in answer.answer

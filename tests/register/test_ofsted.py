@@ -124,3 +124,30 @@ def test_field_corpus_accuracy() -> None:
     print(f"\n{len(rows)} inspection reports: " + ", ".join(f"{k} {v:.1%}" for k, v in share.items()))
     assert share["overall"] >= 0.95 and share["lead_inspector"] >= 0.95 and share["inspection_end"] >= 0.95
     assert min(share[name] for name in FIELDS[1:]) >= 0.90
+
+
+def test_a_grade_is_cited_in_the_table_and_where_its_section_states_it() -> None:
+    body = (
+        "\nThe experiences and progress of care leavers: requires improvement to be good\n\n"
+        "Care leavers are not always helped to find homes.\n\n"
+        "The experiences and progress of care leavers: good practice is rare\n"
+    )
+    record = read(ILACS_STANDARD + body)
+    quotes = [c.quote for c in record.citations_for("care_leavers")]
+    # The table row is quoted from its line's start ("The …"), the section heading as printed; the later
+    # line stating another grade ("good practice") is no statement of this judgement.
+    assert quotes == [
+        "The experiences and progress of care leavers Requires improvement to be good",
+        "The experiences and progress of care leavers: requires improvement to be good",
+    ]
+    assert record.judgements["care_leavers"] == "requires improvement"
+    _cited(record)
+
+
+def test_the_single_inspection_frameworks_prose_states_a_grade_too() -> None:
+    body = "\nThe graded judgement about the experience and progress of care leavers is that it requires improvement\n"
+    record = read(SIF + body)
+    quotes = [c.quote for c in record.citations_for("care_leavers")]
+    assert quotes[0] == "2.2 Experiences and progress of care leavers Requires improvement"
+    assert quotes[1].startswith("The graded judgement about the experience and progress of care leavers")
+    _cited(record)
