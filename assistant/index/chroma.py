@@ -15,6 +15,8 @@ from assistant.settings import Settings
 from assistant.types import Filters
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection as ChromaCollection
     from chromadb.api.types import Embedding, GetResult, Include, Metadata, OneOrMany, PyEmbedding, QueryResult, Where
     from llama_index.core.schema import BaseNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 SYNC_ID = "__sync__"
 # Ids per delete call: Chroma refuses very large batches.
 DELETE_BATCH = 5000
+# The collection on a server that holds the index folder's files, named after the passages' collection.
+FILES_SUFFIX = "-files"
 
 
 class Collection(Protocol):
@@ -54,8 +58,8 @@ class Collection(Protocol):
     ) -> QueryResult: ...
 
 
-def open_collection(settings: Settings) -> Collection:
-    """The Chroma collection: embedded in the index folder, or on a server when a URL is set."""
+def open_client(settings: Settings) -> ClientAPI:
+    """The Chroma client: embedded in the index folder, or of a server when a URL is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -67,7 +71,7 @@ def open_collection(settings: Settings) -> Collection:
         if not url.hostname:
             raise SettingsError(f"ASSISTANT_CHROMA_URL={settings.chroma_url}: expected a URL like http://127.0.0.1:8000")
         try:
-            client = chromadb.HttpClient(
+            return chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
@@ -78,12 +82,20 @@ def open_collection(settings: Settings) -> Collection:
                 f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); start it with "
                 "`chroma run` or unset ASSISTANT_CHROMA_URL to use the embedded store"
             ) from None
-    else:
-        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-    return client.get_or_create_collection(
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def open_collection(settings: Settings) -> Collection:
+    """The Chroma collection of passages: embedded in the index folder, or on a server when a URL is set."""
+    return open_client(settings).get_or_create_collection(
         settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
     )
+
+
+def open_files_collection(settings: Settings) -> ChromaCollection:
+    """The server's collection of the index folder's files (assistant/index/remote.py), beside the passages."""
+    return open_client(settings).get_or_create_collection(settings.collection + FILES_SUFFIX, embedding_function=None)
 
 
 class Rows:
@@ -135,7 +147,10 @@ class Rows:
 
         Chroma reads rows from SQLite but answers nearest-neighbour queries from an in-memory index
         that only applies other processes' writes when this process writes (measured with chromadb 1.x).
+        A server applies every client's writes itself: nothing to do, and no write to make.
         """
+        if self.settings.chroma_url:
+            return
         try:
             self.collection.delete(ids=[SYNC_ID])
         except Exception:  # noqa: BLE001 - a read-only or busy store just stays as it was

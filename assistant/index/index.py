@@ -7,12 +7,18 @@ Layout of the index folder:
     commitments.json     the register, when the index is given its builder (assistant/library.py)
     derived.json         the manifest generation bm25/ and the register were built from (derived.py)
     chroma/              the embedded Chroma database, unless a Chroma server is configured (chroma.py)
+    .mirror.json         with a server: which of its commits the folder holds (mirror.py)
     .dirty               present while a write is under way; found with the lock free, it means repair
     .lock                the one-writer lock, across processes (.lock.owner says who holds it; lock.py)
 
 Ingest runs are planned in ingest.py; writes and crash repair are in store.py. This class holds
 them together: it opens what is needed on first use, follows other processes' commits, and takes
 the locks around every write.
+
+With a Chroma server (ASSISTANT_CHROMA_URL) the folder is a cache of the server's copy, so any
+number of instances serve one library: a write takes the server's lease (remote.py), starts from
+the server's latest commit and publishes its own; readers take up others' commits within a few
+seconds of them (mirror.py).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from assistant.index.files import ReportFiles, UnitVectors
 from assistant.index.ingest import FileResult, IngestSummary, run_ingest, split_report
 from assistant.index.lock import DEFAULT_TIMEOUT, WriterLock
 from assistant.index.manifest import Manifest
+from assistant.index.mirror import Mirror
 from assistant.index.store import DIRTY_FILE, Store
 from assistant.settings import Settings, load_settings
 from assistant.types import Filters, IndexedReport, Passage, Report
@@ -84,6 +91,7 @@ class Index:
         self._store = Store(self.root, self._manifest, self._files, self._rows, self._derived, lambda: self.embedder)
         self._lock = WriterLock(self.root, lock_timeout)
         self._checked = -1  # the generation whose derived data was last found up to date
+        self._mirror = Mirror(self.root, self.settings) if self.settings.chroma_url else None
 
     # ------------------------------------------------------------ plumbing
 
@@ -131,8 +139,33 @@ class Index:
 
     def _sync(self) -> None:
         """Take up what another process committed, if the manifest file changed since we read it."""
+        if self._mirror is not None and self._mirror.due():
+            self._follow()
         if self._manifest.changed_on_disk():
             self._reload()
+
+    def _follow(self) -> None:
+        """Pull what another instance published to the server, if it published (one small read every few seconds)."""
+        assert self._mirror is not None
+        # Never wait, and never in the middle of this thread's own write: a busy folder is served as it is.
+        if not self._write_lock.acquire(blocking=False):
+            return
+        try:
+            if self._writes:
+                return
+            head = self._mirror.check()
+            if head is None or not self._lock.try_acquire():
+                return
+            self._writes += 1
+            try:
+                self._mirror.pull(head)
+            except (AssistantError, OSError) as exc:
+                log.warning("could not take up the index from the Chroma server (%s); answering from %s", exc, self.root)
+            finally:
+                self._writes -= 1
+                self._lock.release()
+        finally:
+            self._write_lock.release()
 
     @property
     def generation(self) -> int:
@@ -177,6 +210,10 @@ class Index:
                 return False
             try:
                 self._reload()
+                if (self.root / DIRTY_FILE).exists() and self._mirror is not None and self._mirror.pull():
+                    # A write here died: the server's commit replaces the folder. What it left on the
+                    # server is repaired by the next writer, which finds its lease not released.
+                    self._reload()
                 if (self.root / DIRTY_FILE).exists():
                     self._store.reconcile()
                     self._store.finish()
@@ -256,12 +293,43 @@ class Index:
             self._lock.acquire()
             self._writes += 1
             try:
-                if self._writes == 1:
+                if self._writes > 1:
+                    yield
+                elif self._mirror is None:
                     self._reload()
-                yield
+                    yield
+                else:
+                    with self._shared_write(self._mirror):
+                        yield
             finally:
                 self._writes -= 1
                 self._lock.release()
+
+    @contextmanager
+    def _shared_write(self, mirror: Mirror) -> Iterator[None]:
+        """A write to the server's index: hold its lease, start from its latest commit, publish ours."""
+        lease = mirror.server.lease(timeout=self._lock.timeout)
+        clean = True  # until the server is written to: released unclean, the next writer repairs first
+        try:
+            head = mirror.server.head()
+            if head is not None and mirror.behind(head):
+                mirror.pull(head)
+            self._reload()
+            clean = False
+            if lease.after_crash:
+                # The last writer died holding the lease: drop rows and files its commit does not name.
+                log.warning("repairing what an interrupted write left on the Chroma server")
+                self._store.reconcile()
+                self._store.finish()
+                mirror.sweep()
+            yield
+            if not (self.root / DIRTY_FILE).exists():
+                mirror.publish(lease, self.generation)
+                clean = True
+        finally:
+            lease.release(clean=clean)
+            if not clean:
+                mirror.forget()
 
     def ingest(
         self,
