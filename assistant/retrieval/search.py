@@ -54,7 +54,7 @@ class Retriever:
             if self.index.bm25.is_boilerplate(pid):
                 hit.score *= BOILERPLATE_WEIGHT
         ranked = sorted(hits.values(), key=lambda h: -h.score)
-        ranked = collapse_duplicates(ranked)[:k]
+        ranked = collapse_duplicates(ranked, limit=k)
         for rank, hit in enumerate(ranked, start=1):
             hit.rank = rank
         return ranked
@@ -78,10 +78,12 @@ def _fuse(hits: list[SearchHit], dense_rank: dict[str, int], bm25_rank: dict[str
         hit.score = settings.dense_weight * d + settings.bm25_weight * b
 
 
-def collapse_duplicates(hits: list[SearchHit], threshold: float = 0.8) -> list[SearchHit]:
-    """Keep the better-ranked of two passages that say nearly the same thing."""
+def collapse_duplicates(hits: list[SearchHit], threshold: float = 0.8, limit: int | None = None) -> list[SearchHit]:
+    """Keep the better-ranked of two passages that say nearly the same thing (the first `limit` kept, if given)."""
     kept: list[tuple[SearchHit, set[str]]] = []
     for hit in hits:
+        if limit is not None and len(kept) >= limit:
+            break  # the rest would be cut anyway: their word trigrams are not worth reading
         grams = shingles(hit.passage.text)
         duplicate = False
         for _, other in kept:
