@@ -208,8 +208,9 @@ class ServerFiles:
 
     # ------------------------------------------------------------ the lease
 
-    def lease(self, *, timeout: float, lease_seconds: float = LEASE_SECONDS) -> Lease:
+    def lease(self, *, timeout: float, lease_seconds: float | None = None) -> Lease:
         """Take the writers' lease, waiting up to `timeout` for a live holder to finish."""
+        lease_seconds = LEASE_SECONDS if lease_seconds is None else lease_seconds
         deadline = time.monotonic() + timeout
         seen: tuple[tuple[int, object], float] | None = None
         warned = False

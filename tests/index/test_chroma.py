@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from chroma_server import chroma_run
 from conftest import SAMPLES
 from index_checks import WEST_SUSSEX_2020
 
@@ -18,62 +14,10 @@ from assistant.library import open_index
 from assistant.settings import load_settings
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _close_http_clients() -> None:
-    """Close the HTTP sessions chromadb keeps per server (it never does), so no socket outlives the test."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    for identifier, system in list(SharedSystemClient._identifier_to_system.items()):
-        if not str(system.settings.chroma_api_impl).endswith("FastAPI"):
-            continue  # embedded clients of other tests stay as they are
-        for component in system.components():
-            session = getattr(component, "_session", None)
-            if session is not None and hasattr(session, "close"):
-                session.close()
-        SharedSystemClient._identifier_to_system.pop(identifier, None)
-        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
-
-
 @pytest.fixture()
-def chroma_server(tmp_path: Path) -> Any:
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        pytest.fail(f"{chroma} is missing: run `make install`")
-    port = _free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "chroma-server")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()}")
-            time.sleep(0.25)
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    with chroma_run(tmp_path / "chroma-server") as url:
         yield url
-    finally:
-        _close_http_clients()
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.mark.slow
