@@ -43,11 +43,21 @@ def link_follow_through(commitments: list[Commitment], passages: Sequence[Passag
     for p in passages:
         by_council[p.council].append(p)
     unit_cache: dict[str, list[tuple[Unit, set[str]]]] = {}
+    # A report's commitments share its council and date: its later passages are found once, not per commitment.
+    later_of: dict[tuple[str, str], list[Passage]] = {}
+    anchors: dict[str, Anchor | None] = {}
     for item in commitments:
         anchor = Anchor.parse(item.report_date)
         if not item.council or anchor is None:
             continue
-        later = [p for p in by_council[item.council] if (a := Anchor.parse(p.date)) is not None and a.start > anchor.end]
+        later = later_of.get((item.council, item.report_date))
+        if later is None:
+            for p in by_council[item.council]:
+                if p.date not in anchors:
+                    anchors[p.date] = Anchor.parse(p.date)
+            later = later_of[(item.council, item.report_date)] = [
+                p for p in by_council[item.council] if (a := anchors[p.date]) is not None and a.start > anchor.end
+            ]
         # The council's own name is in every one of its reports: it says nothing about the topic.
         query = content_words(f"{item.action} {item.responsible}") - content_words(item.council)
         weight = sum(idf.get(w, 0.0) for w in query) or 1.0
