@@ -192,6 +192,29 @@ def _register_terms() -> frozenset[str]:
     return frozenset(terms(_REGISTER_WORDS))
 
 
+# The facts an inspection report's first page states: who led it and when it was held.
+LEAD_ASKED = re.compile(
+    r"\b(?:lead|leading|reporting)\s+inspector\b"
+    r"|\bwho\b.{0,30}\b(?:led|lead|leading)\b.{0,60}\b(?:inspection|visit|ofsted|ilacs|sif)\b",
+    re.I,
+)
+DATES_ASKED = re.compile(
+    r"\binspection\s+dates?\b|\bdates?\s+of\s+(?:the\s+|its\s+|their\s+)?(?:[\w'’-]+\s+){0,5}?(?:inspection|visit)\b"
+    r"|\bwhen\s+(?:was|were|did)\b.{0,60}\b(?:inspected|inspection|visit)\b(?!.{0,40}\b(?:publish\w*|report\w*|next|due)\b)",
+    re.I,
+)
+_OTHER_INSPECTOR = re.compile(r"\b(?:deputy|team|assistant|other|second)\b", re.I)
+
+
+def asks_inspection_fact(question: str) -> str:
+    """'lead' (who led an inspection), 'dates' (when it was held), or '' for any other question."""
+    if LEAD_ASKED.search(question) and not _OTHER_INSPECTOR.search(question):
+        return "lead"
+    if DATES_ASKED.search(question):
+        return "dates"
+    return ""
+
+
 def register_can_answer(question: str, councils: list[str], mend: Callable[[str], str]) -> bool:
     """Whether the register can settle it: a question of grades or promises, not of findings.
 
@@ -200,8 +223,8 @@ def register_can_answer(question: str, councils: list[str], mend: Callable[[str]
     about one thing ("has Bury committed money to …?") wants that thing, not a list of promises.
     `councils` are the library's; `mend` mends the question's typos against the library's words.
     """
-    if asks_for_metric(question, councils):
-        return True  # "how has the vacancy rate changed": a metric's series, held by the register
+    if asks_for_metric(question, councils) or asks_inspection_fact(question):
+        return True  # "how has the vacancy rate changed", "who led the 2014 inspection": held by the register
     kind = question_kind(question)
     if kind in ("who", "number", "list") or (kind == "when" and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
         return False

@@ -60,3 +60,20 @@ def test_the_engine_reads_a_reports_letterhead_from_its_standard_wording(shared_
     letterhead = shared_engine._letterhead(source)
     assert isinstance(letterhead, frozenset)
     assert shared_engine._letterhead(source) is letterhead  # read once per index generation
+
+
+def test_an_abbreviation_typed_asks_for_its_long_form_and_the_role_it_names() -> None:
+    hits = [
+        _hit("The council holds the DCS to account through its improvement board.", 1),
+        _hit("Author: Jane Okafor, Director, People and Communities", 2),
+    ]
+    common = {"children": 0.2, "servic": 0.3, "council": 0.3}  # words most passages hold weigh little, as in a library
+    answerer = ExtractiveAnswerer(load_settings(), idf=lambda term: common.get(term, 3.0))
+    # "dcs" in any case is the sector's abbreviation; a director named is the answer to "who", not a sentence using it.
+    for question in ("who is the DCS", "who's the dcs"):
+        text, _, evidence = answerer.answer(question, hits, kind="who", councils=[])
+        assert "Jane Okafor" in text and evidence.typed
+    assert answerer.concepts("who is the DCS") == {"dcs": frozenset({"direct", "children", "servic"})}
+    assert answerer.concepts("what art therapy is offered?") == {}  # a report's "ART" typed in lower case is a word
+    # Weights stay the question's own words: what a briefing topic weighs too.
+    assert set(answerer.question_weights("caseloads in the MASH", [])) == {"caseload", "mash"}

@@ -146,3 +146,38 @@ def test_a_report_is_named_by_the_year_it_was_published_too(records: list[Inspec
     late = read(SIF.replace("26 September 2016 to 20 October 2016", "2 November 2015 to 26 November 2015"), "tameside-2016.pdf")
     answer = answer_from_records("How have Tameside's care leaver grades changed since 2016?", [late, records[1]])
     assert answer is not None and "2015-11-02" in answer.answer and "2023-12-04" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("who led the Tameside inspection in December 2023?", "lead inspector Andy Waugh [1]"),
+        ("tameside sif 2016 lead inspector", "lead inspector Paula Thomson-Jones [1]"),
+        ("Tameside - who was the lead inspector at the latest inspection?", "lead inspector Andy Waugh [1]"),
+        ("the dates of the Tameside inspection whose report was published in 2016?", "Inspection date: 26 September 2016 to 20 October 2016 [1]"),
+        ("When was Tameside last inspected?", "Inspection dates: 4 to 15 December 2023 [1]"),
+    ],
+)
+def test_who_led_an_inspection_and_when_as_its_first_page_says(records: list[InspectionRecord], question: str, expected: str) -> None:
+    from assistant.answer.from_register import answer_inspection_fact
+
+    answer = answer_inspection_fact(question, records)
+    assert answer is not None and expected in answer.answer and len(answer.citations) == 1
+    assert answer.citations[0].quote in answer.citations[0].passage
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who was the deputy lead inspector for Tameside in 2016?",  # the first page's other inspectors: the passages say
+        "who led the Tameside inspection in 2019?",  # no report of that year held
+        "When was the Tameside inspection report published?",
+        "Who leads children's services in Tameside?",
+        "Who will lead the new front door service in Tameside?",
+        "When was Tameside's previous inspection before December 2023?",  # placed by another: the passages tell
+    ],
+)
+def test_inspection_facts_the_records_do_not_settle_fall_through(records: list[InspectionRecord], question: str) -> None:
+    from assistant.answer.from_register import answer_inspection_fact
+
+    assert answer_inspection_fact(question, records) is None
