@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import bm25s
 
 FOLDER = "bm25"
+# Filter masks remembered per keyword index (each one float32 per passage: 4 MB at a million).
+CACHED_MASKS = 16
 
 def bm25_text(passage: Passage) -> str:
     """Text BM25 sees: council and section name the topic a paragraph does not repeat."""
@@ -52,6 +54,7 @@ class BM25Store:
         self.abbreviations = abbreviations or {}
         self.stemmer = Normaliser()
         self._positions: dict[str, int] | None = None
+        self._masks: dict[str, np.ndarray] = {}
 
     @classmethod
     def empty(cls) -> BM25Store:
@@ -142,8 +145,14 @@ class BM25Store:
         )
 
     def mask(self, filters: Filters) -> np.ndarray | None:
+        """Which passages the filters keep (1.0) or drop (0.0); None keeps all. The last few are remembered:
+        a conversation, and a question searched several ways, repeat their filters."""
         if filters.is_empty():
             return None
+        key = filters.model_dump_json()
+        cached = self._masks.get(key)
+        if cached is not None:
+            return cached
         keep = np.ones(len(self.ids), dtype=bool)
         if filters.councils:
             codes = [i for i, c in enumerate(self.names["council"]) if c in filters.councils]
@@ -156,7 +165,36 @@ class BM25Store:
             keep &= self.meta["date_to"] >= low
         if filters.date_to:
             keep &= (self.meta["date_from"] <= high) & (self.meta["date_from"] > 0)
-        return keep.astype(np.float32)
+        mask = keep.astype(np.float32)
+        if len(self._masks) >= CACHED_MASKS:
+            self._masks.pop(next(iter(self._masks)))
+        self._masks[key] = mask
+        return mask
+
+    def scores(self, words: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every passage for the query's words (0 where the mask drops it).
+
+        Adds each word's posting list straight from the index's arrays: the same sums bm25s makes
+        (word by word, in float32), without its per-element np.add.at, which dominated a query at scale.
+        """
+        assert self.retriever is not None
+        retriever = self.retriever
+        if retriever.nonoccurrence_array is not None:  # BM25L/BM25+ add a score to every passage
+            return retriever.get_scores(words, weight_mask=mask)
+        vocab = retriever.vocab_dict
+        index = retriever.scores
+        data, indices, indptr = index["data"], index["indices"], index["indptr"]
+        scores = np.zeros(index["num_docs"], dtype=np.dtype(retriever.dtype))
+        for word in words:
+            token = vocab.get(word)
+            if token is None:
+                continue
+            start, end = int(indptr[token]), int(indptr[token + 1])
+            # A word's postings name each passage once, so fancy-index addition equals np.add.at.
+            scores[indices[start:end]] += data[start:end]
+        if mask is not None:
+            scores *= mask
+        return scores
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         import bm25s
@@ -168,7 +206,7 @@ class BM25Store:
         if not words:
             return []
         mask = self.mask(filters) if filters else None
-        scores = self.retriever.get_scores(words, weight_mask=mask)
+        scores = self.scores(list(words), mask)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
@@ -190,23 +228,36 @@ def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
     reports = {p.source for p in passages}
     # Recurring in a tenth of the library (and at least three reports) is what standard text does.
     needed = max(3, len(reports) // 10)
-    # Figures stay in: a templated sentence with this report's own numbers is a fact, not furniture.
-    grams_of = [set() if _structural(p) else shingles(p.text) for p in passages]
-    holders: dict[str, set[str]] = {}
-    figures: dict[str, set[str]] = {}
-    for passage, grams in zip(passages, grams_of):
-        for gram in grams:
-            holders.setdefault(gram, set()).add(passage.source)
-        for figure in re.findall(r"\d[\d.,]*%?", passage.text):
-            figures.setdefault(figure, set()).add(passage.source)
     flags = np.zeros(len(passages), dtype=bool)
     if len(reports) < needed:
         return flags
-    for i, grams in enumerate(grams_of):
+    # How many reports hold each trigram and figure, counted a report at a time (passages grouped by
+    # report) so no set of reports per trigram, and no trigrams per passage, is kept: at a million
+    # passages those took more memory than the machine has. Figures stay in: a templated sentence
+    # with this report's own numbers is a fact, not furniture.
+    order = sorted(range(len(passages)), key=lambda i: passages[i].source)
+    holders: dict[str, int] = {}
+    figures: dict[str, int] = {}
+    last: dict[str, str] = {}
+    for i in order:
+        passage = passages[i]
+        source = passage.source
+        for gram in set() if _structural(passage) else shingles(passage.text):
+            if last.get(gram) != source:
+                last[gram] = source
+                holders[gram] = holders.get(gram, 0) + 1
+        for figure in set(re.findall(r"\d[\d.,]*%?", passage.text)):
+            key = "\0" + figure  # figures and trigrams share `last`: a figure is never a trigram
+            if last.get(key) != source:
+                last[key] = source
+                figures[figure] = figures.get(figure, 0) + 1
+    del last
+    for i, passage in enumerate(passages):
+        grams = set() if _structural(passage) else shingles(passage.text)
         if len(grams) >= 8:  # a heading or a one-line fact is too short to call furniture
-            common = sum(1 for gram in grams if len(holders[gram]) >= needed)
+            common = sum(1 for gram in grams if holders[gram] >= needed)
             # A figure of this report's own (not a phone number or a year every report prints) is a fact.
-            own = any(len(figures[f]) < needed for f in re.findall(r"\d[\d.,]*%?", passages[i].text))
+            own = any(figures[f] < needed for f in re.findall(r"\d[\d.,]*%?", passage.text))
             flags[i] = common >= share * len(grams) and not own
     return flags
 

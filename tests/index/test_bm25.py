@@ -40,3 +40,42 @@ def test_an_empty_library_has_no_keyword_index_and_finds_nothing(tmp_path: Path)
     assert not (tmp_path / FOLDER).exists()
     assert BM25Store.empty().search("vacancy", 5) == []
     assert not BM25Store.empty().is_boilerplate("a")
+
+
+def test_scores_are_bm25s_own_sums_with_and_without_a_filter(tmp_path: Path) -> None:
+    import bm25s
+    import numpy as np
+
+    words = ["vacancy", "rate", "agency", "social", "workers", "budget", "plan", "children"]
+    passages = [
+        passage(f"p{n}", " ".join(words[(n * k) % len(words)] for k in range(1, 2 + n % 6)), council=["Darlington", "Leeds"][n % 2])
+        for n in range(60)
+    ]
+    BM25Store.build(passages).save(tmp_path / "bm25")
+    store = BM25Store.load(tmp_path / "bm25")
+    assert store.retriever is not None
+    for query in ("vacancy rate", "agency social workers plan", "children budget", "nothing matches this"):
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=store.stemmer, show_progress=False, return_ids=False)[0]
+        for filters in (None, Filters(councils=["Leeds"])):
+            mask = store.mask(filters) if filters else None
+            expected = store.retriever.get_scores(list(tokens), weight_mask=mask) if any(
+                t in store.retriever.vocab_dict for t in tokens
+            ) else np.zeros(len(passages), dtype=np.float32)
+            got = store.scores(list(tokens), mask)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (query, filters)
+    leeds = store.search("vacancy rate", 60, Filters(councils=["Leeds"]))
+    assert leeds and all(int(pid[1:]) % 2 == 1 for pid, _ in leeds)
+    assert store.mask(Filters(councils=["Leeds"])) is store.mask(Filters(councils=["Leeds"]))  # remembered
+
+
+def test_boilerplate_does_not_depend_on_the_order_of_passages() -> None:
+    footer = "This report was published by the inspectorate and is available from the address printed on the back cover of this document."
+    passages = []
+    for n in range(4):
+        passages.append(passage(f"r{n}", footer))
+        passages.append(passage(f"r{n}", f"Report {n} found that {n + 11} children waited too long for a plan to be agreed with them."))
+    # Two passages of each report, interleaved with other reports' passages.
+    passages = [p.model_copy(update={"id": f"{p.id}-{i}"}) for i, p in enumerate(passages)]
+    flags = boilerplate(passages[::2] + passages[1::2])
+    assert list(flags[:4]) == [True] * 4
+    assert not flags[4:].any()

@@ -1,0 +1,225 @@
+"""The query benchmark's large corpus (benchmarks/query.py): many distinct reports made from the samples, indexed fast.
+
+Each report is a sample with a different set of word swaps and its own reference number, so the
+index holds as many distinct passages as asked. Building 1,000,000 passages through plain ingest
+would take hours on two cores, mostly in work whose result repeats from copy to copy; so the
+builder runs the real ingest (reading, Chroma rows, report files, manifest, BM25, register) but
+reuses what copies share:
+- a copy with the same sample and swaps as one split before takes that one's passages, with its
+  own source, ids and reference number (the reference number is fixed-width, so offsets agree);
+- its register extraction likewise (commitments, inspections and facts read from the same text);
+- vectors are hashed bag-of-words (HashEmbedder), computed as one sparse product per batch.
+Questions are still encoded by the real model at query time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "corpus" / "sample"
+PER_REPORT = 26  # the samples average about 26 passages a report
+SWAPS = [
+    ("children", "young people"),
+    ("improvement", "progress"),
+    ("service", "provision"),
+    ("Ofsted", "the inspectorate"),
+    ("report", "paper"),
+    ("staff", "colleagues"),
+    ("plan", "programme"),
+]
+REFERENCE = re.compile(r"Reference (\d{7}): council paper copy\.")
+DIM = 384
+
+
+def synthetic_corpus(folder: Path, reports: int) -> Path:
+    """`reports` distinct reports: sample i mod 5, a swap set from i div 5, and a fixed-width reference number."""
+    folder.mkdir(parents=True, exist_ok=True)
+    samples = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))]
+    variants: dict[tuple[int, int], str] = {}
+    for number in range(reports):
+        key = (number % len(samples), (number // len(samples)) % (1 << len(SWAPS)))
+        text = variants.get(key)
+        if text is None:
+            text = samples[key[0]]
+            for bit, (old, new) in enumerate(SWAPS):
+                if key[1] >> bit & 1:
+                    text = re.sub(rf"\b{old}\b", new, text)
+            text = text.replace("\n", "\nReference 0000000: council paper copy.\n", 1)
+            variants[key] = text
+        path = folder / f"synthetic_{number:07d}.txt"
+        if not path.exists():
+            path.write_text(text.replace("Reference 0000000", f"Reference {number:07d}", 1), encoding="utf-8")
+    return folder
+
+
+def _template(text: str) -> str:
+    return REFERENCE.sub("Reference 0000000: council paper copy.", text, count=1)
+
+
+class HashEmbedder:
+    """Bag-of-words random projection: vectors with real clustering structure, at no model cost.
+
+    One random vector per word (seeded by the word); a text's vector is the normalised sum, taken
+    for a whole batch as one sparse-matrix product.
+    """
+
+    name = "hashed-bow"
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = model_dir
+        self._ids: dict[str, int] = {}
+        self._table = np.zeros((0, DIM), dtype=np.float32)
+
+    def _word_ids(self, text: str) -> list[int]:
+        ids = []
+        for word in text.lower().split():
+            i = self._ids.get(word)
+            if i is None:
+                i = self._ids[word] = len(self._ids)
+            ids.append(i)
+        return ids
+
+    def _grow(self) -> None:
+        have = len(self._table)
+        if have == len(self._ids):
+            return
+        fresh = [w for w, i in sorted(self._ids.items(), key=lambda item: item[1]) if i >= have]
+        rows = [
+            np.random.default_rng(int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little"))
+            .standard_normal(DIM).astype(np.float32)
+            for w in fresh
+        ]
+        self._table = np.concatenate([self._table, np.stack(rows)])
+
+    def embed_batch(self, texts: Sequence[str], **_: object) -> np.ndarray:
+        from scipy.sparse import csr_matrix
+
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        rows = [self._word_ids(t) for t in texts]
+        self._grow()
+        indptr = np.cumsum([0, *(len(r) for r in rows)])
+        indices = np.fromiter((i for r in rows for i in r), dtype=np.int64, count=int(indptr[-1]))
+        counts = csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), len(self._table)))
+        vectors = np.asarray(counts @ self._table, dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def embed_with_units(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        pieces = [text[a:b] for text, text_spans in zip(texts, spans) for a, b in text_spans]
+        flat = self.embed_batch(pieces)
+        units, row = [], 0
+        for text_spans in spans:
+            units.append(flat[row : row + len(text_spans)])
+            row += len(text_spans)
+        return self.embed_batch(texts), units
+
+
+def reuse_splits(split: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
+    """`split`, run once per distinct report text: copies differing only in their reference number share it."""
+    done: dict[str, tuple[Any, list[Any]]] = {}
+
+    def memo(report: Any) -> list[Any]:
+        key = _template(report.text)
+        if key not in done:
+            done[key] = (report, split(report))
+            return done[key][1]
+        first, passages = done[key]
+        old_ref, new_ref = REFERENCE.search(first.text), REFERENCE.search(report.text)
+        out = []
+        for p in passages:
+            text = p.text.replace(old_ref.group(0), new_ref.group(0)) if old_ref and new_ref else p.text
+            out.append(p.model_copy(update={
+                "id": f"{report.source}#{p.ordinal}@{report.content_hash[:10]}", "source": report.source, "title": report.meta.title,
+                "council": report.meta.council, "date": report.meta.date, "text": text,
+            }))
+        return out
+
+    return memo
+
+
+def reuse_reading() -> None:
+    """Make ingest read each distinct report text once (cleaning, metadata); copies take it with their own name."""
+    from assistant.documents.read import content_hash
+    from assistant.index import ingest
+
+    original = ingest.read_report
+    done: dict[str, Any] = {}
+
+    def read(path: Path, *, max_mb: float = 50.0, meta: Any = None, data: bytes | None = None) -> Any:
+        raw = data if data is not None else path.read_bytes()
+        key = _template(raw.decode("utf-8", "replace"))
+        first = done.get(key)
+        if first is None or meta is not None:
+            report = original(path, max_mb=max_mb, meta=meta, data=data)
+            done.setdefault(key, report)
+            return report
+        old_ref, new_ref = REFERENCE.search(first.text), REFERENCE.search(raw.decode("utf-8", "replace"))
+        if not (old_ref and new_ref):
+            return original(path, max_mb=max_mb, meta=meta, data=data)
+        own = {k: v.replace(old_ref.group(0), new_ref.group(0)) for k, v in first.model_dump().items() if isinstance(v, str)}
+        return first.model_copy(update={**own, "source": path.name, "content_hash": content_hash(raw)})
+
+    ingest.read_report = read  # type: ignore[assignment]
+
+
+def reuse_register_extraction() -> None:
+    """Make the register read each distinct report text once; copies take its extraction with their own names."""
+    from assistant.register import store
+
+    original = store._extract
+    done: dict[str, tuple[str, str, str]] = {}
+
+    def extract(report: list[Any], cache: Path | None, used: set[str]) -> Any:
+        first = report[0]
+        joined = _template("\n".join(p.text for p in report))
+        key = f"{first.council}|{first.date}|{first.title}|{joined}"
+        ref = REFERENCE.search(joined) and REFERENCE.search("\n".join(p.text for p in report))
+        own = ("@" + first.id.rpartition("@")[2], first.source, ref.group(0) if ref else "")
+        if key not in done:
+            extracted = original(report, None, used)
+            done[key] = (*own, extracted.model_dump_json())
+            return extracted
+        old_id, old_source, old_ref, data = done[key]
+        for old, new in ((old_id, own[0]), (old_source, own[1]), (old_ref, own[2])):
+            if old and new:
+                data = data.replace(old, new)
+        return store._Extracted.model_validate_json(data)
+
+    store._extract = extract  # type: ignore[assignment]
+
+
+def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | None = None) -> None:
+    """Index ~`passages` passages of synthetic reports into `index_dir` (Chroma on `chroma_url` when given)."""
+    from assistant.index import ingest
+    from assistant.index.embedding import default_model_dir
+    from assistant.library import open_index
+    from assistant.settings import Settings
+
+    reports = max(1, passages // PER_REPORT)
+    started = time.perf_counter()
+    synthetic_corpus(corpus, reports)
+    print(f"  wrote {reports:,} reports in {time.perf_counter() - started:.0f} s", flush=True)
+    ingest.EMBED_BATCH = 5000  # fewer commits (each rewrites the whole manifest), within a server's largest batch
+    reuse_reading()
+    reuse_register_extraction()
+    index = open_index(Settings(index_dir=index_dir, chroma_url=chroma_url), embedder=HashEmbedder(default_model_dir()))
+    index.split = reuse_splits(index.split)  # type: ignore[method-assign]
+    last = [time.perf_counter()]
+
+    def progress(number: int, total: int, name: str) -> None:
+        if time.perf_counter() - last[0] > 60:
+            last[0] = time.perf_counter()
+            print(f"  {number:,}/{total:,} reports read ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    summary = index.ingest([corpus], progress=progress)
+    count = sum(entry.passages for entry in index.reports.values())
+    print(f"  built {count:,} passages from {len(index.reports):,} reports in {time.perf_counter() - started:.0f} s "
+          f"({summary.count('failed')} failed)", flush=True)
