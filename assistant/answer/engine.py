@@ -57,7 +57,8 @@ class Engine:
     def _plan(self, standalone: str, filters: Filters) -> tuple[str, list[str], Filters]:
         """Kind of question, councils it names, and the filters retrieval applies."""
         named = read_scope(standalone, self.councils()).councils
-        kind = question_kind(standalone, len(named))
+        # The kind read from the question as mended: "budjet" asks for money as "budget" does.
+        kind = question_kind(self.mend(standalone, expand=False), len(named))
         if named and not filters.councils:
             filters = filters.model_copy(update={"councils": named})
         return kind, named, filters

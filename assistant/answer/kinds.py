@@ -17,7 +17,7 @@ _FREQUENCY = re.compile(r"\b(?:quarterly|monthly|weekly|daily|annually|yearly|fo
 
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bsince when\b|\bwhen (?:was|is|were|did|does|will|are)\b|\bdates\b|\bdue\b.*\?$", re.I)),
-    ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
+    ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:their|his|her|the\s+(?:\w+\s+)?\w+['’]s)\s+names?\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|long|far|often|high|low|big|large)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|numbers?|proportion|%)|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
     ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b|\bneeds? (?:to )?improv\w*|\bto improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
@@ -97,7 +97,7 @@ def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_co
     `role_terms`: the roles a "who" question names; `own_councils`: the report's councils, which name no person.
     """
     if kind == "when":
-        return bool(DATE.search(text))
+        return bool(DATE.search(text)) and _within_bound(text, question)
     if kind == "number":
         undated = YEAR.sub(" ", _DATE_ANY_CASE.sub(" ", DATE.sub(" ", text)))
         if re.search(r"\bhow much\b|" + _MONEY_WORDS, question, re.I):
@@ -124,6 +124,32 @@ def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_co
     if kind == "commitment":
         return bool(FUTURE.search(text))
     return True
+
+
+_BOUND = re.compile(
+    rf"\b(?P<rel>after|following|since|later\s+than|before|prior\s+to|earlier\s+than)\s+(?:the\s+|its\s+|their\s+)?"
+    rf"(?:(?P<month>{MONTH})\w*\s+)?(?P<year>(?:19|20)\d\d)\b",
+    re.I,
+)
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+
+def _within_bound(text: str, question: str) -> bool:
+    """A "when … after December 2023?" is answered by a date after it, never by an earlier one the sentence recalls."""
+    bound = _BOUND.search(question)
+    if bound is None:
+        return True
+    month = _MONTHS.index(bound.group("month")[:3].lower()) + 1 if bound.group("month") else 0
+    limit = (int(bound.group("year")), month)
+    later = bound.group("rel").lower() in ("after", "following", "since") or bound.group("rel").lower().startswith("later")
+    found: list[tuple[int, int]] = []
+    for match in re.finditer(rf"(?:\b({MONTH})\w*\s+)?\b((?:19|20)\d\d)\b", text):
+        found.append((int(match.group(2)), _MONTHS.index(match.group(1)[:3].lower()) + 1 if match.group(1) else 0))
+    if not found:
+        return True  # "next spring", "within six months": no year to hold against the bound
+    if later:
+        return any(y > limit[0] or (y == limit[0] and (not m or not limit[1] or m > limit[1])) for y, m in found)
+    return any(y < limit[0] or (y == limit[0] and (not m or not limit[1] or m < limit[1])) for y, m in found)
 
 
 def _counted(question: str) -> set[str]:

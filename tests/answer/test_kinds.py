@@ -21,6 +21,8 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("What is planned for the care leavers service?", "commitment"),
         ("Compare Darlington and Worcestershire on workforce", "compare"),
         ("Why did the Minister suspend the Trust process?", "fact"),
+        ("and what's their name?", "who"),
+        ("What is the new director's name?", "who"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
@@ -38,6 +40,11 @@ def test_question_kinds(question: str, kind: str) -> None:
         ("Around 75 FTE agency social workers are in post.", "number", "How many agency social workers are in post?", True),
         ("Agency social workers are in post since 2019.", "number", "How many agency social workers are in post?", False),
         ("Ofsted judged the council inadequate.", "judgement", "What was the grade?", True),
+        # A date bound in the question: an earlier date the sentence recalls does not answer it.
+        ("The last inspection was in 2019 and a focused visit in June 2022.", "when", "When is the first visit after December 2023?", False),
+        ("A monitoring visit took place in March 2024.", "when", "When is the first visit after December 2023?", True),
+        ("A focused visit took place in June 2022.", "when", "When was the last visit before the 2023 inspection?", True),
+        ("A monitoring visit took place in March 2024.", "when", "When was the last visit before the 2023 inspection?", False),
     ],
 )
 def test_a_sentence_holds_the_kind_of_fact_asked_for(sentence: str, kind: str, question: str, holds: bool) -> None:
@@ -56,7 +63,9 @@ def test_a_who_question_wants_a_name_beside_the_role_it_names() -> None:
         ("What was Worcestershire's Ofsted grade?", True),
         ("What did West Sussex commit to deliver by spring 2022?", True),
         ("How has the vacancy rate changed in Darlington?", True),
-        ("Who led the inspection?", False),
+        ("Who led the inspection?", True),  # its report's first page names the lead inspector
+        ("Who was the deputy lead inspector?", False),
+        ("Who leads children's services?", False),
         ("Has Bury committed money to youth services?", False),
         ("Why did the Minister suspend the Trust process?", False),
     ],
