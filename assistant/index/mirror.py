@@ -193,6 +193,7 @@ class Mirror:
         return False
 
     def _pull(self, head: Head) -> None:
+        started = time.perf_counter()
         table = self.server.table(head.table, head.table_parts)
         local = self._local()
         at = {sha: path for path, (sha, _, _) in local.items()}
@@ -225,7 +226,8 @@ class Mirror:
         (self.root / PULLING).unlink(missing_ok=True)
         (self.root / DIRTY_FILE).unlink(missing_ok=True)  # the server's commit replaced what a crash here left
         shutil.rmtree(staging, ignore_errors=True)
-        log.info("took up generation %d of the index from the Chroma server (%d files changed)", head.generation, len(changed))
+        log.info("took up generation %d of the index from the Chroma server: %d files changed, %.1f MB downloaded in %.2fs",
+                 head.generation, len(changed), sum(size for size, _ in needed.values()) / 1e6, time.perf_counter() - started)
 
     def _swap_folder(self, folder: str, files: dict[str, Path]) -> None:
         """Build the folder beside the old one, then swap them, as its writer does (bm25.py)."""
@@ -248,6 +250,7 @@ class Mirror:
 
     def publish(self, lease: Lease, generation: int) -> bool:
         """Upload what changed, then commit it with one write of the head; False when the server already has it."""
+        started = time.perf_counter()
         server = self.server
         head = server.head()
         state = self._state()
@@ -269,9 +272,9 @@ class Mirror:
             self._save_state(head, table)
             return False
         present = server.present(packed)
-        for sha, parts_data in packed.items():
-            if sha not in present:
-                server.put(sha, parts_data)
+        upload = {sha: parts for sha, parts in packed.items() if sha not in present}
+        server.put(upload)
+        uploaded = sum(len(part) for parts in upload.values() for part in parts)
         crash_point("published-files")
         table_sha, table_parts = server.put_table(table)
         lease.check()
@@ -281,6 +284,8 @@ class Mirror:
         self._save_state(new, table)
         if head is not None and head.previous:
             self._sweep_table(head, held, table, new)
+        log.info("published generation %d of the index to the Chroma server: %.1f MB uploaded in %.2fs",
+                 generation, uploaded * 3 / 4 / 1e6, time.perf_counter() - started)
         return True
 
     def _sweep_table(self, head: Head, held: Table, table: Table, new: Head) -> None:

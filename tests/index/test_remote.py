@@ -122,9 +122,8 @@ def test_blobs_round_trip_in_parts_and_are_checked(server: str, settings_for: An
     data = os.urandom(5000)  # random bytes do not compress: six parts
     parts = pack(data)
     assert len(parts) == 6
-    files.put(digest(data), parts)
     empty = b""
-    files.put(digest(empty), pack(empty))
+    files.put({digest(data): parts, digest(empty): pack(empty)})
     assert files.present([digest(data), digest(empty), digest(b"never")]) == {digest(data), digest(empty)}
     got = dict(files.get({digest(data): (5000, 6), digest(empty): (0, 1)}))
     assert got == {digest(data): data, digest(empty): empty}
