@@ -72,6 +72,8 @@ _ASIDES = compile_table({
     # Which report, not what in it: "the latest", "now", "its ILACS".
     r"|\b(?:latest|most recent|recent|current|currently|now|nowadays|these days|this time|ilacs|sif)\b",
 })
+# Who a follow-up points back at ("what did she say"): named elsewhere, never the words an answer must hold.
+_PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it its"))
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 
@@ -122,7 +124,7 @@ class ExtractiveAnswerer:
         time_terms = _terms_of("date_terms", question)
         weights: dict[str, float] = {}
         for term in dict.fromkeys(terms(question)):
-            if term in council_terms or term in time_terms:
+            if term in council_terms or term in time_terms or term in _PRONOUNS:
                 continue
             weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
         return weights
@@ -223,7 +225,7 @@ class ExtractiveAnswerer:
         if kind == "compare" and len(councils) >= 2:
             return self._compare(question, ranked, councils)
         if kind == "list":
-            block, coverage = self._best_list(question, units, ranked[0], councils)
+            block, coverage = self._best_list(question, units, ranked[0], councils, letterheads or {})
             if block:
                 # A list under a heading the question echoes is evidence in itself, whatever its sentences score.
                 evidence = self._evidence(ranked[0], kind, question, councils)
@@ -248,8 +250,11 @@ class ExtractiveAnswerer:
             return [following]
         return []
 
-    def _best_list(self, question: str, units: list[Unit], best: Unit, councils: list[str]) -> tuple[list[Unit], float]:
-        """Lead-in and items of the list that, taken whole, covers the question best."""
+    def _best_list(
+        self, question: str, units: list[Unit], best: Unit, councils: list[str], letterheads: Mapping[str, frozenset[str]]
+    ) -> tuple[list[Unit], float]:
+        """Lead-in and items of the list that, taken whole, covers the question best. The words of a report's
+        standard wording ("Ofsted", "report") describe every list in it, as its heading does."""
         weights = self.question_weights(question, councils)
         total = sum(weights.values()) or 1.0
         blocks: dict[str, list[Unit]] = {}
@@ -258,15 +263,17 @@ class ExtractiveAnswerer:
         scored: list[tuple[float, float, float, list[Unit]]] = []
         for group in blocks.values():
             items = [u for u in group if u.bullet]
-            if len(items) < 2:
+            heading = {t for t in terms(group[0].passage.section) if not t.isdigit()}  # footnote marks aside
+            echo = len(heading & set(weights)) / len(heading) if len(heading) >= 2 else 0.0
+            # One item under a heading the question echoes is still the list asked for.
+            if len(items) < (1 if echo >= 0.5 else 2):
                 continue
             lead = [u for u in group if u.lead_in][:1]
             words = self._unit_terms(" ".join(u.text for u in lead + items) + " " + group[0].passage.section, self.concepts(question))
+            words |= letterheads.get(group[0].passage.source, frozenset())
             if _count_asked(question) == len(items):
                 words |= set(terms(_NUMBER_WORDS[len(items)] if len(items) < len(_NUMBER_WORDS) else "")) | {str(len(items))}
             coverage = sum(w for t, w in weights.items() if t in words) / total
-            heading = {t for t in terms(group[0].passage.section) if not t.isdigit()}  # footnote marks aside
-            echo = len(heading & set(weights)) / len(heading) if len(heading) >= 2 else 0.0
             top = max(u.score for u in group) / (best.score or 1.0)
             # A list under a heading the question echoes is usually the answer in these reports.
             scored.append((0.4 * coverage + 0.3 * echo + 0.3 * top, coverage, echo, lead + items))

@@ -77,3 +77,21 @@ def test_an_abbreviation_typed_asks_for_its_long_form_and_the_role_it_names() ->
     assert answerer.concepts("what art therapy is offered?") == {}  # a report's "ART" typed in lower case is a word
     # Weights stay the question's own words: what a briefing topic weighs too.
     assert set(answerer.question_weights("caseloads in the MASH", [])) == {"caseload", "mash"}
+
+
+def test_a_one_item_list_under_an_echoed_heading_and_the_reports_own_words() -> None:
+    hits = [
+        _hit("Since the last inspection, leaders have improved most areas identified as weak.", 1),
+        _hit("• Management oversight of children living in the most complex circumstances.", 2, section="What needs to improve?1"),
+    ]
+    answerer = ExtractiveAnswerer(load_settings())
+    # "she" points back at the inspector: no word an answer must hold.
+    text, _, _ = answerer.answer("What did she say needs improving?", hits, kind="list", councils=[])
+    assert "Management oversight" in text
+    assert "she" not in answerer.question_weights("What did she say?", [])
+    # "Ofsted" and "report" are the report's standard wording (its letterhead): they describe the list too.
+    three = "• Consistency of plans.\n• Support for older care leavers.\n• Safety planning."
+    hits[1] = _hit(three, 2, section="What needs to improve?")
+    question = "What are the areas for improvement in the Ofsted report?"
+    letterheads = {"r.txt": frozenset({"ofst", "report"})}
+    assert "Safety planning" in answerer.answer(question, hits, kind="list", councils=[], letterheads=letterheads)[0]
