@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.text import rough_sentence_spans, sentence_spans
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-4"
+SPLITTER_VERSION = "paragraphs-5"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
@@ -40,6 +40,7 @@ class _Draft:
     section: str
     lines: list[_Line] = field(default_factory=list)
     short: bool = False
+    resumes: bool = False  # carries on the paragraph of the same label that a footnote interrupted
 
     @property
     def start(self) -> int:
@@ -75,15 +76,45 @@ def _heading_like(text: str) -> bool:
         return False
     if text[-1] in ".,;" or (text.endswith(":") and words > 2):
         return False
-    if re.search(r"\d{5,}|@|https?:|www\.|\t|,", text) or text[0].islower():
+    if re.search(r"\d{5,}|@|https?:|www\.|\t|,", text) or text[0].islower() or _unbalanced(text):
         return False
     # "Key: value" lines are fields of a cover sheet, not headings.
     return not re.search(r"\w:\s+\S", text)
 
 
+def _head(line: _Line) -> int | None:
+    """The leading number of a line that starts like a numbered paragraph ("12. ", "3 "), if any."""
+    if "\t" in line.text or _SUBLABEL.match(line.text):
+        return None
+    number = _NUMBERED.match(line.text)
+    return int(number.group(2).split(".")[0]) if number else None
+
+
+def _footnote(lines: list[_Line], index: int, last_number: int) -> bool:
+    """A "1" inside a running sequence that the next numbered line carries on from is a footnote at a page
+    foot ("1 The areas for improvement have been cross-referenced…"), not a list starting again."""
+    for line in lines[index + 1 : index + 40]:
+        head = _head(line)
+        if head is not None:
+            return last_number < head <= last_number + 3
+    return False
+
+
+def _unbalanced(text: str) -> bool:
+    """A line closing a bracket it never opened ("Framework)") is the tail of a wrapped line."""
+    return text.count(")") > text.count("(")
+
+
+def _continues(previous: _Line, line: _Line) -> bool:
+    """A line carrying on the sentence the line before it left open (a PDF line or page break)."""
+    if previous.kind in ("table", "heading") or re.search(r"[.!?:;]$", previous.text):
+        return False
+    return line.text[0].islower() or _unbalanced(line.text)
+
+
 def _classify(lines: list[_Line]) -> None:
     last_number: int | None = None
-    for line in lines:
+    for index, line in enumerate(lines):
         if "\t" in line.text:
             line.kind = "table"  # a table row: cells joined by tabs (PDF, DOCX and HTML readers)
             continue
@@ -93,6 +124,9 @@ def _classify(lines: list[_Line]) -> None:
             plausible = head == 1 or (last_number is not None and last_number < head <= last_number + 3)
             if last_number is None and head <= 3:
                 plausible = True
+            if head == 1 and last_number is not None and last_number >= 2 and _footnote(lines, index, last_number):
+                line.kind = "note"
+                continue
             if plausible:
                 line.kind, line.label = "num", number.group(2)
                 line.body_start = line.start + number.end()
@@ -146,9 +180,27 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
     after_heading = False
     tables = 0
     current: _Draft | None = None
+    interrupted: _Draft | None = None
     for line in lines:
+        if line.kind == "note":
+            # A footnote stands alone; the paragraph its page break interrupted carries on after it.
+            numbered = current is not None and current.label != "" and not current.label.startswith("table")
+            interrupted = current if numbered else interrupted
+            drafts.append(_Draft("", " › ".join(section), [line], short=True))
+            current = None
+            continue
+        if current is None and interrupted is not None and line.kind in ("text", "short") and not after_heading:
+            current = _Draft(interrupted.label, interrupted.section, [line], resumes=True)
+            drafts.append(current)
+            interrupted = None
+            continue
+        interrupted = None
+        if current is not None and line.kind in ("text", "short") and _continues(current.lines[-1], line):
+            current.lines.append(line)
+            continue
         if line.kind == "heading":
-            title = line.text.rstrip(":").strip()
+            # "What needs to improve?1": a footnote mark glued to a heading is not part of its title.
+            title = re.sub(r"(?<=[?!)a-z])\d{1,2}$", "", line.text).rstrip(":").strip()
             section = section[-1:] + [title] if after_heading else [title]
             after_heading = True
             current = None
@@ -242,7 +294,14 @@ def split_report(report: Report, *, max_tokens: int = 256, count_tokens: TokenCo
         context = ". ".join(part for part in (report.council, section_text) if part)
         if count(f"{context}: {text}" if context else text) > max_tokens:
             spans = _pieces(draft, report.text, context, max_tokens, count)
-        for part, (start, end) in enumerate(spans, start=1 if len(spans) > 1 else 0):
+        first_part = 1 if len(spans) > 1 else 0
+        cut = [i for i, p in enumerate(passages) if p.paragraph == label] if draft.resumes else []
+        if cut:
+            # The rest of a paragraph a footnote cut: its next part, under the same printed label.
+            if passages[cut[-1]].part == 0:
+                passages[cut[-1]] = passages[cut[-1]].model_copy(update={"part": 1})
+            first_part = passages[cut[-1]].part + 1
+        for part, (start, end) in enumerate(spans, start=first_part):
             ordinal = len(passages)
             passages.append(
                 Passage(

@@ -158,3 +158,56 @@ def test_unnumbered_text_gets_running_labels(tmp_path: Path, count) -> None:
     passages = split_report(report, count_tokens=count)
     assert [p.paragraph for p in passages] == ["¶1", "¶2"]
     assert {p.section for p in passages} == {"Budget Update"}
+
+
+def _split_text(text: str, count) -> list[Passage]:
+    return split_report(Report(source="r.pdf", text=text, content_hash="2" * 64), count_tokens=count)
+
+
+def test_a_page_foot_footnote_does_not_restart_the_numbering(count) -> None:
+    # Ofsted's 2025 layout: "1 The areas for improvement…" at a page foot, inside a run of numbered paragraphs.
+    text = (
+        "The experiences and progress of children in care: good\n"
+        "3. Children who come into care are helped to understand why, and they see their families often.\n"
+        "4. The front door team screens referrals quickly. Decisions are made by experienced managers and this\n"
+        "1 The areas for improvement have been cross-referenced with the outcomes of the national framework.\n"
+        "reflects a relational model of practice that prioritises the family voice and the views of children.\n"
+        "5. Care leavers are supported well by personal advisers who know them and visit them regularly.\n"
+    )
+    passages = _split_text(text, count)
+    labels = [p.paragraph for p in passages if not p.paragraph.startswith("¶")]
+    assert labels == ["3", "4", "4", "5"]
+    # The paragraph the page break cut carries on after the footnote, which stands apart.
+    fours = [p for p in passages if p.paragraph == "4"]
+    assert [p.part for p in fours] == [1, 2]
+    assert fours[1].text.endswith("the views of children.") and all("cross-referenced" not in p.text for p in fours)
+    assert any(p.text.startswith("1 The areas for improvement") for p in passages)
+
+
+def test_a_list_starting_again_at_one_is_still_numbered(count) -> None:
+    text = (
+        "1. The council has agreed its budget for the coming year after a long consultation with residents.\n"
+        "2. Spending on children's services will rise by four per cent in real terms over the period.\n"
+        "Recommendations\n"
+        "1. Members note the report and the progress made on the improvement plan since the last meeting.\n"
+        "2. Members agree the next steps set out in the plan, including the review of the front door.\n"
+    )
+    labels = [p.paragraph for p in _split_text(text, count) if not p.paragraph.startswith("¶")]
+    assert labels == ["1", "2", "1", "2"]
+
+
+def test_a_wrapped_line_closing_a_bracket_is_no_heading(count) -> None:
+    text = (
+        "What needs to improve?1\n"
+        "• Collaborative safety planning with children and families. (Outcome 3, National\n"
+        "Framework)\n"
+        "• The numbers of care leavers in education, training and employment. (Outcome 4, National Framework)\n"
+        "The experiences and progress of children in care: good\n"
+        "1. Most children in care enjoy positive experiences and make good progress in many aspects of their lives.\n"
+    )
+    passages = _split_text(text, count)
+    assert all("Framework)" not in p.section for p in passages)
+    first = next(p for p in passages if p.text.startswith("• Collaborative"))
+    assert "(Outcome 3, National\nFramework)\n• The numbers" in first.text
+    # The footnote mark glued to the heading is not part of the section's name.
+    assert first.section == "What needs to improve?"
