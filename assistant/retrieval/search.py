@@ -79,7 +79,10 @@ def _fuse(hits: list[SearchHit], dense_rank: dict[str, int], bm25_rank: dict[str
 
 
 def collapse_duplicates(hits: list[SearchHit], threshold: float = 0.8, limit: int | None = None) -> list[SearchHit]:
-    """Keep the better-ranked of two passages that say nearly the same thing (the first `limit` kept, if given)."""
+    """Keep the better-ranked of two passages that say nearly the same thing (the first `limit` kept, if given).
+
+    Overlap is measured against the longer of the two: a line that a longer passage contains ("… children in
+    care: outstanding" within the judgement table) says less than it, not the same, and both stay."""
     kept: list[tuple[SearchHit, set[str]]] = []
     for hit in hits:
         if limit is not None and len(kept) >= limit:
@@ -87,7 +90,7 @@ def collapse_duplicates(hits: list[SearchHit], threshold: float = 0.8, limit: in
         grams = shingles(hit.passage.text)
         duplicate = False
         for _, other in kept:
-            overlap = len(grams & other) / max(1, min(len(grams), len(other)))
+            overlap = len(grams & other) / max(1, len(grams), len(other))
             if overlap >= threshold:
                 duplicate = True
                 break

@@ -40,3 +40,14 @@ def test_near_duplicates_collapse_to_the_better_ranked() -> None:
         SearchHit(passage=passage("c", "Ofsted will visit again in October."), score=0.7),
     ]
     assert [h.passage.id for h in collapse_duplicates(hits)] == ["a", "c"]
+
+
+def test_a_line_inside_a_longer_passage_is_not_its_duplicate() -> None:
+    table = (
+        "Judgement\tGrade\nThe impact of leaders on social work practice with children and families\tGood\n"
+        "The experiences and progress of children in care\tOutstanding\nOverall effectiveness\tGood"
+    )
+    line = "The experiences and progress of children in care: outstanding"
+    for first, second in ((table, line), (line, table)):
+        hits = [SearchHit(passage=passage("a", first), score=0.9), SearchHit(passage=passage("b", second), score=0.8)]
+        assert [h.passage.id for h in collapse_duplicates(hits)] == ["a", "b"]
