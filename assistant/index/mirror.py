@@ -102,6 +102,7 @@ class Mirror:
         self._server: ServerFiles | None = None
         self._checked = float("-inf")
         self._open = threading.Lock()
+        self._cached: tuple[tuple[int, int] | None, dict[str, Any]] = (None, {})
 
     @property
     def server(self) -> ServerFiles:
@@ -115,10 +116,19 @@ class Mirror:
     # ------------------------------------------------------------ what the folder holds
 
     def _state(self) -> dict[str, Any]:
+        """What .mirror.json says, read again only when the file changed (it names every file: large at scale)."""
+        path = self.root / STATE_FILE
+        stat = _stat(path)
+        with self._open:
+            if stat is not None and self._cached[0] == stat:
+                return self._cached[1]
         try:
-            return dict(json.loads((self.root / STATE_FILE).read_text(encoding="utf-8")))
+            state = dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return {}
+        with self._open:
+            self._cached = (stat, state)
+        return state
 
     def _save_state(self, head: Head, table: Table) -> None:
         files: dict[str, list[object]] = {}
@@ -153,8 +163,8 @@ class Mirror:
     # ------------------------------------------------------------ following
 
     def due(self) -> bool:
-        """Time to ask the server again, or an interrupted pull to redo."""
-        return time.monotonic() - self._checked >= self.follow_every or (self.root / PULLING).exists()
+        """Time to ask the server again (at once after opening: an interrupted pull is then redone)."""
+        return time.monotonic() - self._checked >= self.follow_every
 
     def check(self) -> Head | None:
         """The server's head when the folder is behind it (one small read), else None."""
