@@ -273,10 +273,15 @@ def _cite_fact(cite: _Numbered, record: InspectionRecord, fact: str, *, every: b
     return "".join(f" {cite(c)}" for c in cited)
 
 
+def _printed(grade: str) -> str:
+    """A grade as Ofsted prints it: 'requires improvement to be good' is the grade's full name."""
+    return "requires improvement to be good" if grade == "requires improvement" else grade
+
+
 def _line(record: InspectionRecord, cite: _Numbered, fields: Sequence[str]) -> str:
     """'2023-12-04 to 2023-12-15, ILACS standard inspection: overall inadequate [1]; impact of leaders inadequate [1]'."""
     one = len(fields) == 1
-    parts = [f"{JUDGEMENT_LABELS[f]} {record.judgements[f]}{_cite_fact(cite, record, f, every=one)}" for f in fields if _graded(record, f)]
+    parts = [f"{JUDGEMENT_LABELS[f]} {_printed(record.judgements[f])}{_cite_fact(cite, record, f, every=one)}" for f in fields if _graded(record, f)]
     return f"{_when(record)}, {record.label}: " + "; ".join(parts)
 
 
@@ -301,8 +306,9 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     scope = [c for c in councils if any(r.council.lower() == c.lower() for r in records)]
     named = in_question or scope
     field = _field(question)
-    since = re.search(r"\b(?:since|after|from)\s+((?:19|20)\d\d)\b", question, re.I)
-    years = [] if since else YEAR.findall(question)
+    since = re.search(r"\b(?:since|after|from)\s+(?:[\w'’-]+\s+){0,5}?(?:in\s+)?((?:19|20)\d\d)\b", question, re.I)
+    before = _BEFORE.search(question)
+    years = [] if since or before else YEAR.findall(question)
 
     now = re.search(r"\b(?:now|latest|current(?:ly)?|most\s+recent|these\s+days)\b", question, re.I)
 
@@ -312,6 +318,11 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
         named_years = lambda r: {year(r), r.published[:4]} - {""}  # noqa: E731
         if since:
             return [r for r in mine if max(named_years(r), default="") >= since.group(1)]
+        if before:
+            # "the grade before the December 2023 inspection": the latest of each council's earlier ones.
+            bound = before.group("year") + (f"-{MONTHS.index(before.group('month')[:3].lower()) + 1:02d}" if before.group("month") else "")
+            earlier = sorted((r for r in mine if (r.inspection_end or r.inspection_start) < bound), key=lambda r: r.inspection_end)
+            return list({r.council: r for r in earlier}.values())
         if not years:
             return mine
         # "inadequate in 2015 - where are they now?": that year, and the latest of each council.
@@ -369,6 +380,11 @@ def _not_judged(question: str, held: Sequence[InspectionRecord], field: str, cou
 
 # ------------------------------------------------------------------ who led an inspection, and when
 
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_BEFORE = re.compile(
+    r"\b(?:before|prior\s+to|preceding)\s+(?:the\s+|its\s+|their\s+)?(?:(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+)?(?P<year>(?:19|20)\d\d)\b",
+    re.I,
+)
 _RELATIVE = re.compile(r"\b(?:before|prior\s+to|previous|preceding|earlier|first|after|since|next|following)\b", re.I)
 _FRAMEWORK_ASKED = compile_table({
     "focused_visit": r"\bfocused\s+visit",

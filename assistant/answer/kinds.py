@@ -21,7 +21,7 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(r"\bhow (?:many|much|long|far|often|high|low|big|large)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|numbers?|proportion|%)|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
     ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b|\bneeds? (?:to )?improv\w*|\bto improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
-    ("commitment", re.compile(r"\b(?:plan(?:ned|ning|s)? to|planned|planning|promis\w*|commit\w*|will|going to|intend\w*|scheduled|next|upcoming|future|due to)\b", re.I)),
+    ("commitment", re.compile(r"\b(?:plan(?:ned|ning|s)? to|planned|planning|promis\w*|commit\w*|will|going to|intend\w*|scheduled|next|upcoming|future|due to|aim(?:s|ed|ing)?|targets?|expect(?:s|ed|ing)? to)\b", re.I)),
 ]
 COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?|differ|each council|both)\b", re.I)
 
@@ -44,7 +44,7 @@ _MONEY = re.compile(r"£\s?\d|\d\s?(?:k|m|bn|million|billion|thousand)\b|\bpound
 _GRADE = re.compile(r"\b(?:inadequate|requires? improvement(?: to be good)?|good|outstanding)\b", re.I)
 FUTURE = re.compile(
     r"\b(?:will|shall|is to|are to|to be|going to|planned|planning|plans? to|scheduled|expected|due|intend\w*|"
-    r"aim\w* to|hop(?:e|ing) to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
+    r"aim\w* to|aim(?:s|ed|ing)? (?:for|at)|targets?(?: of)?|expects? to|hop(?:e|ing) to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
     re.I,
 )
 _NAME = re.compile(r"\b([A-Z][a-z]+(?:-[a-z]+)?(?:[- ](?:Mc|Mac|O')?[A-Z][a-z]+){1,2})\b")
@@ -114,6 +114,9 @@ def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_co
                 or re.search(rf"\bsince\s+(?:\d{{1,2}}\s+)?{MONTH}", text)
             )
         focus = _counted(question)
+        if not focus and re.search(r"\bhow many\b", question, re.I):
+            # "Did they recruit more social workers? How many?": what is counted is named elsewhere in the question.
+            focus = set(terms(YEAR.sub(" ", question))) - _NOT_COUNTED
         if focus:
             return _number_near(undated, focus)
         return bool(_NUMBER.search(undated))
@@ -150,6 +153,9 @@ def _within_bound(text: str, question: str) -> bool:
     if later:
         return any(y > limit[0] or (y == limit[0] and (not m or not limit[1] or m > limit[1])) for y, m in found)
     return any(y < limit[0] or (y == limit[0] and (not m or not limit[1] or m < limit[1])) for y, m in found)
+
+
+_NOT_COUNTED = frozenset(terms("how many more much number total did does do have has were was"))
 
 
 def _counted(question: str) -> set[str]:

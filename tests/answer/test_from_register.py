@@ -126,7 +126,7 @@ def test_one_judgement_asked_cites_every_passage_that_states_it(records: list[In
     heading = "\nThe experiences and progress of care leavers: requires improvement to be good\n"
     tameside = read(ILACS_STANDARD + heading, "tameside-2024.pdf")
     answer = answer_from_records("Tameside care leavers judgement 2023", [tameside])
-    assert answer is not None and "care leavers requires improvement [1] [2]" in answer.answer
+    assert answer is not None and "care leavers requires improvement to be good [1] [2]" in answer.answer
     assert [c.quote for c in answer.citations][1] == heading.strip()
 
 
@@ -181,3 +181,11 @@ def test_inspection_facts_the_records_do_not_settle_fall_through(records: list[I
     from assistant.answer.from_register import answer_inspection_fact
 
     assert answer_inspection_fact(question, records) is None
+
+
+def test_the_grade_before_an_inspection_is_the_latest_earlier_one(records: list[InspectionRecord]) -> None:
+    answer = answer_from_records("Before the December 2023 inspection, what grade did Tameside have?", records)
+    assert answer is not None and "2016-09-26" in answer.answer and "2023-12-04" not in answer.answer
+    # "since its first inspection in 2016": from that year on.
+    since = answer_from_records("Has Tameside improved since its first inspection in 2016?", records)
+    assert since is not None and "2016-09-26" in since.answer and "2023-12-04" in since.answer

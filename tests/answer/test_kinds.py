@@ -23,6 +23,7 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("Why did the Minister suspend the Trust process?", "fact"),
         ("and what's their name?", "who"),
         ("What is the new director's name?", "who"),
+        ("What caseload level were they aiming for?", "commitment"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
@@ -45,6 +46,12 @@ def test_question_kinds(question: str, kind: str) -> None:
         ("A monitoring visit took place in March 2024.", "when", "When is the first visit after December 2023?", True),
         ("A focused visit took place in June 2022.", "when", "When was the last visit before the 2023 inspection?", True),
         ("A monitoring visit took place in March 2024.", "when", "When was the last visit before the 2023 inspection?", False),
+        # "How many?" alone: what is counted is named earlier in the question.
+        ("Most social workers have five or more years of experience.", "number", "Did they hire more social workers? How many?", False),
+        ("The council invested in an additional 22 social workers.", "number", "Did they hire more social workers? How many?", True),
+        # A target or an aim is a commitment.
+        ("The council expects to reduce caseloads to a maximum of 18 children.", "commitment", "What caseload were they aiming for?", True),
+        ("Caseloads remain variable across the service.", "commitment", "What caseload were they aiming for?", False),
     ],
 )
 def test_a_sentence_holds_the_kind_of_fact_asked_for(sentence: str, kind: str, question: str, holds: bool) -> None:
