@@ -57,8 +57,11 @@ class Engine:
     def _plan(self, standalone: str, filters: Filters) -> tuple[str, list[str], Filters]:
         """Kind of question, councils it names, and the filters retrieval applies."""
         named = read_scope(standalone, self.councils()).councils
-        # The kind read from the question as mended: "budjet" asks for money as "budget" does.
-        kind = question_kind(self.mend(standalone, expand=False), len(named))
+        # The kind as typed; failing that, as mended ("budjet" asks for money as "budget" does). Typed words win:
+        # a mending may turn a word the library lacks into another ("aiming" into "timing").
+        kind = question_kind(standalone, len(named))
+        if kind == "fact":
+            kind = question_kind(self.mend(standalone, expand=False), len(named))
         if named and not filters.councils:
             filters = filters.model_copy(update={"councils": named})
         return kind, named, filters

@@ -44,7 +44,7 @@ _MONEY = re.compile(r"£\s?\d|\d\s?(?:k|m|bn|million|billion|thousand)\b|\bpound
 _GRADE = re.compile(r"\b(?:inadequate|requires? improvement(?: to be good)?|good|outstanding)\b", re.I)
 FUTURE = re.compile(
     r"\b(?:will|shall|is to|are to|to be|going to|planned|planning|plans? to|scheduled|expected|due|intend\w*|"
-    r"aim\w* to|aim(?:s|ed|ing)? (?:for|at)|targets?(?: of)?|expects? to|hop(?:e|ing) to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
+    r"aim\w* to|aim(?:s|ed|ing)? (?:for|at)|targets?(?: of)?|expects? to|(?:approved|agreed|allocated|committed) (?:to|for)|hop(?:e|ing) to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
     re.I,
 )
 _NAME = re.compile(r"\b([A-Z][a-z]+(?:-[a-z]+)?(?:[- ](?:Mc|Mac|O')?[A-Z][a-z]+){1,2})\b")

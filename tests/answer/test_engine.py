@@ -62,3 +62,13 @@ def test_promises_are_answered_from_the_register(shared_engine) -> None:
     assert_cited(answer)
     assert all(c.council == "West Sussex" for c in answer.citations)
 
+
+
+def test_the_kind_is_read_as_typed_then_as_mended(shared_engine) -> None:
+    from assistant.types import Filters
+
+    # A typo hides the kind until mended against the library's words ("budjet": money asked for).
+    assert shared_engine.mend("what is the budjet", expand=False) == "what is the budget"
+    assert shared_engine._plan("what is the budjet for 2023?", Filters())[0] == "number"
+    # A kind the words as typed show stands, whatever a mending makes of them.
+    assert shared_engine._plan("what caseload were they aiming for?", Filters())[0] == "commitment"

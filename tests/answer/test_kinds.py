@@ -52,6 +52,7 @@ def test_question_kinds(question: str, kind: str) -> None:
         # A target or an aim is a commitment.
         ("The council expects to reduce caseloads to a maximum of 18 children.", "commitment", "What caseload were they aiming for?", True),
         ("Caseloads remain variable across the service.", "commitment", "What caseload were they aiming for?", False),
+        ("Investment has been approved to increase the number of homes.", "commitment", "Has the council committed money?", True),
     ],
 )
 def test_a_sentence_holds_the_kind_of_fact_asked_for(sentence: str, kind: str, question: str, holds: bool) -> None:
