@@ -17,7 +17,7 @@ _FREQUENCY = re.compile(r"\b(?:quarterly|monthly|weekly|daily|annually|yearly|fo
 
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bsince when\b|\bwhen (?:was|is|were|did|does|will|are)\b|\bdates\b|\bdue\b.*\?$", re.I)),
-    ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:their|his|her|the\s+(?:\w+\s+)?\w+['’]s)\s+names?\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
+    ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:their|his|her|the\s+(?:\w+\s+)?\w+['’]s)\s+names?\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:called|named)\s*(?:now|today|these days)?\s*\??\s*$|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|long|far|often|high|low|big|large)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rate|percentage|numbers?|proportion|%)|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
     ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat are the\b|\bneeds? (?:to )?improv\w*|\bto improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
@@ -121,7 +121,8 @@ def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_co
             return _number_near(undated, focus)
         return bool(_NUMBER.search(undated))
     if kind == "who":
-        return _names_role(text, role_terms, own_councils)
+        # "What is the front door called?": a name, which a report may give as a term it defines ("the integrated front door (IFD)").
+        return _names_role(text, role_terms, own_councils) or bool(_NAME_ASKED.search(question) and _DEFINED_TERM.search(text))
     if kind == "judgement":
         return bool(_GRADE.search(text))
     if kind == "commitment":
@@ -155,6 +156,8 @@ def _within_bound(text: str, question: str) -> bool:
     return any(y < limit[0] or (y == limit[0] and (not m or not limit[1] or m < limit[1])) for y, m in found)
 
 
+_NAME_ASKED = re.compile(r"\b(?:called|named|names?)\b", re.I)
+_DEFINED_TERM = re.compile(r"\b[a-z][\w'’-]*(?:\s+[\w'’-]+){0,5}\s+\([A-Z][A-Za-z]{1,6}\)")
 _NOT_COUNTED = frozenset(terms("how many more much number total did does do have has were was"))
 
 

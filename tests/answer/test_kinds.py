@@ -24,6 +24,7 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("and what's their name?", "who"),
         ("What is the new director's name?", "who"),
         ("What caseload level were they aiming for?", "commitment"),
+        ("what is the front door called now", "who"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
@@ -52,6 +53,9 @@ def test_question_kinds(question: str, kind: str) -> None:
         # A target or an aim is a commitment.
         ("The council expects to reduce caseloads to a maximum of 18 children.", "commitment", "What caseload were they aiming for?", True),
         ("Caseloads remain variable across the service.", "commitment", "What caseload were they aiming for?", False),
+        # A name asked for: a term the report defines with its abbreviation is one.
+        ("Early help workers sit in the integrated front door (IFD).", "who", "what is the front door called now", True),
+        ("Challenges at the front door are acknowledged.", "who", "what is the front door called now", False),
         ("Investment has been approved to increase the number of homes.", "commitment", "Has the council committed money?", True),
     ],
 )
