@@ -156,7 +156,7 @@ def _within_bound(text: str, question: str) -> bool:
     return any(y < limit[0] or (y == limit[0] and (not m or not limit[1] or m < limit[1])) for y, m in found)
 
 
-_NAME_ASKED = re.compile(r"\b(?:called|named|names?)\b", re.I)
+_NAME_ASKED = re.compile(r"\b(?:called|named)\b", re.I)  # a thing's name; "their name" asks for a person
 _DEFINED_TERM = re.compile(r"\b[a-z][\w'’-]*(?:\s+[\w'’-]+){0,5}\s+\([A-Z][A-Za-z]{1,6}\)")
 _NOT_COUNTED = frozenset(terms("how many more much number total did does do have has were was"))
 

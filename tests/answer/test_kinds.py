@@ -56,6 +56,7 @@ def test_question_kinds(question: str, kind: str) -> None:
         # A name asked for: a term the report defines with its abbreviation is one.
         ("Early help workers sit in the integrated front door (IFD).", "who", "what is the front door called now", True),
         ("Challenges at the front door are acknowledged.", "who", "what is the front door called now", False),
+        ("The team had eight of Her Majesty’s Inspectors (HMI).", "who", "what's their name?", False),
         ("Investment has been approved to increase the number of homes.", "commitment", "Has the council committed money?", True),
     ],
 )
