@@ -273,6 +273,26 @@ def _cite_fact(cite: _Numbered, record: InspectionRecord, fact: str, *, every: b
     return "".join(f" {cite(c)}" for c in cited)
 
 
+_RANK = {"inadequate": 0, "adequate": 1, "requires improvement": 1, "good": 2, "outstanding": 3}
+
+
+def _change(council: str, mine: Sequence[InspectionRecord], fields: Sequence[str]) -> list[str]:
+    """'Bury, 2016 to 2025: impact of leaders improved (inadequate → good); …': each judgement made at both
+    the first and the last inspection shown, compared; nothing when fewer than two inspections are shown."""
+    ordered = sorted(mine, key=lambda r: r.inspection_end or r.inspection_start)
+    if len(ordered) < 2:
+        return []
+    first, last = ordered[0], ordered[-1]
+    parts = []
+    for f in fields:
+        if _graded(first, f) and _graded(last, f):
+            a, b = first.judgements[f], last.judgements[f]
+            moved = "improved" if _RANK[b] > _RANK[a] else "declined" if _RANK[b] < _RANK[a] else "unchanged"
+            parts.append(f"{JUDGEMENT_LABELS[f]} {moved} ({_printed(a)} → {_printed(b)})")
+    span = f"{(first.inspection_end or first.inspection_start)[:4]} to {(last.inspection_end or last.inspection_start)[:4]}"
+    return [f"{council}, {span}: " + "; ".join(parts)] if parts else []
+
+
 def _printed(grade: str) -> str:
     """A grade as Ofsted prints it: 'requires improvement to be good' is the grade's full name."""
     return "requires improvement to be good" if grade == "requires improvement" else grade
@@ -351,8 +371,14 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
         if not mine and (years or since) and (held := dated([r for r in records if r.council in named and r.judgements])):
             return _not_judged(question, held, field, councils, started)
         if _CHANGE.search(question) or not re.search(r"\b(?:latest|last|current|most\s+recent|now)\b", question, re.I):
+            shown = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
+            if field == "overall" and _CHANGE.search(question):
+                # A later framework may make no overall judgement: its other grades still show the change.
+                mine = dated([r for r in records if r.council in named and any(_graded(r, f) for f in shown)])
             for council in named:
                 lines += _history(council, mine, cite, field)
+                if _CHANGE.search(question):
+                    lines += _change(council, [r for r in mine if r.council == council], shown)
         else:
             fields = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
             for council in named:

@@ -27,7 +27,7 @@ def test_answer_how_grades_changed(records: list[InspectionRecord]) -> None:
     answer = answer_from_records("How has Tameside's rating changed?", records)
     assert answer is not None and answer.written_by == "register"
     lines = answer.answer.splitlines()
-    assert len(lines) == 2 and "2016-09-26" in lines[0] and "2023-12-04" in lines[1]
+    assert len(lines) == 3 and "2016-09-26" in lines[0] and "2023-12-04" in lines[1]  # and the change, line 3
     assert "overall effectiveness inadequate [1]" in lines[0]
     assert len(re.findall(r"\[\d+\]", answer.answer)) >= 12  # every stated grade cited
     for c in answer.citations:
@@ -189,3 +189,15 @@ def test_the_grade_before_an_inspection_is_the_latest_earlier_one(records: list[
     # "since its first inspection in 2016": from that year on.
     since = answer_from_records("Has Tameside improved since its first inspection in 2016?", records)
     assert since is not None and "2016-09-26" in since.answer and "2023-12-04" in since.answer
+
+
+def test_a_change_is_said_judgement_by_judgement(records: list[InspectionRecord]) -> None:
+    answer = answer_from_records("How has Tameside's rating changed?", records)
+    assert answer is not None
+    last = answer.answer.splitlines()[-1]
+    assert last.startswith("- Tameside, 2016 to 2023: overall effectiveness unchanged (inadequate → inadequate)")
+    assert "children in care declined (requires improvement to be good → inadequate)" in last
+    # A later framework without an overall grade still shows the change in the grades it made.
+    later = read(ILACS_STANDARD.replace("Overall effectiveness Inadequate\n", "").replace("2023", "2025"), "tameside-2025.pdf")
+    since = answer_from_records("Has Tameside improved since its first inspection in 2016?", [records[0], later])
+    assert since is not None and "2025-12-04" in since.answer and "care leavers unchanged" in since.answer
