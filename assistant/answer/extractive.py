@@ -14,8 +14,8 @@ import numpy as np
 
 from assistant.answer.kinds import COMPARE, DATE, FUTURE, MONTH, holds_kind, inner_kind, role_stems
 from assistant.documents.passages import unit_spans
-from assistant.settings import Settings
 from assistant.retrieval.spelling import GLOSSARY
+from assistant.settings import Settings
 from assistant.text import STOPWORDS, compile_table, terms
 from assistant.types import Citation, Passage, SearchHit
 
