@@ -150,7 +150,7 @@ def _within_bound(text: str, question: str) -> bool:
     for match in re.finditer(rf"(?:\b({MONTH})\w*\s+)?\b((?:19|20)\d\d)\b", text):
         found.append((int(match.group(2)), _MONTHS.index(match.group(1)[:3].lower()) + 1 if match.group(1) else 0))
     if not found:
-        return True  # "next spring", "within six months": no year to hold against the bound
+        return False  # a date within the bound names its year; "Jan" of "Jan Edwards" is no date after December 2023
     if later:
         return any(y > limit[0] or (y == limit[0] and (not m or not limit[1] or m > limit[1])) for y, m in found)
     return any(y < limit[0] or (y == limit[0] and (not m or not limit[1] or m < limit[1])) for y, m in found)

@@ -45,6 +45,7 @@ def test_question_kinds(question: str, kind: str) -> None:
         # A date bound in the question: an earlier date the sentence recalls does not answer it.
         ("The last inspection was in 2019 and a focused visit in June 2022.", "when", "When is the first visit after December 2023?", False),
         ("A monitoring visit took place in March 2024.", "when", "When is the first visit after December 2023?", True),
+        ("Shadow inspectors: Jan Edwards, Senior HMI.", "when", "When is the first visit after December 2023?", False),
         ("A focused visit took place in June 2022.", "when", "When was the last visit before the 2023 inspection?", True),
         ("A monitoring visit took place in March 2024.", "when", "When was the last visit before the 2023 inspection?", False),
         # "How many?" alone: what is counted is named earlier in the question.
