@@ -213,9 +213,14 @@ class Mirror:
         needed = {sha: (size, parts) for sha, size, parts in table.values() if sha not in at}
         for sha, data in self.server.get(needed):
             (staging / sha).write_bytes(data)
-        sources = {sha: staging / sha for sha in needed}
-        sources.update({sha: self.root / path for sha, path in at.items()})
         changed = {path for path, entry in table.items() if local.get(path, ("",))[0] != entry[0]}
+        for sha in {table[path][0] for path in changed} - set(needed):
+            # Content already here under another name: linked aside first, as its own file may be replaced.
+            _place(self.root / at[sha], staging / sha)
+        sources = {sha: staging / sha for sha in {table[path][0] for path in changed}}
+        for path, (sha, _, _) in local.items():
+            if path in table and path not in changed:
+                sources.setdefault(sha, self.root / path)
         gone = set(local) - set(table)
         (self.root / PULLING).touch()
         for folder in SWAPPED:
