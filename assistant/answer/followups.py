@@ -16,6 +16,7 @@ from assistant.types import Answer, Filters
 
 _SWITCH = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
 _AND_X = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([A-Z][\w' -]{1,40}?)\s*\??\s*$")
+_AND_THE = re.compile(r"^\s*and\s+((?:the|its|their)\s+[\w'’ -]{2,40}?)\s*\??\s*$", re.I)
 _LEADING = re.compile(r"^\s*(?:and|but|so|also|ok|okay|then)\b[,\s]*", re.I)
 _ONE = re.compile(r"\b(another|the next|the last|the first|the second|the third|that|this)\s+one\b", re.I)
 _IT = re.compile(r"\b(it|its|it's|that|this|he|she|him|her|they|them)\b", re.I)
@@ -100,9 +101,14 @@ def _resolve(question: str, previous: str, councils: list[str]) -> str:
             return f"{previous.rstrip(' ?')} for {target}?"
         # "what about care leavers?": the same question, asked of another topic.
         return f"{previous.rstrip(' ?')}: what about {target}?"
+    topic = _topic(previous)
+    other = _AND_THE.match(question)
+    if other and topic and not mentioned_councils(other.group(1), councils):
+        # "and the IROs?" after "How high were caseloads in Darlington's referral teams?": the same question of
+        # another subject. The previous one's councils are carried on afterwards.
+        return previous.replace(topic, other.group(1).strip(), 1)
     text = _LEADING.sub("", question).strip()
     text = text[0].upper() + text[1:] if text else question
-    topic = _topic(previous)
     replaced = 0
     if topic:
         head = _head(topic)

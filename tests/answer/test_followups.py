@@ -29,6 +29,11 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
             "Who leads the Children First Improvement Board in West Sussex?",
         ),
         (
+            "How high were social worker caseloads in Darlington's referral and assessment teams in 2014?",
+            "and the IROs?",
+            "How high were social worker caseloads in the IROs in 2014 in Darlington?",
+        ),
+        (
             "How many agency social workers does West Sussex have?",
             "and how many teams meet their caseload targets?",
             "How many teams meet their caseload targets in West Sussex?",
