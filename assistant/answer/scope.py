@@ -23,7 +23,12 @@ _LATEST = re.compile(r"\b(?:latest|most recent|newest|current(?:ly)?|now|these d
 _REPORT_WORDS = re.compile(r"\b(?:inspect\w*|ofsted|report\w*|ilacs|sif|visit\w*|judge?ments?|outcomes?|grades?|rated|rating)\b", re.I)
 # "since 2020", "before the December 2023 inspection": a year bounding a period, not naming a report.
 _BOUNDING = re.compile(r"\b(?:since|before|after|until|till|by|from|prior to)\s+(?:\w+\s+){0,3}$", re.I)
-_CHANGE = re.compile(r"\b(?:since|improv\w*|chang\w*|compar\w*|better|worse|between|kept|still|progress\w*|declin\w*|deteriorat\w*)\b", re.I)
+# Verbs of change, not the nouns of a report's own headings ("areas for improvement", "needs to improve",
+# "the experiences and progress of care leavers"), which ask about one report.
+_CHANGE = re.compile(
+    r"\b(?:since|improv(?:ed|es|ing)|chang\w*|compar\w*|better|worse|between|kept|still|progress(?:ed|ing)|declin\w*|deteriorat\w*)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -95,10 +100,18 @@ def reports_of_years(
     return sorted(found)
 
 
+# A question that names no time asks how things stand: a council's latest report first, its older ones
+# close behind (milder than "latest"/"now", which ask for the present outright). A question about change
+# ("since", "improved", "compare") needs the older reports as much, and gets no such lean.
+PRESENT_WEIGHT = 0.8
+
+
 def report_prior(scope: Scope, reports: Mapping[str, IndexedReport], councils: Collection[str]) -> dict[str, float]:
-    """A weight per report for the time a question points at: its year(s), or the latest report."""
+    """A weight per report for the time a question points at: its year(s), the latest report, or (naming
+    no time and asking about no change) a lean towards each council's latest report."""
     weights: dict[str, float] = {}
-    if not (scope.years or scope.latest):
+    present = not (scope.years or scope.latest or scope.change)
+    if not (scope.years or scope.latest or present):
         return weights
     latest: dict[str, str] = {}
     for entry in reports.values():
@@ -113,6 +126,7 @@ def report_prior(scope: Scope, reports: Mapping[str, IndexedReport], councils: C
         if scope.years:
             # A report is "the 2025 one" by its inspection or its publication year.
             weights[source] = 1.0 if any(d.isdigit() and int(d) in scope.years for d in dated) else 0.5
-        elif scope.latest:
-            weights[source] = 1.0 if entry.date == latest.get(council) else 0.6
+        else:
+            older = 0.6 if scope.latest else PRESENT_WEIGHT
+            weights[source] = 1.0 if entry.date == latest.get(council) else older
     return weights

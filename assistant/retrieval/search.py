@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from assistant.index.bm25 import shingles
 from assistant.index.index import Index
+from assistant.retrieval.dense import nearest
 from assistant.settings import Settings
-from assistant.types import Filters, Passage, SearchHit
+from assistant.types import Filters, SearchHit
 
 __all__ = ["Filters", "Retriever", "collapse_duplicates"]
 
 RRF_K = 60
 # Boilerplate (publisher footers, addresses, standard method text) stays findable, far down.
 BOILERPLATE_WEIGHT = 0.2
+# A question asking for a count or a share is answered by a passage that states one: such passages are
+# lifted a little (the expected answer's type, as in classic question answering), never promoted outright.
+QUANTITY_WEIGHT = 1.15
+_ASKS_QUANTITY = re.compile(
+    r"\bhow\s+(?:many|much)\b|\bnumber\s+of\b|\bpercent(?:age)?\b|\bproportion\b|\bratio\b|%|\bwhat\s+share\b", re.I
+)
+_NUMBER_WORDS = (
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    "hundreds?|thousands?|half|third|quarter|dozens?"
+)
+# A figure that is not a year, a day of a date or a paragraph label: "48 adoptions", "80%", "1,251", "four directors".
+_QUANTITY = re.compile(
+    rf"(?<![\w.,])(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?(?:\s*(?:%|per\s*cent))?(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)(?![\w.]*\d)"
+    rf"|\b(?:{_NUMBER_WORDS})\b",
+    re.I,
+)
+
+
+def asks_quantity(query: str) -> bool:
+    """Whether a question asks for a count, amount or share."""
+    return bool(_ASKS_QUANTITY.search(query))
+
+
+def states_quantity(text: str) -> bool:
+    """Whether a passage states a count, amount or share (years and dates do not count)."""
+    return _QUANTITY.search(text) is not None
 
 
 # ---------------------------------------------------------------- hybrid
@@ -34,25 +63,33 @@ class Retriever:
         vector = self.index.embedder.embed_query(query)
         hits: dict[str, SearchHit] = {}
         dense_rank: dict[str, int] = {}
-        for rank, (passage, cosine) in enumerate(self.index.nearest(vector, candidates, filters), start=1):
+        for rank, (passage, cosine) in enumerate(nearest(self.index, vector, candidates, filters), start=1):
             hits[passage.id] = SearchHit(passage=passage, score=cosine, dense_score=cosine)
             dense_rank[passage.id] = rank
         bm25 = self.index.bm25.search(query, candidates, filters)
         bm25_rank = {pid: rank for rank, (pid, _) in enumerate(bm25, start=1)}
         missing = [pid for pid, _ in bm25 if pid not in hits]
         if missing:
-            rows = self.index.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+            # Vectors from Chroma; text and metadata from the keyword index's copy (read from Chroma, they cost more).
+            rows = self.index.collection.get(ids=missing, include=["embeddings"])
             embeddings = rows["embeddings"] if rows["embeddings"] is not None else []
-            for pid, text, meta, emb in zip(rows["ids"], rows["documents"] or [], rows["metadatas"] or [], embeddings):
-                cosine = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
-                hits[pid] = SearchHit(passage=Passage.from_metadata(pid, text, meta), score=0.0, dense_score=cosine)
+            passages = self.index.bm25.passages(rows["ids"])
+            if len(passages) < len(rows["ids"]):
+                passages.update(self.index.get_passages([pid for pid in rows["ids"] if pid not in passages]))
+            for pid, emb in zip(rows["ids"], embeddings):
+                if pid in passages:
+                    cosine = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+                    hits[pid] = SearchHit(passage=passages[pid], score=0.0, dense_score=cosine)
         for pid, score in bm25:
             if pid in hits:
                 hits[pid].bm25_score = score
         _fuse(list(hits.values()), dense_rank, bm25_rank, self.settings, candidates)
+        quantity = asks_quantity(query)
         for pid, hit in hits.items():
             if self.index.bm25.is_boilerplate(pid):
                 hit.score *= BOILERPLATE_WEIGHT
+            elif quantity and states_quantity(hit.passage.text):
+                hit.score *= QUANTITY_WEIGHT
         ranked = sorted(hits.values(), key=lambda h: -h.score)
         ranked = collapse_duplicates(ranked, limit=k)
         for rank, hit in enumerate(ranked, start=1):

@@ -41,4 +41,23 @@ def test_reports_of_years_and_the_prior_they_give() -> None:
     assert report_prior(Scope(years=[2021]), REPORTS, []) == {"ws-2020.txt": 0.5, "ws-2021.txt": 1.0, "darl.txt": 0.5}
     latest = report_prior(Scope(latest=True), REPORTS, ["West Sussex"])
     assert latest == {"ws-2020.txt": 0.6, "ws-2021.txt": 1.0}
-    assert report_prior(Scope(), REPORTS, []) == {}
+    # Naming no time asks how things stand: each council's latest report first, its older ones close behind.
+    assert report_prior(Scope(), REPORTS, []) == {"ws-2020.txt": 0.8, "ws-2021.txt": 1.0, "darl.txt": 1.0}
+    # A question about change needs the older reports as much as the latest.
+    assert report_prior(Scope(change=True), REPORTS, []) == {}
+
+
+def test_a_report_heading_is_no_question_about_change() -> None:
+    for question in (
+        "Any areas for improvement in Tameside?",
+        "What does Darlington need to improve?",
+        "What was the experiences and progress of care leavers grade in Tameside?",
+    ):
+        assert not read_scope(question, LIBRARY).change, question
+    for question in (
+        "Has Tameside improved since 2016?",
+        "Is Darlington progressing?",
+        "How has the grade changed?",
+        "Which did better, Tameside or Darlington?",
+    ):
+        assert read_scope(question, LIBRARY).change, question

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.retrieval.search import Retriever, collapse_duplicates
+from assistant.retrieval.search import Retriever, asks_quantity, collapse_duplicates, states_quantity
 from assistant.types import Filters, Passage, SearchHit
 
 
@@ -51,3 +51,15 @@ def test_a_line_inside_a_longer_passage_is_not_its_duplicate() -> None:
     for first, second in ((table, line), (line, table)):
         hits = [SearchHit(passage=passage("a", first), score=0.9), SearchHit(passage=passage("b", second), score=0.8)]
         assert [h.passage.id for h in collapse_duplicates(hits)] == ["a", "b"]
+
+
+def test_a_question_for_a_quantity_lifts_passages_that_state_one() -> None:
+    assert asks_quantity("how many adoptions in the year before?")
+    assert asks_quantity("croydon permanent workforce % (2024 ilacs)")
+    assert not asks_quantity("Who is the director of children's services?")
+    assert states_quantity("In the year before the inspection there have been 48 adoptions.")
+    assert states_quantity("significant leadership churn, including four directors of children's services")
+    assert states_quantity("Leaders have increased the permanent workforce to 80%")
+    # Years and dates are when, not how many.
+    assert not states_quantity("The trust has delivered services since 1 November 2020.")
+    assert not states_quantity("Since the inspection in 2020, the quality of support has deteriorated.")
