@@ -76,34 +76,34 @@ class HashEmbedder:
     def __init__(self, model_dir: Path) -> None:
         self.model_dir = model_dir
         self._ids: dict[str, int] = {}
+        self._words: list[str] = []
         self._table = np.zeros((0, DIM), dtype=np.float32)
+        self._done: dict[str, np.ndarray] = {}  # copies repeat most texts: each is summed once
 
     def _word_ids(self, text: str) -> list[int]:
         ids = []
         for word in text.lower().split():
             i = self._ids.get(word)
             if i is None:
-                i = self._ids[word] = len(self._ids)
+                i = self._ids[word] = len(self._words)
+                self._words.append(word)
             ids.append(i)
         return ids
 
     def _grow(self) -> None:
         have = len(self._table)
-        if have == len(self._ids):
+        if have == len(self._words):
             return
-        fresh = [w for w, i in sorted(self._ids.items(), key=lambda item: item[1]) if i >= have]
         rows = [
             np.random.default_rng(int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little"))
             .standard_normal(DIM).astype(np.float32)
-            for w in fresh
+            for w in self._words[have:]
         ]
         self._table = np.concatenate([self._table, np.stack(rows)])
 
-    def embed_batch(self, texts: Sequence[str], **_: object) -> np.ndarray:
+    def _sums(self, texts: Sequence[str]) -> np.ndarray:
         from scipy.sparse import csr_matrix
 
-        if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
         rows = [self._word_ids(t) for t in texts]
         self._grow()
         indptr = np.cumsum([0, *(len(r) for r in rows)])
@@ -111,6 +111,16 @@ class HashEmbedder:
         counts = csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), len(self._table)))
         vectors = np.asarray(counts @ self._table, dtype=np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def embed_batch(self, texts: Sequence[str], **_: object) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        new = list(dict.fromkeys(t for t in texts if t not in self._done))
+        if new:
+            if len(self._done) > 500_000:
+                self._done.clear()
+            self._done.update(zip(new, self._sums(new)))
+        return np.stack([self._done[t] for t in texts])
 
     def embed_with_units(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
         pieces = [text[a:b] for text, text_spans in zip(texts, spans) for a, b in text_spans]
@@ -143,6 +153,23 @@ def reuse_splits(split: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]
         return out
 
     return memo
+
+
+def reuse_sentence_spans() -> None:
+    """Make ingest find each distinct passage's sentence units once."""
+    from assistant.index import store
+
+    original = store.unit_spans
+    done: dict[str, Any] = {}
+
+    def spans(text: str) -> Any:
+        if text not in done:
+            if len(done) > 500_000:
+                done.clear()
+            done[text] = original(text)
+        return done[text]
+
+    store.unit_spans = spans  # type: ignore[assignment]
 
 
 def reuse_reading() -> None:
@@ -209,6 +236,7 @@ def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | 
     print(f"  wrote {reports:,} reports in {time.perf_counter() - started:.0f} s", flush=True)
     ingest.EMBED_BATCH = 5000  # fewer commits (each rewrites the whole manifest), within a server's largest batch
     reuse_reading()
+    reuse_sentence_spans()
     reuse_register_extraction()
     index = open_index(Settings(index_dir=index_dir, chroma_url=chroma_url), embedder=HashEmbedder(default_model_dir()))
     index.split = reuse_splits(index.split)  # type: ignore[method-assign]

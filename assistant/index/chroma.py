@@ -127,8 +127,8 @@ class Rows:
                 self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
             return self._vector_store
 
-    def nearest(self, vector: Embedding, n: int, filters: Filters) -> QueryResult:
-        """The n rows nearest the vector under the filters, straight from Chroma.
+    def nearest(self, vector: Embedding, n: int, filters: Filters, *, rows: bool = True) -> QueryResult:
+        """The n rows nearest the vector under the filters, straight from Chroma (without `rows`: ids and distances only).
 
         Queries skip llama-index's store: importing llama_index.core costs ~2 s of a one-shot question,
         and the store would send Chroma the same `where` clause and read back the same rows.
@@ -139,7 +139,7 @@ class Rows:
                 self._caught_up = True
         return self.collection.query(
             query_embeddings=[vector], n_results=n, where=where_clause(filters),
-            include=["documents", "metadatas", "distances"],
+            include=["documents", "metadatas", "distances"] if rows else ["distances"],
         )
 
     def catch_up(self) -> None:

@@ -127,6 +127,13 @@ class Index:
             for pid, text, meta, distance in zip(ids, documents, metadatas, distances, strict=True)
         ]
 
+    def nearest_ids(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
+        """Ids of the n rows nearest the vector under the filters, with cosine similarity (no text read:
+        reading rows' text and metadata from Chroma costs more than the search; see retrieval/dense.py)."""
+        self._sync()
+        result = self._rows.nearest(vector, n, filters, rows=False)
+        return [(pid, 1.0 - float(d)) for pid, d in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True)]
+
     def _reload(self) -> None:
         """Read the manifest from disk and forget everything derived from the old one."""
         stat = self._manifest.stat()
