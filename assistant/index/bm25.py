@@ -261,7 +261,8 @@ class BM25Store:
 
 def _structural(passage: Passage) -> bool:
     """A table, or a heading that states a finding ("… care leavers: good"): recurring wording, own facts."""
-    return passage.paragraph.startswith("table") or passage.section.rsplit(" › ", 1)[-1] == passage.text.strip().rstrip(":")
+    heading = " ".join(passage.section.rsplit(" › ", 1)[-1].split())
+    return passage.paragraph.startswith("table") or heading == " ".join(passage.text.split()).rstrip(":")
 
 
 def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
@@ -292,7 +293,7 @@ def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
             if last.get(gram) != source:
                 last[gram] = source
                 holders[gram] = holders.get(gram, 0) + 1
-        for figure in set(re.findall(r"\d[\d.,]*%?", passage.text)):
+        for figure in set(_figures(passage.text)):
             key = "\0" + figure  # figures and trigrams share `last`: a figure is never a trigram
             if last.get(key) != source:
                 last[key] = source
@@ -303,9 +304,14 @@ def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
         if len(grams) >= 8:  # a heading or a one-line fact is too short to call furniture
             common = sum(1 for gram in grams if holders[gram] >= needed)
             # A figure of this report's own (not a phone number or a year every report prints) is a fact.
-            own = any(figures[f] < needed for f in re.findall(r"\d[\d.,]*%?", passage.text))
+            own = any(figures[f] < needed for f in _figures(passage.text))
             flags[i] = common >= share * len(grams) and not own
     return flags
+
+
+def _figures(text: str) -> list[str]:
+    """Numbers a passage states, years aside: "© Crown copyright 2026" is shared by a year's reports, not a fact."""
+    return [f for f in re.findall(r"\d[\d.,]*%?", text) if not re.fullmatch(r"(?:19|20)\d\d", f)]
 
 
 def shingles(text: str) -> set[str]:

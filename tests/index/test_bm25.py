@@ -34,6 +34,20 @@ def test_wording_that_recurs_across_reports_is_boilerplate_and_findings_are_not(
     assert not flags[4:].any()
 
 
+def test_a_footer_dated_by_its_year_is_still_boilerplate_and_a_finding_heading_is_not() -> None:
+    # "© Crown copyright 2026" is shared by that year's reports only: a year is no fact of one report's own.
+    footer = "Piccadilly Gate Store Street Manchester M1 2WD T: 0300 123 1231 E: enquiries@ofsted.gov.uk © Crown copyright {year}"
+    passages = [passage(f"r{n}", footer.format(year=2020 + n)) for n in range(6)]
+    # A heading stating a finding, wrapped over two lines in the PDF, is the section it opens.
+    heading = "The experiences and progress of children who need help and protection:\noutstanding"
+    passages += [
+        passage(f"h{n}", heading).model_copy(update={"section": heading.replace("\n", " ")}) for n in range(6)
+    ]
+    flags = boilerplate(passages)
+    assert list(flags[:6]) == [True] * 6
+    assert not flags[6:].any()
+
+
 def test_an_empty_library_has_no_keyword_index_and_finds_nothing(tmp_path: Path) -> None:
     BM25Store.build([passage("a", "The vacancy gap is 5.34%.")]).save(tmp_path / FOLDER)
     build_bm25(tmp_path, [])
