@@ -28,6 +28,7 @@ from assistant.index.lock import IndexBusy
 from assistant.index.mirror import FOLLOW_SECONDS, PULLING, STATE_FILE, mirrored
 from assistant.index.remote import ServerError, ServerFiles, digest, pack
 from assistant.library import open_index
+from assistant.register.store import load_register
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -94,6 +95,12 @@ def test_a_second_instance_with_an_empty_folder_answers_alike_and_follows_ingest
     assert cited(answer) == cited(engine_a.answer(question))
     assert DARLINGTON in b.reports and b.generation == a.generation
     assert set(b.reports[DARLINGTON].ids) & {pid for pid, _ in b.bm25.search("Leeds inadequate to outstanding", 5)}
+    assert DARLINGTON in load_register(b).reports
+
+    assert a.remove(DARLINGTON).status == "removed"
+    time.sleep(FOLLOW_SECONDS)
+    assert DARLINGTON not in b.reports and DARLINGTON not in load_register(b).reports
+    assert not set(a.collection.get(include=[])["ids"]) - {i for entry in b.reports.values() for i in entry.ids}
 
 
 def test_following_costs_one_small_read_every_few_seconds(settings_for: Any, tmp_path: Path, embedder: Any) -> None:
