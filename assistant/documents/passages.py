@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.text import rough_sentence_spans, sentence_spans
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-5"
+SPLITTER_VERSION = "paragraphs-6"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
@@ -66,6 +66,24 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
+def _join_wrapped_headings(lines: list[_Line]) -> list[_Line]:
+    """"The experiences and progress of children in care:" over "outstanding": one heading the PDF wrapped."""
+    out: list[_Line] = []
+    for line in lines:
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and previous.text.endswith(":")
+            and 0 < _word_count(line.text) <= 4
+            and line.text[0].islower()
+            and not re.search(r"[.,;:]$", line.text)
+        ):
+            out[-1] = _Line(previous.kind, f"{previous.text} {line.text}", previous.start, line.end)
+            continue
+        out.append(line)
+    return out
+
+
 def _word_count(text: str) -> int:
     return len(text.split())
 
@@ -76,7 +94,7 @@ def _heading_like(text: str) -> bool:
         return False
     if text[-1] in ".,;" or (text.endswith(":") and words > 2):
         return False
-    if re.search(r"\d{5,}|@|https?:|www\.|\t|,", text) or text[0].islower() or _unbalanced(text):
+    if re.search(r"\d{5,}|@|https?:|www\.|\t|,", text) or text[0].islower() or text[0] == "(" or _unbalanced(text):
         return False
     # "Key: value" lines are fields of a cover sheet, not headings.
     return not re.search(r"\w:\s+\S", text)
@@ -109,7 +127,7 @@ def _continues(previous: _Line, line: _Line) -> bool:
     """A line carrying on the sentence the line before it left open (a PDF line or page break)."""
     if previous.kind in ("table", "heading") or re.search(r"[.!?:;]$", previous.text):
         return False
-    return line.text[0].islower() or _unbalanced(line.text)
+    return line.text[0].islower() or line.text[0] == "(" or _unbalanced(line.text)
 
 
 def _classify(lines: list[_Line]) -> None:
@@ -144,7 +162,7 @@ def _classify(lines: list[_Line]) -> None:
 
 
 def _titles(text: str) -> bool:
-    return 0 < _word_count(text) <= 20 and text[-1] not in ".,;" and not text[0].islower()
+    return 0 < _word_count(text) <= 20 and text[-1] not in ".,;" and not text[0].islower() and text[0] != "("
 
 
 def _numbered_heading(line: _Line) -> bool:
@@ -274,7 +292,7 @@ def _pieces(draft: _Draft, report_text: str, section: str, limit: int, count: To
 def split_report(report: Report, *, max_tokens: int = 256, count_tokens: TokenCounter | None = None) -> list[Passage]:
     """Passages of a report, in reading order, each with a label and its span in the text."""
     count = count_tokens or (lambda text: len(text.split()) * 4 // 3)
-    lines = _lines(report.text)
+    lines = _join_wrapped_headings(_lines(report.text))
     _classify(lines)
     passages: list[Passage] = []
     unnumbered = 0

@@ -211,3 +211,25 @@ def test_a_wrapped_line_closing_a_bracket_is_no_heading(count) -> None:
     assert "(Outcome 3, National\nFramework)\n• The numbers" in first.text
     # The footnote mark glued to the heading is not part of the section's name.
     assert first.section == "What needs to improve?"
+
+
+def test_a_finding_heading_wrapped_over_two_lines_is_one_heading(count) -> None:
+    text = (
+        "• The workloads of personal advisers in the leaving care service. (Enabler two)\n"
+        "The experiences and progress of children who need help and protection:\n"
+        "outstanding\n"
+        "1. Children and their families receive a very strong early help offer in the borough.\n"
+        "2. Responses to concerns about children are swift and made by experienced social workers in the Initial Contact Team\n"
+        "(ICRT). Decisions are underpinned by clear analysis of what information is\n"
+        "already held and the views of parents and carers, which results in proportionate next steps.\n"
+        "(Recommendation)\n"
+        "3. Children in need of help receive visits from their social workers that are purposeful and regular.\n"
+    )
+    passages = _split_text(text, count)
+    finding = next(p for p in passages if p.text.startswith("The experiences"))
+    assert finding.text == "The experiences and progress of children who need help and protection:\noutstanding"
+    title = "The experiences and progress of children who need help and protection: outstanding"
+    assert {p.section for p in passages if p.paragraph in ("1", "2", "3")} == {title}
+    # A line opening with a bracket after an unfinished sentence carries the sentence on; it heads nothing.
+    two = next(p for p in passages if p.paragraph == "2")
+    assert two.text.endswith("proportionate next steps.")
