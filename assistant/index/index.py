@@ -127,11 +127,13 @@ class Index:
             for pid, text, meta, distance in zip(ids, documents, metadatas, distances, strict=True)
         ]
 
-    def nearest_ids(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
-        """Ids of the n rows nearest the vector under the filters, with cosine similarity (no text read:
-        reading rows' text and metadata from Chroma costs more than the search; see retrieval/dense.py)."""
+    def nearest_ids(
+        self, vector: np.ndarray, n: int, filters: Filters, ids: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Ids of the n rows nearest the vector under the filters (or among `ids`), with cosine similarity (no
+        text read: reading rows' text and metadata from Chroma costs more than the search; see retrieval/dense.py)."""
         self._sync()
-        result = self._rows.nearest(vector, n, filters, rows=False)
+        result = self._rows.nearest(vector, n, filters, rows=False, ids=ids)
         return [(pid, 1.0 - float(d)) for pid, d in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True)]
 
     def _reload(self) -> None:
@@ -166,7 +168,7 @@ class Index:
             self._writes += 1
             try:
                 self._mirror.pull(head)
-            except (AssistantError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the server or network failed: answer from the folder, retry later
                 log.warning("could not take up the index from the Chroma server (%s); answering from %s", exc, self.root)
             finally:
                 self._writes -= 1
@@ -217,9 +219,11 @@ class Index:
                 return False
             try:
                 self._reload()
-                if (self.root / DIRTY_FILE).exists() and self._mirror is not None and self._mirror.pull():
+                if (self.root / DIRTY_FILE).exists() and self._mirror is not None:
                     # A write here died: the server's commit replaces the folder. What it left on the
                     # server is repaired by the next writer, which finds its lease not released.
+                    if not self._pull_after_crash(self._mirror):
+                        return False
                     self._reload()
                 if (self.root / DIRTY_FILE).exists():
                     self._store.reconcile()
@@ -235,6 +239,15 @@ class Index:
             return False
         finally:
             self._write_lock.release()
+
+    def _pull_after_crash(self, mirror: Mirror) -> bool:
+        """Replace what a dead write left in the folder with the server's commit; False if that cannot be done now."""
+        try:
+            # Nothing published yet: the next write repairs, holding the server's lease.
+            return mirror.pull()
+        except Exception as exc:  # noqa: BLE001 - never repair server rows from a folder that may be stale
+            log.warning("could not take up the index from the Chroma server (%s); the folder %s stays as it is", exc, self.root)
+            return False
 
     def load_report(self, source: str) -> tuple[Report, list[Passage]]:
         entry = self.reports.get(source)
