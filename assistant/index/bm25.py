@@ -211,7 +211,28 @@ class BM25Store:
             keep &= self.meta["date_to"] >= low
         if filters.date_to:
             keep &= (self.meta["date_from"] <= high) & (self.meta["date_from"] > 0)
-        mask = keep.astype(np.float32)
+        return self._remember(key, keep.astype(np.float32))
+
+    def rows(self, filters: Filters) -> np.ndarray:
+        """Which passages Chroma's `where` clause for these filters keeps (assistant/index/chroma.py where_clause):
+        as `mask`, except that an undated passage passes an upper date bound there."""
+        key = "rows " + filters.model_dump_json()
+        cached = self._masks.get(key)
+        if cached is None:
+            keep = np.ones(len(self.ids), dtype=bool)
+            if filters.councils:
+                keep &= np.isin(self.meta["council"], [i for i, c in enumerate(self.names["council"]) if c in filters.councils])
+            if filters.sources:
+                keep &= np.isin(self.meta["source"], [i for i, s in enumerate(self.names["source"]) if s in filters.sources])
+            low, high = filters.bounds()
+            if filters.date_from:
+                keep &= self.meta["date_to"] >= low
+            if filters.date_to:
+                keep &= self.meta["date_from"] <= high
+            cached = self._remember(key, keep)
+        return cached
+
+    def _remember(self, key: str, mask: np.ndarray) -> np.ndarray:
         if len(self._masks) >= CACHED_MASKS:
             self._masks.pop(next(iter(self._masks)))
         self._masks[key] = mask

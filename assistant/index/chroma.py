@@ -54,6 +54,7 @@ class Collection(Protocol):
         query_embeddings: OneOrMany[Embedding] | OneOrMany[PyEmbedding] | None = None,
         n_results: int = 10,
         where: Where | None = None,
+        ids: list[str] | None = None,
         include: Include = ...,
     ) -> QueryResult: ...
 
@@ -127,8 +128,11 @@ class Rows:
                 self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
             return self._vector_store
 
-    def nearest(self, vector: Embedding, n: int, filters: Filters, *, rows: bool = True) -> QueryResult:
-        """The n rows nearest the vector under the filters, straight from Chroma (without `rows`: ids and distances only).
+    def nearest(
+        self, vector: Embedding, n: int, filters: Filters, *, rows: bool = True, ids: list[str] | None = None
+    ) -> QueryResult:
+        """The n rows nearest the vector under the filters (or among `ids`), straight from Chroma (without `rows`:
+        ids and distances only).
 
         Queries skip llama-index's store: importing llama_index.core costs ~2 s of a one-shot question,
         and the store would send Chroma the same `where` clause and read back the same rows.
@@ -138,7 +142,7 @@ class Rows:
                 self.catch_up()  # once, as opening the llama-index store does
                 self._caught_up = True
         return self.collection.query(
-            query_embeddings=[vector], n_results=n, where=where_clause(filters),
+            query_embeddings=[vector], n_results=n, where=where_clause(filters), ids=ids,
             include=["documents", "metadatas", "distances"] if rows else ["distances"],
         )
 

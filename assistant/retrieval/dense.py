@@ -1,12 +1,14 @@
 """Dense search under filters, without Chroma's slow paths: its metadata scan and its row reads.
 
-Measured at 100,000 passages (embedded Chroma, 2 cores): the 40 nearest ids take ~3 ms, the same
-with their text and metadata ~18 ms, and with a council `where` clause 600-1000 ms (Chroma scans
-the metadata in SQLite). So the search asks Chroma for ids and distances only, and reads the
-passages from the keyword index's own copy (assistant/index/bm25.py). A filter that keeps a good
-share of the library is applied here, to a few hundred nearest ids, with the per-passage fields the
-keyword index holds (pre-filtered by id set, never by a scan); a narrow filter, which those few
-hundred would not fill, goes to Chroma as a `where` clause as before: few rows pass it, so it is quick.
+Measured at 100,000 passages (embedded Chroma, 2 cores, busy): the 40 nearest ids take ~3-5 ms, the
+same with their text and metadata ~18 ms, and with a council `where` clause 600-1000 ms (Chroma scans
+the metadata in SQLite); restricted to a list of ids instead, 30-60 ms for 500-8,000 ids, yet ~430 ms
+for a few dozen (its graph search hunts for them). So the search asks Chroma for ids and distances
+only and reads the passages from the keyword index's own copy (assistant/index/bm25.py), and a filter
+is applied through the per-passage fields the keyword index holds, never by a scan:
+- a filter keeping a good share of the library: to the nearest few hundred ids, here;
+- a narrower one: Chroma searches only the ids it keeps (pre-filtered by id set);
+- a handful of passages: their vectors are read and compared here, exhaustively.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from assistant.types import Filters, Passage
 OVERFETCH = 400
 # Fetched ids must be expected to hold this many times the passages wanted.
 MARGIN = 2.0
+# A filter keeping at most this many passages is searched exhaustively (vectors read at ~0.2 ms each).
+EXHAUSTIVE = 100
+_counted: dict[tuple[int, int], int] = {}
 
 
 def nearest(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[Passage, float]]:
@@ -27,8 +32,11 @@ def nearest(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[
     bm25 = index.bm25
     if not bm25.ids:
         return index.nearest(vector, n, filters)  # no keyword index to read passages or fields from
-    found = _filtered_here(index, vector, n, filters) if not filters.is_empty() else None
-    if found is None:
+    if filters.is_empty():
+        found = index.nearest_ids(vector, n, filters)
+    elif _in_step(index):
+        found = _filtered(index, vector, n, filters)
+    else:  # the keyword index lags the rows (a write under way): Chroma's own filter sees them all
         found = index.nearest_ids(vector, n, filters)
     ids = [pid for pid, _ in found]
     passages = bm25.passages(ids)
@@ -38,25 +46,37 @@ def nearest(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[
     return [(passages[pid], cosine) for pid, cosine in found if pid in passages]
 
 
-def _filtered_here(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]] | None:
-    """The n nearest passages the filters keep, found among the nearest OVERFETCH; None when those may
-    not hold n of them (a narrow filter, or ids the keyword index does not know yet)."""
+def _in_step(index: Index) -> bool:
+    """Whether the keyword index holds as many passages as the manifest (so its fields cover every row)."""
+    key = (id(index), index.generation)
+    if key not in _counted:
+        _counted.clear()
+        _counted[key] = sum(entry.passages for entry in index.reports.values())
+    return _counted[key] == len(index.bm25.ids)
+
+
+def _filtered(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
     bm25 = index.bm25
-    mask = bm25.mask(filters)
-    if mask is None:
-        return None
+    keep = bm25.rows(filters)
+    allowed = np.flatnonzero(keep)
     total = len(bm25.ids)
-    kept = int(np.count_nonzero(mask))
-    wanted = min(n, kept)
-    if kept == 0 or kept / total * min(OVERFETCH, total) < MARGIN * wanted:
-        return None
-    found: list[tuple[str, float]] = []
-    for pid, cosine in index.nearest_ids(vector, min(OVERFETCH, total), Filters()):
-        i = bm25.position(pid)
-        if i is None:
-            return None  # a row newer than the keyword index: its fields are unknown here
-        if mask[i]:
-            found.append((pid, cosine))
-            if len(found) == n:
-                return found
-    return found if len(found) == kept else None
+    if len(allowed) == 0:
+        return []
+    if len(allowed) / total * min(OVERFETCH, total) >= MARGIN * min(n, len(allowed)):
+        found = []
+        for pid, cosine in index.nearest_ids(vector, min(OVERFETCH, total), Filters()):
+            i = bm25.position(pid)
+            if i is not None and keep[i]:
+                found.append((pid, cosine))
+                if len(found) == n:
+                    return found
+        if len(found) == len(allowed):
+            return found
+    ids = [bm25.ids[i] for i in allowed]
+    if len(ids) <= EXHAUSTIVE:
+        rows = index.collection.get(ids=ids, include=["embeddings"])
+        if rows["embeddings"] is not None and len(rows["ids"]) == len(ids):
+            cosines = np.asarray(rows["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+            order = np.argsort(-cosines, kind="stable")[:n]
+            return [(rows["ids"][i], float(cosines[i])) for i in order]
+    return index.nearest_ids(vector, n, Filters(), ids=ids)

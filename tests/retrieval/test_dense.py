@@ -32,26 +32,31 @@ def test_dense_search_finds_what_chromas_filtered_query_finds(shared_index, n: i
             got = dense.nearest(shared_index, vector, n, filters)
             assert [p.id for p, _ in got] == [p.id for p, _ in expected], (question, filters)
             assert [p.model_dump() for p, _ in got] == [p.model_dump() for p, _ in expected]
-            assert [round(c, 5) for _, c in got] == [round(c, 5) for _, c in expected]
+            assert [c for _, c in got] == pytest.approx([c for _, c in expected], abs=1e-5)
 
 
-def test_a_wide_filter_is_applied_to_nearest_ids_and_a_narrow_one_goes_to_chroma(shared_index, monkeypatch) -> None:
-    seen: list[Filters] = []
+def test_a_filter_is_applied_by_id_never_by_chromas_where_clause(shared_index, monkeypatch) -> None:
+    seen: list[tuple[Filters, list[str] | None]] = []
     original = type(shared_index).nearest_ids
 
-    def spy(index, vector, n, filters):
-        seen.append(filters)
-        return original(index, vector, n, filters)
+    def spy(index, vector, n, filters, ids=None):
+        seen.append((filters, ids))
+        return original(index, vector, n, filters, ids)
 
     monkeypatch.setattr(type(shared_index), "nearest_ids", spy)
     vector = shared_index.embedder.embed_query(QUESTIONS[0])
     bm25 = shared_index.bm25
-    widest = max(shared_index.councils, key=lambda c: int(bm25.mask(Filters(councils=[c])).sum()))
+    widest = max(shared_index.councils, key=lambda c: int(bm25.rows(Filters(councils=[c])).sum()))
+    own = sorted(pid for pid, keep in zip(bm25.ids, bm25.rows(Filters(councils=[widest]))) if keep)
     dense.nearest(shared_index, vector, 3, Filters(councils=[widest]))
-    assert seen == [Filters()]  # pre-filtered here by the keyword index's fields: no `where` sent
+    assert seen == [(Filters(), None)]  # the nearest few hundred, filtered here
     seen.clear()
-    dense.nearest(shared_index, vector, len(bm25.ids), Filters(councils=[widest]))
-    assert seen == [Filters(councils=[widest])]  # more than the nearest few hundred could hold
+    found = dense.nearest(shared_index, vector, len(bm25.ids), Filters(councils=[widest]))
+    assert seen == [] and sorted(p.id for p, _ in found) == own  # a handful: compared here, exhaustively
+    monkeypatch.setattr(dense, "EXHAUSTIVE", 0)
+    found = dense.nearest(shared_index, vector, len(bm25.ids), Filters(councils=[widest]))
+    assert [(f, sorted(ids or [])) for f, ids in seen] == [(Filters(), own)]  # Chroma searches those ids only
+    assert sorted(p.id for p, _ in found) == own
 
 
 def test_an_index_whose_keyword_index_kept_no_passages_reads_them_from_chroma(sample_index) -> None:
