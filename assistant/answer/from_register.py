@@ -257,6 +257,13 @@ def _councils_in(question: str, records: Sequence[InspectionRecord]) -> list[str
     return named or [name for key, name in sorted(known.items()) if re.search(rf"\b{re.escape(name.lower())}\b", lowered)]
 
 
+def _unrecorded_named(question: str, records: Sequence[InspectionRecord], recorded: Sequence[str]) -> bool:
+    """Whether the question names, beside councils the records hold, another they hold nothing on."""
+    known = sorted({r.council for r in records})
+    named = {m.council.name for m in gazetteer().find(question, known=known)}
+    return bool(recorded) and len(named) > len(recorded)
+
+
 def _when(record: InspectionRecord) -> str:
     start, end = record.inspection_start, record.inspection_end
     return end if not start or start == end else f"{start} to {end}"
@@ -323,6 +330,8 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     if not records:
         return None
     in_question = _councils_in(question, records)
+    if _unrecorded_named(question, records, in_question):
+        return None  # "… in Worcestershire and North Somerset?", one never inspected here: the passages compare
     scope = [c for c in councils if any(r.council.lower() == c.lower() for r in records)]
     named = in_question or scope
     field = _field(question)
@@ -365,7 +374,10 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
             return None  # "compare Trafford and Wigan on caseloads": not a question of grades
         kind = "inspections compared"
         for council in named:
-            lines += _history(council, dated(list(records)) if years or since else records, cite, field)
+            graded = _history(council, dated(list(records)) if years or since else records, cite, field)
+            if not graded:
+                return None  # no grade of one side: the passages compare what the reports say of both
+            lines += graded
     elif named and _asks_grade(question):
         mine = dated([r for r in records if r.council in named and _graded(r, field)])
         if not mine and (years or since) and (held := dated([r for r in records if r.council in named and r.judgements])):

@@ -53,7 +53,7 @@ def test_judgement_question_gives_the_grade(shared_engine) -> None:
 
 
 def test_comparison_is_grouped_by_council_with_report_and_date(shared_engine) -> None:
-    answer = ask(shared_engine, "What did Ofsted judge in Worcestershire and North Somerset?")
+    answer = ask(shared_engine, "What did Ofsted find in Worcestershire and North Somerset?")  # "judge(d)": the register's grades
     assert answer.kind == "compare"
     lines = answer.answer.splitlines()
     assert lines[0].startswith("Worcestershire (") and "2017-10-24" in lines[0]

@@ -201,3 +201,13 @@ def test_a_change_is_said_judgement_by_judgement(records: list[InspectionRecord]
     later = read(ILACS_STANDARD.replace("Overall effectiveness Inadequate\n", "").replace("2023", "2025"), "tameside-2025.pdf")
     since = answer_from_records("Has Tameside improved since its first inspection in 2016?", [records[0], later])
     assert since is not None and "2025-12-04" in since.answer and "care leavers unchanged" in since.answer
+
+
+def test_a_council_the_records_hold_nothing_on_leaves_the_comparison_to_the_passages(records: list[InspectionRecord]) -> None:
+    assert answer_from_records("What grades did Tameside and Darlington get?", records) is None
+    assert answer_from_records("What grades did Tameside get?", records) is not None
+
+
+def test_a_comparison_with_one_side_ungraded_is_left_to_the_passages(records: list[InspectionRecord]) -> None:
+    ungraded = InspectionRecord(council="Darlington", kind="monitoring_visit", inspection_start="2019-03-01", inspection_end="2019-03-02")
+    assert answer_from_records("Compare Tameside and Darlington grades", [*records, ungraded]) is None
