@@ -251,6 +251,14 @@ def test_a_writer_killed_mid_ingest_is_repaired_by_the_next(
     # Its rows are on the server, its commit is not: readers still see one report.
     b = open_index(settings_for("b"), embedder=embedder)
     assert list(b.reports) == WEST_SUSSEX[:1]
+    # Its own folder is repaired from the server's commit, not from itself (that could drop others' rows).
+    assert (a_settings.index_dir / ".dirty").exists()
+    again = open_index(a_settings, embedder=embedder)
+    again.require_ready()
+    assert not (a_settings.index_dir / ".dirty").exists() and list(again.reports) == WEST_SUSSEX[:1]
+    assert {p.name for p in (a_settings.index_dir / "reports").iterdir()} == {
+        p.name for p in (b.root / "reports").iterdir()
+    }
     monkeypatch.setattr(remote, "LEASE_SECONDS", 1.0)  # the dead writer's lease lapses in a second
     b.ingest([corpus(tmp_path / "c3", WEST_SUSSEX)])
     c = open_index(settings_for("c"), embedder=embedder)
