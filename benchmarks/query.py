@@ -1,19 +1,23 @@
-"""Warm `ask` latency on the sample corpus and at 100,000 passages, and cold one-shot `assistant ask` time.
+"""Warm `ask` latency on the sample corpus and at 100,000 passages (or on a Chroma server), and cold one-shot `ask` time.
 
     python benchmarks/query.py                    # samples, 100k passages, cold CLI
     python benchmarks/query.py --passages 20000   # a smaller large corpus
     python benchmarks/query.py --passages 5000 --repeats 1 --json
+    python benchmarks/query.py --passages 1000000 --server --folder /tmp/q1m   # rows on `chroma run`, kept
 
-Warm latency is Engine.answer (retrieval, sentence scoring, citations) with the model loaded,
-excluding process start: medians and 95th percentiles over every question, repeated; "filtered"
-asks the same questions with a council filter set (each question a council of the library in turn).
-The large corpus copies the samples with word swaps (benchmarks/ingest.py) until it holds the
-asked number of passages. Its passages are stored with cheap hashed bag-of-words vectors instead of
-the model's, so building it takes minutes rather than an hour of encoding; questions are still
-encoded by the index's own embedder (as `assistant ask` and `serve` open it), so every step of a
-query runs as in production at that size. Both indexes are built in a child process, so this one
-holds only what a serving process holds (the indexes and the model): its resident memory (VmRSS)
-is measured after the questions. With --json the last line is
+Warm latency is Engine.answer (question encoding by the ONNX model, dense search, BM25, fusion,
+sentence selection, citations) with the model loaded, excluding process start: medians and 95th
+percentiles over every question, repeated; "filtered" asks the same questions with a council filter
+set (each question a council of the library in turn). The large corpus is distinct copies of the
+samples with word swaps and their own reference numbers (benchmarks/query_corpus.py) until it holds
+the asked number of passages, ingested by the real ingest with cheap hashed bag-of-words vectors
+instead of the model's (and what copies share worked out once), so building it takes minutes rather
+than hours; questions are still encoded by the index's own embedder (as `assistant ask` and `serve`
+open it), so every step of a query runs as in production at that size. Both indexes are built in a
+child process, so this one holds only what a serving process holds (the indexes and the model): its
+resident memory (VmRSS) is measured after the questions. --folder keeps the built indexes for later
+runs; --server keeps the large corpus's rows on a `chroma run` server on loopback (its data in the
+folder), --chroma-url on a running one. With --json the last line is
 {"passages", "p50_ms", "p95_ms", "filtered_p50_ms", "rss_mb"} of the large corpus.
 """
 
@@ -41,12 +45,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 from assistant.answer.engine import Engine  # noqa: E402
+from assistant.index.bm25 import FOLDER as BM25_FOLDER  # noqa: E402
+from assistant.index.bm25 import PASSAGES_FILE, build_bm25  # noqa: E402
 from assistant.library import open_index  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.types import Filters  # noqa: E402
 
 SAMPLES = ROOT / "corpus" / "sample"
-P50_TARGET_MS, P95_TARGET_MS = 150, 300
+# Issue 13's targets at 100,000 passages (filtered: p50 30 ms; resident memory 700 MB); at 1,000,000 on a server, p95 300 ms.
+P50_TARGET_MS, P95_TARGET_MS, FILTERED_P50_TARGET_MS, RSS_TARGET_MB = 50, 120, 30, 700
+SERVER_P95_TARGET_MS = 300
 QUESTIONS = [
     "How many agency social workers does West Sussex have in post?",
     "When is the next Ofsted monitoring visit in Worcestershire?",
@@ -192,18 +200,31 @@ def measure(folder: Path, repeats: int, chroma_url: str | None) -> dict[str, flo
     print(f"  warm ask: p50 {p50:.0f} ms, p95 {p95:.0f} ms over {n} questions")
     print(f"  cold one-shot `assistant ask`: {cold_ask(folder / 'small', 3):.1f} s wall (median of 3, includes process start and model load)")
     large = open_index(Settings(index_dir=folder / "large" / "index", chroma_url=chroma_url), embedder=small.embedder)
+    keywords = large.root / BM25_FOLDER
+    if keywords.is_dir() and not (keywords / PASSAGES_FILE).is_file():
+        print("  rebuilding the large corpus's keyword index (built before it kept passages)", flush=True)
+        build_bm25(large.root, list(large.all_passages()))
+        large = open_index(large.settings, embedder=small.embedder)
     engine = Engine(large.settings, index=large)
     count = sum(entry.passages for entry in large.reports.values())
     where = f"on the Chroma server {chroma_url}" if chroma_url else "embedded Chroma"
     print(f"large corpus ({count:,} passages, {where})", flush=True)
     p50, p95, n = warm_latency(engine, repeats)
-    verdict = "meets" if p50 <= P50_TARGET_MS and p95 <= P95_TARGET_MS else "MISSES"
-    print(f"  warm ask: p50 {p50:.0f} ms, p95 {p95:.0f} ms over {n} questions "
-          f"({verdict} the targets p50 <= {P50_TARGET_MS} ms, p95 <= {P95_TARGET_MS} ms)")
+    if chroma_url:
+        verdict = "meets" if p95 <= SERVER_P95_TARGET_MS else "MISSES"
+        target = f"p95 <= {SERVER_P95_TARGET_MS} ms on a server"
+    else:
+        verdict = "meets" if p50 <= P50_TARGET_MS and p95 <= P95_TARGET_MS else "MISSES"
+        target = f"p50 <= {P50_TARGET_MS} ms, p95 <= {P95_TARGET_MS} ms"
+    print(f"  warm ask: p50 {p50:.0f} ms, p95 {p95:.0f} ms over {n} questions ({verdict} the target {target})")
     filtered_p50, filtered_p95, n = warm_latency(engine, repeats, engine.councils())
-    print(f"  warm ask with a council filter: p50 {filtered_p50:.0f} ms, p95 {filtered_p95:.0f} ms over {n} questions")
+    verdict = "meets" if filtered_p50 <= FILTERED_P50_TARGET_MS else "MISSES"
+    print(f"  warm ask with a council filter: p50 {filtered_p50:.0f} ms, p95 {filtered_p95:.0f} ms over {n} questions "
+          f"({verdict} the target p50 <= {FILTERED_P50_TARGET_MS} ms)")
     rss = rss_mb()
-    print(f"  resident memory of this process (indexes and model): {rss:.0f} MB ({type(small.embedder).__name__})", flush=True)
+    verdict = "meets" if rss <= RSS_TARGET_MB else "MISSES"
+    print(f"  resident memory of this process (indexes and model): {rss:.0f} MB ({type(small.embedder).__name__}; "
+          f"{verdict} the target <= {RSS_TARGET_MB} MB)", flush=True)
     return {"passages": count, "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
             "filtered_p50_ms": round(filtered_p50, 1), "rss_mb": round(rss, 1)}
 
