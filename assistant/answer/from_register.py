@@ -14,58 +14,35 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from assistant.answer.kinds import YEAR, asks_inspection_fact
-from assistant.councils import gazetteer, normalise
+from assistant.answer.register_text import (
+    Numbered,
+    change_line,
+    council_history,
+    councils_in,
+    is_graded,
+    list_answer,
+    record_line,
+    record_when,
+)
+from assistant.councils import gazetteer
 from assistant.dates import Anchor
 from assistant.register.clauses import first_label
 from assistant.register.commitments import Commitment
 from assistant.register.facts import Fact, asks_for_metric, find_metrics, show_value
 from assistant.register.inspections import InspectionEvent
-from assistant.register.ofsted import GRADES, JUDGEMENT_LABELS, JUDGEMENTS, NOT_JUDGED, InspectionRecord, grade
+from assistant.register.ofsted import JUDGEMENT_LABELS, JUDGEMENTS, InspectionRecord, grade
 from assistant.register.query import query_commitments, query_inspections
 from assistant.register.store import Register, load_register
 from assistant.register.table import SUB_JUDGEMENTS
 from assistant.text import compile_table
 from assistant.timeexpr import find_times
-from assistant.types import Answer, Citation
+from assistant.types import Answer
 
 if TYPE_CHECKING:
     from assistant.index.index import Index
 
 MAX_LISTED = 12  # commitments or events in one answer
 MAX_LINES = 15  # council and metric series in one answer
-
-
-class _Numbered:
-    """The citations of one answer, numbered as cited; with `reuse`, the same passage and quote keeps its number."""
-
-    def __init__(self, *, reuse: bool = True) -> None:
-        self.items: list[Citation] = []
-        self.reuse = reuse
-
-    def __call__(self, citation: Citation) -> str:
-        if self.reuse:
-            for item in self.items:
-                if item.passage_id == citation.passage_id and item.quote == citation.quote:
-                    return f"[{item.n}]"
-        # A record's citation also names the facts it supports; the answer cites the passage alone.
-        self.items.append(Citation(**citation.model_dump(exclude={"facts", "n"}), n=len(self.items) + 1))
-        return f"[{len(self.items)}]"
-
-
-def _answer(question: str, lines: Sequence[str], cited: _Numbered, kind: str, councils: Sequence[str], started: float) -> Answer:
-    """A list answer, one cited line a item, read from the register."""
-    return Answer(
-        question=question,
-        standalone_question=question,
-        answer="\n".join(f"- {line}" for line in lines),
-        refused=False,
-        citations=cited.items,
-        kind=kind,
-        confidence=1.0,  # read from the register, not ranked evidence
-        written_by="register",
-        filters={"councils": list(councils)} if councils else {},
-        latency_ms=round((time.perf_counter() - started) * 1000, 1),
-    )
 
 
 # ------------------------------------------------------------------ promises, deadlines, visits
@@ -121,7 +98,7 @@ def answer_from_register(question: str, index: Index, councils: Sequence[str] = 
         return None
     councils = _named_councils(question, register) or list(councils)
     lines: list[str] = []
-    cite = _Numbered(reuse=False)
+    cite = Numbered(reuse=False)
 
     if wants_next and not wants_list:
         kind = wants_next.group("what").lower()
@@ -143,10 +120,10 @@ def answer_from_register(question: str, index: Index, councils: Sequence[str] = 
         kind_label = "commitments"
     if not cite.items:
         return None  # nothing in the register: let the normal answerer search the passages
-    return _answer(question, lines, cite, kind_label, councils, started)
+    return list_answer(question, lines, cite, kind_label, councils, started)
 
 
-def _promises(question: str, register: Register, councils: Sequence[str], cite: _Numbered) -> list[str]:
+def _promises(question: str, register: Register, councils: Sequence[str], cite: Numbered) -> list[str]:
     """Lines for the commitments a question asks for: of a period, by a deadline, of a status, from a year's report."""
     period = [t for t in find_times(question, Anchor.parse(date.today().isoformat()), "future") if re.search(r"\d{4}", t.text)]
     statuses = [s for s, rule in _STATUS_WORDS.items() if rule.search(question)]
@@ -194,7 +171,7 @@ def answer_from_facts(question: str, facts: Sequence[Fact], councils: Sequence[s
     series = [f for f in facts if f.metric in names and (not named or f.council in named)]
     if not series:
         return None
-    cite = _Numbered()
+    cite = Numbered()
     lines = []
     for council in dict.fromkeys(f.council for f in sorted(series, key=lambda f: f.council)):
         for name in names:
@@ -205,7 +182,7 @@ def answer_from_facts(question: str, facts: Sequence[Fact], councils: Sequence[s
     shown = lines[:MAX_LINES]
     if len(lines) > MAX_LINES:
         shown.append(f"…and {len(lines) - MAX_LINES} more: `assistant facts \"{names[0]}\"` lists them all.")
-    return _answer(question, shown, cite, "facts", named, started)
+    return list_answer(question, shown, cite, "facts", named, started)
 
 
 # ------------------------------------------------------------------ grades over time
@@ -242,80 +219,11 @@ def _field(question: str) -> str:
     return first_label(_FIELDS.items(), question, "overall")
 
 
-def _councils_in(question: str, records: Sequence[InspectionRecord]) -> list[str]:
-    """Councils of the register named in the question, in the order named."""
-    known = {normalise(r.council): r.council for r in records}
-    named: list[str] = []
-    for mention in gazetteer().find(question, known=list(known.values())):
-        council = known.get(normalise(mention.council.name))
-        if council is None:
-            for alias in mention.council.aliases:
-                council = council or known.get(normalise(alias))
-        if council and council not in named:
-            named.append(council)
-    lowered = question.lower()
-    return named or [name for key, name in sorted(known.items()) if re.search(rf"\b{re.escape(name.lower())}\b", lowered)]
-
-
 def _unrecorded_named(question: str, records: Sequence[InspectionRecord], recorded: Sequence[str]) -> bool:
     """Whether the question names, beside councils the records hold, another they hold nothing on."""
     known = sorted({r.council for r in records})
     named = {m.council.name for m in gazetteer().find(question, known=known)}
     return bool(recorded) and len(named) > len(recorded)
-
-
-def _when(record: InspectionRecord) -> str:
-    start, end = record.inspection_start, record.inspection_end
-    return end if not start or start == end else f"{start} to {end}"
-
-
-def _graded(record: InspectionRecord, field: str) -> bool:
-    return record.judgements.get(field, NOT_JUDGED) in GRADES
-
-
-def _cite_fact(cite: _Numbered, record: InspectionRecord, fact: str, *, every: bool = False) -> str:
-    """The marker of the passage stating the fact; with `every`, of each passage stating it (the judgement
-    table and the heading of the section that explains the grade), so a reader may check either."""
-    cited = record.citations_for(fact) if every else [c for c in [record.citation_for(fact)] if c is not None]
-    return "".join(f" {cite(c)}" for c in cited)
-
-
-_RANK = {"inadequate": 0, "adequate": 1, "requires improvement": 1, "good": 2, "outstanding": 3}
-
-
-def _change(council: str, mine: Sequence[InspectionRecord], fields: Sequence[str]) -> list[str]:
-    """'Bury, 2016 to 2025: impact of leaders improved (inadequate → good); …': each judgement made at both
-    the first and the last inspection shown, compared; nothing when fewer than two inspections are shown."""
-    ordered = sorted(mine, key=lambda r: r.inspection_end or r.inspection_start)
-    if len(ordered) < 2:
-        return []
-    first, last = ordered[0], ordered[-1]
-    parts = []
-    for f in fields:
-        if _graded(first, f) and _graded(last, f):
-            a, b = first.judgements[f], last.judgements[f]
-            moved = "improved" if _RANK[b] > _RANK[a] else "declined" if _RANK[b] < _RANK[a] else "unchanged"
-            parts.append(f"{JUDGEMENT_LABELS[f]} {moved} ({_printed(a)} → {_printed(b)})")
-    span = f"{(first.inspection_end or first.inspection_start)[:4]} to {(last.inspection_end or last.inspection_start)[:4]}"
-    return [f"{council}, {span}: " + "; ".join(parts)] if parts else []
-
-
-def _printed(grade: str) -> str:
-    """A grade as Ofsted prints it: 'requires improvement to be good' is the grade's full name."""
-    return "requires improvement to be good" if grade == "requires improvement" else grade
-
-
-def _line(record: InspectionRecord, cite: _Numbered, fields: Sequence[str]) -> str:
-    """'2023-12-04 to 2023-12-15, ILACS standard inspection: overall inadequate [1]; impact of leaders inadequate [1]'."""
-    one = len(fields) == 1
-    parts = [f"{JUDGEMENT_LABELS[f]} {_printed(record.judgements[f])}{_cite_fact(cite, record, f, every=one)}" for f in fields if _graded(record, f)]
-    return f"{_when(record)}, {record.label}: " + "; ".join(parts)
-
-
-def _history(council: str, records: Sequence[InspectionRecord], cite: _Numbered, field: str) -> list[str]:
-    fields = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
-    mine = [r for r in records if r.council == council and any(_graded(r, f) for f in fields)]
-    return [f"{council}: {_line(r, cite, fields)}" for r in mine]
 
 
 def _strip(question: str, councils: Sequence[str]) -> str:
@@ -329,7 +237,7 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     started = time.perf_counter()
     if not records:
         return None
-    in_question = _councils_in(question, records)
+    in_question = councils_in(question, records)
     if _unrecorded_named(question, records, in_question):
         return None  # "… in Worcestershire and North Somerset?", one never inspected here: the passages compare
     scope = [c for c in councils if any(r.council.lower() == c.lower() for r in records)]
@@ -359,64 +267,64 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
         return [r for r in mine if named_years(r) & set(years) or latest.get(r.council) is r]
 
     wanted = [grade(m.group(0)) for m in _GRADE_WORDS.finditer(question)]
-    cite = _Numbered()
+    cite = Numbered()
     lines: list[str] = []
     kind = "inspections"
     if _LIST.search(question) and wanted and not in_question:
         kind = "inspections by grade"
         for council in sorted({r.council for r in records if not scope or r.council in scope}):
-            mine = dated([r for r in records if r.council == council and _graded(r, field)])
+            mine = dated([r for r in records if r.council == council and is_graded(r, field)])
             if not years and not since and mine:
                 mine = mine[-1:]  # "have an inadequate grade": as things stand, the latest inspection
-            lines += [f"{council}: {_line(r, cite, [field])}" for r in mine if r.judgements[field] in wanted]
+            lines += [f"{council}: {record_line(r, cite, [field])}" for r in mine if r.judgements[field] in wanted]
     elif len(named) >= 2 and (_COMPARE.search(question) or _asks_grade(question)):
         if not _asks_grade(question) and set(re.findall(r"[a-z']+", _strip(question, named).lower())) - _COMPARE_FILLER:
             return None  # "compare Trafford and Wigan on caseloads": not a question of grades
         kind = "inspections compared"
         for council in named:
-            graded = _history(council, dated(list(records)) if years or since else records, cite, field)
+            graded = council_history(council, dated(list(records)) if years or since else records, cite, field)
             if not graded:
                 return None  # no grade of one side: the passages compare what the reports say of both
             lines += graded
     elif named and _asks_grade(question):
-        mine = dated([r for r in records if r.council in named and _graded(r, field)])
+        mine = dated([r for r in records if r.council in named and is_graded(r, field)])
         if not mine and (years or since) and (held := dated([r for r in records if r.council in named and r.judgements])):
             return _not_judged(question, held, field, councils, started)
         if _CHANGE.search(question) or not re.search(r"\b(?:latest|last|current|most\s+recent|now)\b", question, re.I):
             shown = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
             if field == "overall" and _CHANGE.search(question):
                 # A later framework may make no overall judgement: its other grades still show the change.
-                mine = dated([r for r in records if r.council in named and any(_graded(r, f) for f in shown)])
+                mine = dated([r for r in records if r.council in named and any(is_graded(r, f) for f in shown)])
             for council in named:
-                lines += _history(council, mine, cite, field)
+                lines += council_history(council, mine, cite, field)
                 if _CHANGE.search(question):
-                    lines += _change(council, [r for r in mine if r.council == council], shown)
+                    lines += change_line(council, [r for r in mine if r.council == council], shown)
         else:
             fields = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
             for council in named:
-                lines += [f"{council}: {_line(r, cite, fields)}" for r in [r for r in mine if r.council == council][-1:]]
+                lines += [f"{council}: {record_line(r, cite, fields)}" for r in [r for r in mine if r.council == council][-1:]]
     else:
         return None
     if not lines or not cite.items:
         return None
-    return _answer(question, lines, cite, kind, councils, started)
+    return list_answer(question, lines, cite, kind, councils, started)
 
 
 def _not_judged(question: str, held: Sequence[InspectionRecord], field: str, councils: Sequence[str], started: float) -> Answer:
     """The inspection asked about is held but made no such judgement (a framework without an overall grade):
     say so, with the judgements it did make, rather than answer with another inspection's grade."""
-    cite = _Numbered()
+    cite = Numbered()
     lines = []
     for record in held:
-        made = [f for f in JUDGEMENTS if _graded(record, f)]
-        lines.append(f"{record.council}: {_line(record, cite, made)}" if made else f"{record.council}: {_when(record)}, {record.label}")
+        made = [f for f in JUDGEMENTS if is_graded(record, f)]
+        lines.append(f"{record.council}: {record_line(record, cite, made)}" if made else f"{record.council}: {record_when(record)}, {record.label}")
     label = JUDGEMENT_LABELS[field]
-    answer = _answer(question, lines, cite, "not judged", councils, started)
+    answer = list_answer(question, lines, cite, "not judged", councils, started)
     text = f"The inspection asked about made no '{label}' judgement. What it judged:\n{answer.answer}"
     return answer.model_copy(update={"answer": text, "refused": True, "confidence": 0.0})
 
 
-# ------------------------------------------------------------------ who led an inspection, and when
+# ------------------------------------------------------------------ who led an inspection, and record_when
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _BEFORE = re.compile(
@@ -439,7 +347,7 @@ def answer_inspection_fact(question: str, records: Sequence[InspectionRecord], c
     asked = asks_inspection_fact(question)
     if not asked or _RELATIVE.search(question):
         return None  # "the inspection before Dec 2022": one placed by another, which the passages tell
-    named = _councils_in(question, records) or [c for c in councils if any(r.council == c for r in records)]
+    named = councils_in(question, records) or [c for c in councils if any(r.council == c for r in records)]
     if not named:
         return None
     fact = "lead_inspector" if asked == "lead" else "inspection_end"
@@ -454,11 +362,11 @@ def answer_inspection_fact(question: str, records: Sequence[InspectionRecord], c
         mine = [max((r for r in mine if r.council == c), key=lambda r: r.inspection_end) for c in named if any(r.council == c for r in mine)]
     if not mine:
         return None
-    cite = _Numbered()
+    cite = Numbered()
     lines = []
     for record in mine:
         cited = record.citation_for(fact)
         assert cited is not None
         said = f"lead inspector {record.lead_inspector}" if asked == "lead" else " ".join(cited.quote.split())
-        lines.append(f"{record.council}, {record.label} ({_when(record)}): {said} {cite(cited)}")
-    return _answer(question, lines, cite, "inspection " + asked, named, started)
+        lines.append(f"{record.council}, {record.label} ({record_when(record)}): {said} {cite(cited)}")
+    return list_answer(question, lines, cite, "inspection " + asked, named, started)

@@ -216,25 +216,16 @@ class _Reader:
         self.citations.append(FactCitation(**Citation.from_passage(0, holder, quote).model_dump(), facts=[fact]))
 
     def stated(self, pattern: str, fact: str, *, most: int = 2) -> re.Match[str] | None:
-        """The first match, cited; and later ones stating the same grade in other passages, cited too (up to
-        `most` in all): a judgement stands in the summary table and again where its section begins."""
+        """The first match, cited; later ones stating the same grade in other passages too (up to `most`):
+        a judgement stands in the summary table and again where its section begins."""
         matches = list(re.compile(pattern, re.I).finditer(self.text))
-        if not matches:
-            return None
-        first = matches[0]
-        self.cite(fact, first.start(), first.end())
-        cited = {self._holder(first.start(), first.end())}
-        for later in matches[1:]:
-            holder = self._holder(later.start(), later.end())
-            if len(cited) >= most or holder in cited or grade(later.group("grade")) != grade(first.group("grade")):
-                continue
-            cited.add(holder)
-            self.cite(fact, later.start(), later.end())
-        return first
-
-    def _holder(self, start: int, end: int) -> str:
-        holder = next((p for p in self.passages if p.start < end and start < p.end), None)
-        return holder.id if holder is not None else ""
+        for found in matches:
+            held, count = {c.passage_id for c in self.citations if fact in c.facts}, len(self.citations)
+            if len(held) < most and grade(found.group("grade")) == grade(matches[0].group("grade")):
+                self.cite(fact, found.start(), found.end())
+                if len(self.citations) > count and self.citations[-1].passage_id in held:
+                    self.citations.pop()  # another line of a passage already cited
+        return matches[0] if matches else None
 
     def first(self, pattern: str, fact: str, *, limit: int | None = None) -> re.Match[str] | None:
         found = re.compile(pattern, re.I).search(self.text, 0, limit or len(self.text))
