@@ -58,7 +58,7 @@ def read_scope(question: str, library: Collection[str]) -> Scope:
     years = sorted({int(y) for y in _YEAR.findall(question)})
     naming: set[int] = set()
     for match in _YEAR.finditer(question):
-        before, after = question[max(0, match.start() - 60) : match.start()], question[match.end() : match.end() + 40]
+        before, after = question[: match.start()], question[match.end() : match.end() + 40]
         if _REPORT_WORDS.search(before + " " + after) and not _BOUNDING.search(before):
             naming.add(int(match.group(0)))
     change = bool(_CHANGE.search(question))
@@ -74,7 +74,7 @@ def search_text(question: str, library: Collection[str], *, keep_years: bool = F
     known = set(library)
     spans = [(m.start, m.end) for m in gazetteer().find(question, known=known) if m.council.name in known]
     for match in [] if keep_years else _YEAR.finditer(question):
-        before = question[max(0, match.start() - 60) : match.start()]
+        before = question[: match.start()]
         after = question[match.end() : match.end() + 40]
         if _REPORT_WORDS.search(before + " " + after) and not _BOUNDING.search(before):
             month = _MONTH_BEFORE.search(question[: match.start()])

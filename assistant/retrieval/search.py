@@ -10,7 +10,7 @@ from assistant.index.bm25 import shingles
 from assistant.index.index import Index
 from assistant.retrieval.dense import nearest
 from assistant.settings import Settings
-from assistant.types import Filters, SearchHit
+from assistant.types import Filters, Passage, SearchHit
 
 __all__ = ["Filters", "Retriever", "collapse_duplicates"]
 
@@ -33,6 +33,30 @@ _QUANTITY = re.compile(
     rf"|\b(?:{_NUMBER_WORDS})\b",
     re.I,
 )
+
+
+# A question asking for a grade ("what grade did leaders get", "care leavers judgement") is answered by a
+# line that states one: a judgement table's row, or a short "…: good" / "… are inadequate". The grade words
+# are the inspectorates' four-point scale (Ofsted's and the CQC's), read from how reports state a grade.
+GRADE_WEIGHT = 1.25
+_ASKS_GRADE = re.compile(r"\b(?:grade[sd]?|grading|judge?ments?|judged|rated|ratings?)\b", re.I)
+_STATES_GRADE = re.compile(
+    r"(?:[:\t]\s*|\b(?:is|are|was|were|be|remains?|as)\s+)(?:judged\s+(?:to\s+be\s+)?)?"
+    r"(?:outstanding|good|requires\s+improvement|inadequate|adequate)\b",
+    re.I,
+)
+GRADE_STATEMENT_WORDS = 30  # longer passages use "good" as a word, not as a grade
+
+
+def asks_grade(query: str) -> bool:
+    """Whether a question asks for a graded judgement."""
+    return bool(_ASKS_GRADE.search(query))
+
+
+def states_grade(passage: Passage) -> bool:
+    """Whether a passage states a grade: a table row, or a short line giving one."""
+    short = passage.paragraph.startswith("table") or len(passage.text.split()) <= GRADE_STATEMENT_WORDS
+    return short and _STATES_GRADE.search(passage.text) is not None
 
 
 def asks_quantity(query: str) -> bool:
@@ -84,12 +108,16 @@ class Retriever:
             if pid in hits:
                 hits[pid].bm25_score = score
         _fuse(list(hits.values()), dense_rank, bm25_rank, self.settings, candidates)
-        quantity = asks_quantity(query)
+        quantity, grade = asks_quantity(query), asks_grade(query)
         for pid, hit in hits.items():
             if self.index.bm25.is_boilerplate(pid):
                 hit.score *= BOILERPLATE_WEIGHT
-            elif quantity and states_quantity(hit.passage.text):
+                continue
+            # The expected answer's type: a passage that states what is asked is lifted, never promoted outright.
+            if quantity and states_quantity(hit.passage.text):
                 hit.score *= QUANTITY_WEIGHT
+            if grade and states_grade(hit.passage):
+                hit.score *= GRADE_WEIGHT
         ranked = sorted(hits.values(), key=lambda h: -h.score)
         ranked = collapse_duplicates(ranked, limit=k)
         for rank, hit in enumerate(ranked, start=1):

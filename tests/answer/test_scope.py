@@ -26,6 +26,12 @@ def test_years_that_name_a_report_are_told_from_years_that_bound_a_period() -> N
     since = read_scope("How has Darlington improved since the 2016 inspection?", LIBRARY)
     assert since.years == [2016] and since.report_years == [] and since.change
     assert read_scope("What does the latest report say?", LIBRARY).latest
+    # However far the year sits from the words that name a report.
+    far = read_scope("what did inspectors find at the tameside multi agency safeguarding hub in dec 2023", LIBRARY)
+    assert far.report_years == [2023]
+    assert search_text("what did inspectors find at the tameside multi agency safeguarding hub in dec 2023", LIBRARY) == (
+        "what did inspectors find at the multi agency safeguarding hub in"
+    )
 
 
 def test_the_searched_text_drops_named_councils_and_report_years() -> None:

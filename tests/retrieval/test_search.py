@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.retrieval.search import Retriever, asks_quantity, collapse_duplicates, states_quantity
+from assistant.retrieval.search import (
+    Retriever,
+    asks_grade,
+    asks_quantity,
+    collapse_duplicates,
+    states_grade,
+    states_quantity,
+)
 from assistant.types import Filters, Passage, SearchHit
 
 
@@ -63,3 +70,18 @@ def test_a_question_for_a_quantity_lifts_passages_that_state_one() -> None:
     # Years and dates are when, not how many.
     assert not states_quantity("The trust has delivered services since 1 November 2020.")
     assert not states_quantity("Since the inspection in 2020, the quality of support has deteriorated.")
+
+
+def test_a_question_for_a_grade_lifts_lines_that_state_one() -> None:
+    assert asks_grade("west northants 2026 ofsted - what grade did leaders get")
+    assert asks_grade("barnet children in care judgement 2024")
+    assert not asks_grade("Who is the lead inspector?")
+    assert states_grade(passage("a", "The experiences and progress of children in care: outstanding"))
+    assert states_grade(passage("b", "Children’s services in Barnet are inadequate"))
+    assert states_grade(passage("c", "The overall judgement is requires improvement"))
+    table = passage("t", "Judgement\tGrade\nOverall effectiveness\tGood").model_copy(update={"paragraph": "table 1"})
+    assert states_grade(table)
+    # A finding that uses "good" as a word is no grade; nor is a long paragraph that happens to hold one.
+    assert not states_grade(passage("d", "Social workers have a good understanding of children's needs."))
+    long = "Leaders know their services well and practice is good. " * 6
+    assert not states_grade(passage("e", long))
