@@ -72,8 +72,9 @@ _ASIDES = compile_table({
     # Which report, not what in it: "the latest", "now", "its ILACS".
     r"|\b(?:latest|most recent|recent|current|currently|now|nowadays|these days|this time|ilacs|sif)\b",
 })
-# Who a follow-up points back at ("what did she say"): named elsewhere, never the words an answer must hold.
-_PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it its"))
+# Who a follow-up points back at ("what did she say"), and question words typed without their apostrophe
+# ("whos the dcs"): never the words an answer must hold.
+_PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it its whos whats hows wheres whens thats"))
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 

@@ -89,6 +89,7 @@ def test_a_one_item_list_under_an_echoed_heading_and_the_reports_own_words() -> 
     text, _, _ = answerer.answer("What did she say needs improving?", hits, kind="list", councils=[])
     assert "Management oversight" in text
     assert "she" not in answerer.question_weights("What did she say?", [])
+    assert set(answerer.question_weights("whos the dcs", [])) == {"dcs"}
     # "Ofsted" and "report" are the report's standard wording (its letterhead): they describe the list too.
     three = "• Consistency of plans.\n• Support for older care leavers.\n• Safety planning."
     hits[1] = _hit(three, 2, section="What needs to improve?")

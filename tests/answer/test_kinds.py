@@ -25,6 +25,7 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("What is the new director's name?", "who"),
         ("What caseload level were they aiming for?", "commitment"),
         ("what is the front door called now", "who"),
+        ("whos the dcs north somerset", "who"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
