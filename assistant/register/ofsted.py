@@ -22,7 +22,7 @@ from assistant.register.commitments import TimeInfo
 from assistant.register.inspections import FULL_INSPECTIONS, InspectionEvent
 from assistant.types import Citation, Passage
 
-RECORDS_VERSION = 2
+RECORDS_VERSION = 3
 NOT_JUDGED = "not judged"
 GRADES = ("outstanding", "good", "requires improvement", "adequate", "inadequate")
 JUDGEMENTS = ("overall", "leaders", "help_and_protection", "in_care", "care_leavers", "adoption", "lscb")
@@ -218,8 +218,7 @@ class _Reader:
     def stated(self, pattern: str, fact: str, *, most: int = 2) -> re.Match[str] | None:
         """The first match, cited; later ones stating the same grade in other passages too (up to `most`):
         a judgement stands in the summary table and again where its section begins."""
-        matches = list(re.compile(pattern, re.I).finditer(self.text))
-        for found in matches:
+        for found in (matches := list(re.compile(pattern, re.I).finditer(self.text))):
             held, count = {c.passage_id for c in self.citations if fact in c.facts}, len(self.citations)
             if len(held) < most and grade(found.group("grade")) == grade(matches[0].group("grade")):
                 self.cite(fact, found.start(), found.end())
@@ -405,6 +404,8 @@ def merge_records(
         mention = _mentioned(event, council)
         if mention is None:
             continue
+        if event.citation.source in councils and len({c.passage_id for c in mention.citations}) > 1:
+            mention = _without_grade(mention)  # in an inspection report, a grade of another passage is its own
         kept = next((r for r in records if _same(r, mention)), None)
         if kept is None:
             if mention.judgements:

@@ -151,3 +151,14 @@ def test_the_single_inspection_frameworks_prose_states_a_grade_too() -> None:
     assert quotes[0] == "2.2 Experiences and progress of care leavers Requires improvement"
     assert quotes[1].startswith("The graded judgement about the experience and progress of care leavers")
     _cited(record)
+
+
+def test_a_date_an_inspection_report_recalls_takes_no_grade_from_another_passage() -> None:
+    text = SIF + (
+        "\nAt the time of the inspection, the local authority had suspended the audit cycle since August 2016.\n\n"
+        "The experiences and progress of children looked after and achieving permanence Requires improvement\n"
+        "Summary When children in Tameside are looked after, most of them live close to home.\n"
+    )
+    records, _ = merge_records([read(text, "ofsted.pdf")], extract_inspections(passages(text, "ofsted.pdf")))
+    # One record: the report's own inspection. "since August 2016" is no inspection graded 'requires improvement'.
+    assert [(r.inspection_end, r.judgements.get("overall")) for r in records] == [("2016-10-20", "inadequate")]
