@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.text import rough_sentence_spans, sentence_spans
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-6"
+SPLITTER_VERSION = "paragraphs-7"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
@@ -94,7 +94,11 @@ def _heading_like(text: str) -> bool:
         return False
     if text[-1] in ".,;" or (text.endswith(":") and words > 2):
         return False
-    if re.search(r"\d{5,}|@|https?:|www\.|\t|,", text) or text[0].islower() or text[0] == "(" or _unbalanced(text):
+    # A heading opens with a word (or its number): a line opening with a bracket or a list glyph
+    # ("\uf02d there have been 48 adoptions", a PDF's symbol-font dash) is part of the text.
+    if not (text[0].isalnum() or text[0] in "'‘\"“") or text[0].islower():
+        return False
+    if re.search(r"\d{5,}|@|https?:|www\.|\t|,", text) or _unbalanced(text):
         return False
     # "Key: value" lines are fields of a cover sheet, not headings.
     return not re.search(r"\w:\s+\S", text)
@@ -162,7 +166,7 @@ def _classify(lines: list[_Line]) -> None:
 
 
 def _titles(text: str) -> bool:
-    return 0 < _word_count(text) <= 20 and text[-1] not in ".,;" and not text[0].islower() and text[0] != "("
+    return 0 < _word_count(text) <= 20 and text[-1] not in ".,;" and (text[0].isalnum() or text[0] in "'‘\"“") and not text[0].islower()
 
 
 def _numbered_heading(line: _Line) -> bool:

@@ -233,3 +233,16 @@ def test_a_finding_heading_wrapped_over_two_lines_is_one_heading(count) -> None:
     # A line opening with a bracket after an unfinished sentence carries the sentence on; it heads nothing.
     two = next(p for p in passages if p.paragraph == "2")
     assert two.text.endswith("proportionate next steps.")
+
+
+def test_a_list_item_in_a_symbol_font_is_text_not_a_heading(count) -> None:
+    # Older Ofsted PDFs print list marks in a symbol font: "\uf06e" (a square), "\uf02d" (a dash).
+    text = (
+        "Children looked after in this area\n"
+        "\uf06e In the past 12 months:\n"
+        "\uf02d there have been 48 adoptions\n"
+        "\uf02d 29 children became the subject of special guardianship orders and 214 children ceased to be looked after\n"
+    )
+    passages = _split_text(text, count)
+    assert any("there have been 48 adoptions" in p.text for p in passages)
+    assert not any("adoptions" in p.section for p in passages)
