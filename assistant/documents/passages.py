@@ -166,6 +166,9 @@ def _classify(lines: list[_Line]) -> None:
 
 
 def _titles(text: str) -> bool:
+    # A sentence ended inside the line ("…further harm. (Recommendation)") makes it text, not a title.
+    if re.search(r"[.!?]\s", text):
+        return False
     return 0 < _word_count(text) <= 20 and text[-1] not in ".,;" and (text[0].isalnum() or text[0] in "'‘\"“") and not text[0].islower()
 
 

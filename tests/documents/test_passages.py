@@ -246,3 +246,14 @@ def test_a_list_item_in_a_symbol_font_is_text_not_a_heading(count) -> None:
     passages = _split_text(text, count)
     assert any("there have been 48 adoptions" in p.text for p in passages)
     assert not any("adoptions" in p.section for p in passages)
+
+
+def test_a_sentence_before_a_numbered_paragraph_is_text_not_its_heading(count) -> None:
+    text = (
+        "12. Assessments are not always updated when circumstances change, and risk is not reassessed when it should be.\n"
+        "This results in poor-quality assessment of risk, and leaves some children at risk of harm. (Recommendation)\n"
+        "13. The MARAC process is well established, with a wide range of agencies engaged in it.\n"
+    )
+    passages = _split_text(text, count)
+    assert any("leaves some children at risk of harm. (Recommendation)" in p.text for p in passages)
+    assert all("Recommendation" not in p.section for p in passages)
