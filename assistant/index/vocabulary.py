@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 # A word as the library and the questions both have it: letters, inner apostrophes and hyphens.
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_SHORT = re.compile(r"\s\([A-Z]{2,6}s?\)")
 _DEFINED = re.compile(r"((?:[A-Za-z][\w'’-]*[ -]){1,7}?[A-Za-z][\w'’-]*)\s+\(([A-Z]{2,6}s?)\)")
 
 
@@ -40,6 +41,9 @@ def defined_abbreviations(texts: Iterable[str]) -> dict[str, str]:
     """Abbreviations a report defines in passing: "multi-agency safeguarding hub (MASH)"."""
     found: dict[str, Counter[str]] = {}
     for text in texts:
+        # The full pattern backtracks over every word of a text; most texts define nothing.
+        if not _SHORT.search(text):
+            continue
         for match in _DEFINED.finditer(text):
             words, short = match.group(1).split(), match.group(2)
             letters = short.rstrip("s").lower() if short.endswith("s") and len(short) > 2 else short.lower()
