@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.documents.passages import token_counter
 from assistant.documents.read import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, ReportError, SettingsError
+from assistant.index.ahead import AHEAD, Ahead, Outcome
+from assistant.index.derived import KEYWORDS
 from assistant.index.manifest import Manifest
 from assistant.index.store import FileResult, Pending, Store
 from assistant.types import Passage, Report, ReportMeta
@@ -19,6 +24,8 @@ __all__ = ["EMBED_BATCH", "FileResult", "IngestSummary", "prepare", "run_ingest"
 # Passages embedded per call across files: enough for the encoder's length-sorted batches to
 # carry little padding, few enough that a batch's token vectors stay small in memory.
 EMBED_BATCH = 512
+# Read in place: plain text needs no parsing, so a worker would only add the cost of sending it.
+PLAIN = (".txt", ".md")
 
 
 @dataclass
@@ -79,28 +86,76 @@ def run_ingest(
             record(store.remove(source))
     hashes = {entry.hash: source for source, entry in manifest.reports.items()}
     pending: list[Pending] = []
+    ahead = Ahead()
+    warmed = [item for item in store.derived.builders if item is not KEYWORDS]
 
-    def flush() -> None:
-        for result in store.commit(pending, hashes):
+    def flush(*, last: bool = False) -> None:
+        results = store.commit(pending, hashes)
+        for result in results:
             record(result)
         pending.clear()
+        if not last and any(r.status in ("added", "updated") for r in results):
+            ahead.warm(store.root, warmed, manifest.reports)
 
-    for number, path in enumerate(files, start=1):
+    def take() -> None:
+        """The first file checked: record why it is skipped, or split it into the batch (committed when full)."""
+        number, path, item = checked.popleft()
         if progress:
             progress(number, len(files), path.name)
-        prepared = prepare(manifest, path, manifests[path.parent].get(path.name), hashes, seen, split=split, max_mb=max_mb)
+        if isinstance(item, AssistantError):
+            raise item
+        prepared = item if isinstance(item, FileResult) else finish(item, hashes, split=split, max_mb=max_mb)
         if isinstance(prepared, FileResult):
             record(prepared)
-            continue
+            return
         pending.append(prepared)
         if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
             flush()
-    flush()
+
+    # Files are checked in order, read ahead in a worker, then split and committed in order, so the
+    # results are those of reading each in turn. The first file to parse is read here: a worker
+    # starts only when there is a second to read beside it.
+    checked: deque[tuple[int, Path, FileResult | Checked | AssistantError]] = deque()
+    to_parse = 0
+    try:
+        for number, path in enumerate(files, start=1):
+            item = check(manifest, path, manifests[path.parent].get(path.name), seen, max_mb=max_mb)
+            if isinstance(item, Checked) and path.suffix.lower() not in PLAIN:
+                to_parse += 1
+                if to_parse > 1:
+                    item.reading = ahead.read(item.path, item.data, item.meta, max_mb)
+            checked.append((number, path, item))
+            while checked and (len(checked) > AHEAD or _ready(checked[0][2])):
+                take()
+        while checked:
+            take()
+        flush(last=True)
+        ahead.settle()
+    finally:
+        ahead.close()
     if any(r.status in ("added", "updated", "removed") for r in summary.results) or store.stale_derived():
         store.rebuild_derived()
     store.finish()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@dataclass
+class Checked:
+    """A file that needs reading: its bytes and what the manifest says, and its read when one is under way."""
+
+    path: Path
+    data: bytes
+    digest: str
+    meta: ReportMeta | None
+    meta_key: dict[str, Any]
+    replaces: bool
+    reading: Future[Outcome] | None = None
+
+
+def _ready(item: FileResult | Checked | AssistantError) -> bool:
+    """Whether the file at the front can be taken without waiting on a worker."""
+    return not isinstance(item, Checked) or item.reading is None or item.reading.done()
 
 
 def prepare(
@@ -114,6 +169,16 @@ def prepare(
     max_mb: float,
 ) -> FileResult | Pending:
     """Read and split one file, or say why it is skipped or refused; nothing is written."""
+    item = check(manifest, path, meta, seen, max_mb=max_mb)
+    if isinstance(item, AssistantError):
+        raise item
+    return item if isinstance(item, FileResult) else finish(item, hashes, split=split, max_mb=max_mb)
+
+
+def check(
+    manifest: Manifest, path: Path, meta: ReportMeta | None, seen: set[str], *, max_mb: float
+) -> FileResult | Checked | SettingsError:
+    """The checks before reading: size and type, a name seen twice, content unchanged since the last ingest."""
     source = path.name
     try:
         data = read_bytes(path, max_mb)
@@ -125,13 +190,28 @@ def prepare(
         seen.add(source)
         if previous and previous.hash == digest and previous.overrides == meta_key:
             return FileResult(str(path), "unchanged", previous.passages)
-        owner = hashes.get(digest)
-        if owner and owner != source:
-            return FileResult(
-                str(path), "failed",
-                message=f"{source}: same content as {owner}, already indexed; remove one copy",
-            )
-        report = read_report(path, max_mb=max_mb, meta=meta, data=data)
+    except ReportError as exc:
+        return FileResult(str(path), "failed", message=str(exc))
+    except SettingsError as exc:
+        return exc  # raised when the file's turn comes, as reading it in turn would
+    except AssistantError as exc:
+        return FileResult(str(path), "failed", message=f"{source}: {exc}")
+    return Checked(path, data, digest, meta, meta_key, previous is not None)
+
+
+def finish(
+    item: Checked, hashes: dict[str, str], *, split: Callable[[Report], list[Passage]], max_mb: float
+) -> FileResult | Pending:
+    """Refuse a copy of a report already indexed, else read (or take the read ahead) and split the file."""
+    path, source = item.path, item.path.name
+    owner = hashes.get(item.digest)
+    if owner and owner != source:
+        return FileResult(str(path), "failed", message=f"{source}: same content as {owner}, already indexed; remove one copy")
+    try:
+        if item.reading is not None:
+            report = Ahead.report(item.reading)
+        else:
+            report = read_report(path, max_mb=max_mb, meta=item.meta, data=item.data)
         passages = split(report)
     except ReportError as exc:
         return FileResult(str(path), "failed", message=str(exc))
@@ -139,8 +219,8 @@ def prepare(
         raise
     except AssistantError as exc:
         return FileResult(str(path), "failed", message=f"{source}: {exc}")
-    hashes[digest] = source
-    return Pending(path, report, passages, meta_key, previous is not None)
+    hashes[item.digest] = source
+    return Pending(path, report, passages, item.meta_key, item.replaces)
 
 
 def split_report(report: Report, *, max_tokens: int, model_dir: Path) -> list[Passage]:

@@ -1,0 +1,255 @@
+"""Work an ingest does beside the encoder, in worker processes: files read ahead, derived data warmed.
+
+Encoding is most of an ingest; reading a PDF (pypdf is pure Python) and extracting a report's register
+entries are most of the rest, and both hold the GIL. Done here, in processes of their own, they run
+while the main process encodes, instead of after it:
+
+- `read` reads and cleans a file the ingest will reach soon (the main process splits and checks it
+  in order, so results, messages and duplicate checks are as if read in place);
+- `warm` builds the derived data other than the keyword index from what is committed so far, so its
+  per-report caches are filled when the ingest's own rebuild runs (which still builds it all).
+
+A worker is `python -m assistant.index.ahead`, fed pickled tasks on stdin and answering on stdout:
+not multiprocessing, whose `spawn` runs the caller's main script again in each worker, and whose
+`fork` would copy torch's and Chroma's threads half-held. A worker dies with the main process (a
+crash leaves none writing) and starts only when an ingest has a second file to read, or a second batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import assistant
+from assistant.documents.read import read_report
+from assistant.errors import AssistantError, ReportError
+from assistant.index.derived import Derived
+from assistant.index.files import ReportFiles
+from assistant.types import IndexedReport, Report, ReportMeta
+
+log = logging.getLogger(__name__)
+
+# Files read ahead of the one being split: a few encoder batches' worth, so reading never waits on the
+# encoder and the reports held in memory stay few.
+AHEAD = 12
+# Loggers whose level the workers copy, so a worker says what the main process would (pypdf's warnings).
+LOGGERS = ("pypdf", "assistant")
+
+# What a worker hands back for a file: the report, or the error to raise in its place.
+Outcome = tuple[Report | None, tuple[str, tuple[str, ...]] | None]
+
+
+def _start_worker(levels: dict[str, int]) -> None:
+    """In a worker: die when the main process dies, and log as it does."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker still ends when its stdin closes
+        pass
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def _read(path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Outcome:
+    """Read one file in a worker; an error comes back as its class and arguments (ReportError does not pickle)."""
+    try:
+        return read_report(path, max_mb=max_mb, meta=meta, data=data), None
+    except ReportError as exc:
+        return None, (type(exc).__name__, (str(exc.path), exc.detail, exc.fix))
+    except AssistantError as exc:
+        return None, (type(exc).__name__, (str(exc),))
+
+
+def _error(name: str, args: tuple[str, ...]) -> AssistantError:
+    import assistant.errors as errors
+
+    kind = getattr(errors, name, AssistantError)
+    if not (isinstance(kind, type) and issubclass(kind, AssistantError)):
+        kind = AssistantError
+    if issubclass(kind, ReportError):
+        return kind(Path(args[0]), args[1], args[2])
+    return kind(*args)
+
+
+def _warm(root: Path, builders: Sequence[Derived], reports: dict[str, IndexedReport]) -> None:
+    """Build derived data from the committed reports' passages (their files are read here, not sent)."""
+    passages = list(ReportFiles(root).all_passages(reports))
+    for item in builders:
+        item.build(root, passages)
+
+
+TASKS: dict[str, Callable[..., Any]] = {"read": _read, "warm": _warm}
+
+
+def serve(levels: dict[str, int]) -> None:
+    """A worker's loop: (id, task, arguments) in on stdin, (id, ok, result or error text) out on stdout."""
+    _start_worker(levels)
+    if os.getppid() == 1:  # the main process died while this one started
+        return
+    tasks, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print goes to stderr, not into the answers
+    while True:
+        try:
+            number, name, args = pickle.load(tasks)
+        except EOFError:
+            return
+        try:
+            answer: tuple[int, bool, Any] = (number, True, TASKS[name](*args))
+        except Exception as exc:  # noqa: BLE001 - sent back, raised by the main process
+            answer = (number, False, f"{type(exc).__name__}: {exc}")
+        pickle.dump(answer, answers)
+        answers.flush()
+
+
+class _Worker:
+    """One worker process, its tasks done in the order given."""
+
+    def __init__(self) -> None:
+        levels = {name: logging.getLogger(name).getEffectiveLevel() for name in LOGGERS}
+        home = str(Path(assistant.__file__).resolve().parent.parent)  # the package this process runs, installed or not
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.index.ahead", json.dumps(levels)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+        )
+        self._futures: dict[int, Future[Any]] = {}
+        self._lock = threading.Lock()
+        self._count = 0
+        # Tasks are written by a thread: a file's bytes can fill the pipe while the worker is busy.
+        self._outbox: queue.Queue[tuple[int, str, tuple[Any, ...]] | None] = queue.Queue()
+        threading.Thread(target=self._send, daemon=True, name="ahead-send").start()
+        self._collector = threading.Thread(target=self._collect, daemon=True, name="ahead-collect")
+        self._collector.start()
+
+    def submit(self, name: str, *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            number = self._count = self._count + 1
+            self._futures[number] = future
+        self._outbox.put((number, name, args))
+        return future
+
+    def _send(self) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            while (task := self._outbox.get()) is not None:
+                pickle.dump(task, stdin)
+                stdin.flush()
+        except (OSError, ValueError):
+            pass  # the worker died: _collect fails what it was given
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    def _collect(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            while True:
+                number, ok, value = pickle.load(stdout)
+                with self._lock:
+                    future = self._futures.pop(number)
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(RuntimeError(f"ingest worker: {value}"))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass
+        with self._lock:
+            left, self._futures = list(self._futures.values()), {}
+        for future in left:
+            future.set_exception(RuntimeError("the ingest worker stopped before it answered"))
+
+    def close(self) -> None:
+        self._outbox.put(None)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._collector.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class Ahead:
+    """The worker processes of one ingest run; `close` them when the run ends, however it ends."""
+
+    def __init__(self) -> None:
+        self._reader: _Worker | None = None
+        self._warmer: _Worker | None = None
+        self._warming: Future[None] | None = None
+        self._picklable: bool | None = None  # whether the builders can be sent to a worker (a test's closure cannot)
+
+    def read(self, path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Future[Outcome]:
+        """Start reading a file; `report` gives its result."""
+        if self._reader is None:
+            self._reader = _Worker()
+        return self._reader.submit("read", path, data, meta, max_mb)
+
+    @staticmethod
+    def report(future: Future[Outcome]) -> Report:
+        """The report read ahead, or the error reading it raised."""
+        report, error = future.result()
+        if error is not None:
+            raise _error(*error)
+        assert report is not None
+        return report
+
+    def warm(self, root: Path, builders: Sequence[Derived], reports: dict[str, IndexedReport]) -> None:
+        """Warm the derived data from the reports committed so far, unless a warm-up is still running.
+
+        Skipped rather than queued: the next commit's warm-up, or the ingest's own rebuild, covers it.
+        """
+        if not builders or not reports or (self._warming is not None and not self._warming.done()):
+            return
+        if self._picklable is None:
+            try:
+                pickle.dumps(tuple(builders))
+                self._picklable = True
+            except Exception:  # noqa: BLE001 - any pickling failure means: warm nothing
+                self._picklable = False
+        if not self._picklable:
+            return
+        self._check(self._warming)
+        if self._warmer is None:
+            self._warmer = _Worker()
+        self._warming = self._warmer.submit("warm", root, tuple(builders), dict(reports))
+
+    def settle(self) -> None:
+        """Wait for a running warm-up: the derived data is then written by one process at a time."""
+        if self._warming is not None:
+            self._warming.exception()  # waits
+            self._check(self._warming)
+            self._warming = None
+
+    @staticmethod
+    def _check(future: Future[None] | None) -> None:
+        if future is not None and future.done() and not future.cancelled() and future.exception() is not None:
+            # Only a warm-up: the rebuild that follows does the work again and reports any error itself.
+            log.debug("warming derived data failed", exc_info=future.exception())
+
+    def close(self) -> None:
+        """Stop the workers (each after its task in hand; a read no one waits for is not finished)."""
+        for worker in (self._reader, self._warmer):
+            if worker is not None:
+                worker.close()
+        self._reader = self._warmer = None
+
+
+if __name__ == "__main__":
+    serve(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})

@@ -1,0 +1,132 @@
+"""Worker processes of an ingest: files read ahead as if read in place, derived data warmed, no worker outliving its ingest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from index_checks import NEW_REPORT, check_consistent
+from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf
+
+import assistant.index.ingest as batching
+from assistant.documents.read import read_bytes, read_report
+from assistant.errors import ReportError
+from assistant.index.ahead import Ahead
+from assistant.index.index import Index
+from assistant.library import open_index
+from assistant.register.store import build_register
+
+
+def _pdfs(folder: Path) -> Path:
+    folder.mkdir()
+    good = text_pdf(REPORT_LINES)
+    (folder / "a-report.pdf").write_bytes(good)
+    (folder / "b-corrupt.pdf").write_bytes(good[:300])
+    (folder / "c-locked.pdf").write_bytes(encrypted_pdf(REPORT_LINES))
+    (folder / "d-scanned.pdf").write_bytes(scanned_pdf())
+    (folder / "e-copy.pdf").write_bytes(good)
+    (folder / "f-other.pdf").write_bytes(text_pdf([*REPORT_LINES, "19. The Panel will review the fostering pilot in spring."]))
+    return folder
+
+
+def test_a_file_read_ahead_is_the_report_read_in_place_and_errors_keep_their_kind(tmp_path: Path) -> None:
+    folder = _pdfs(tmp_path / "pdfs")
+    ahead = Ahead()
+    try:
+        for path in sorted(folder.iterdir()):
+            data = read_bytes(path, 50)
+            future = ahead.read(path, data, None, 50)
+            try:
+                expected: object = read_report(path, data=data)
+            except ReportError as exc:
+                expected = (type(exc), str(exc))
+            try:
+                got: object = Ahead.report(future)
+            except ReportError as exc:
+                got = (type(exc), str(exc))
+            assert got == expected, path.name
+    finally:
+        ahead.close()
+
+
+def test_an_ingest_through_workers_gives_the_results_of_reading_in_turn(sample_index: Index, tmp_path: Path) -> None:
+    folder = _pdfs(tmp_path / "pdfs")
+    hashes = {entry.hash: source for source, entry in sample_index.reports.items()}
+    seen: set[str] = set()
+    expected = []
+    for path in sorted(folder.iterdir()):  # the old way: each file read and split in turn, in this process
+        prepared = batching.prepare(sample_index._manifest, path, None, hashes, seen, split=sample_index.split, max_mb=50)
+        expected.append(
+            (path.name, prepared.status, prepared.message)
+            if isinstance(prepared, batching.FileResult)
+            else (path.name, "added", "")
+        )
+    summary = sample_index.ingest([folder])
+    # Failures are recorded as met, additions when their batch commits: compared file by file.
+    assert sorted((r.source, r.status, r.message) for r in summary.results) == expected
+    assert [status for _, status, _ in expected] == ["added", "failed", "failed", "failed", "failed", "added"]
+    check_consistent(sample_index)
+
+
+def test_warming_between_batches_leaves_the_register_a_full_rebuild_makes(
+    sample_index: Index, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batching, "EMBED_BATCH", 1)  # a commit per report: warm-ups run between them
+    for number in (1, 2, 3):
+        (corpus / f"review-{number}.txt").write_text(NEW_REPORT.replace("fourteen", f"{number} hundred"), encoding="utf-8")
+    summary = sample_index.ingest([corpus])
+    assert summary.count("added") == 3
+    stored = json.loads((sample_index.root / "commitments.json").read_text(encoding="utf-8"))
+    fresh = json.loads(build_register(sample_index.all_passages()).model_dump_json())
+    stored.pop("built_at")
+    fresh.pop("built_at")
+    assert stored == fresh
+    check_consistent(sample_index)
+
+
+def test_a_worker_dies_with_the_ingest_that_started_it(tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(text_pdf(REPORT_LINES))
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from pathlib import Path
+        from assistant.index.ahead import Ahead
+        ahead = Ahead()
+        path = Path({str(pdf)!r})
+        Ahead.report(ahead.read(path, path.read_bytes(), None, 50))
+        print(ahead._reader.process.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # as a crash would
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.is_file() and status.read_text().split(")")[-1].split()[0] == "Z")  # a zombie is dead
+
+
+def test_an_ingest_of_plain_text_starts_no_worker(sample_index: Index, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_worker(self: object) -> None:
+        raise AssertionError("a worker was started for plain text")
+
+    monkeypatch.setattr("assistant.index.ahead._Worker.__init__", no_worker)
+    (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
+    summary = open_index(sample_index.settings, embedder=sample_index.embedder).ingest([corpus])
+    assert summary.count("added") == 1
