@@ -40,6 +40,16 @@ GLOSSARY = {
     "sw": "social worker",
     "sws": "social workers",
 }
+COMMON_WORDS = 150  # the library's most used words: what every report of it says
+
+
+def _common_words(vocab: Mapping[str, int]) -> frozenset[str]:
+    """The library's most used words (none for a small library, where counts say little)."""
+    if len(vocab) < 20 * COMMON_WORDS:
+        return frozenset()
+    return frozenset(sorted(vocab, key=lambda w: -vocab[w])[:COMMON_WORDS])
+
+
 def _correct(word: str, vocab: Mapping[str, int]) -> str | None:
     """The library word one or two edits away that the library uses most, if the word is not its own."""
     from rapidfuzz.distance import Levenshtein
@@ -67,12 +77,21 @@ def mend_question(
         lower = word.lower().strip("'’-")
         # "RI", "LA": two letters are an abbreviation only in capitals; "it" is a word.
         if expand and lower in glossary and (word.isupper() or (len(lower) > 2 and lower not in STOPWORDS)):
-            extra.append(glossary[lower])
+            if telling(glossary[lower]):
+                extra.append(glossary[lower])
             return word
         if not vocab or len(lower) < 5 or lower in vocab or lower in STOPWORDS or not lower.isalpha():
             return word
         fixed = _correct(lower, vocab)
         return fixed if fixed else word
+
+    common = _common_words(vocab)
+
+    def telling(long: str) -> bool:
+        # A long form made only of words every report uses ("inspection of local authority children's
+        # services" for ILACS) tells search nothing, and drowns the question's own words in its meaning.
+        words = [w for w in re.findall(r"[a-z]+", long.lower()) if w not in STOPWORDS and len(w) > 2]
+        return not common or not words or any(w not in common for w in words)
 
     mended = WORD.sub(mend, question)
     # The long form typed, the short one printed: "multi agency safeguarding hub" finds "the MASH".

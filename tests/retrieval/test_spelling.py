@@ -28,3 +28,17 @@ def test_abbreviations_are_spelled_out_and_long_forms_abbreviated() -> None:
     assert mend_question("Who runs the multi agency safeguarding hub?", {}) == "Who runs the multi agency safeguarding hub? (MASH)"
     assert mend_question("What did the PSG do?", {}, {"psg": "practice standards group"}) == "What did the PSG do? (practice standards group)"
     assert mend_question("Was Croydon RI?", {}, expand=False) == "Was Croydon RI?"
+
+
+def test_a_long_form_of_words_every_report_uses_is_not_added() -> None:
+    # A library large enough for its counts to say what every report says: these words lead it.
+    common = ["inspection", "of", "local", "authority", "children's", "services", "children"]
+    vocab = {word: 10_000 for word in common}
+    vocab |= {f"word{n}": 1_000 - n // 10 for n in range(4000)}
+    vocab |= {"workforce": 3, "hub": 2}
+    assert mend_question("croydon permanent workforce (ilacs)", vocab) == "croydon permanent workforce (ilacs)"
+    # A long form with a word of its own still helps: "hub" is not what every report says.
+    assert mend_question("is the MASH working", vocab).endswith("(multi-agency safeguarding hub)")
+    # In a small library counts say little: the long form is added as before.
+    small = {"inspection": 4, "local": 3}
+    assert mend_question("the ILACS report", small) == "the ILACS report (inspection of local authority children's services)"
