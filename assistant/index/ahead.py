@@ -142,6 +142,11 @@ class _Worker:
         self._outbox.put((number, name, args))
         return future
 
+    def waiting(self) -> int:
+        """Tasks given and not yet answered."""
+        with self._lock:
+            return len(self._futures)
+
     def _send(self) -> None:
         stdin = self.process.stdin
         assert stdin is not None
@@ -174,10 +179,13 @@ class _Worker:
         for future in left:
             future.set_exception(RuntimeError("the ingest worker stopped before it answered"))
 
-    def close(self) -> None:
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop after the tasks given, or (`abandon`) at once: a read no one will take is not worth finishing."""
         self._outbox.put(None)
+        if abandon:
+            self.process.kill()
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -244,10 +252,11 @@ class Ahead:
             log.debug("warming derived data failed", exc_info=future.exception())
 
     def close(self) -> None:
-        """Stop the workers (each after its task in hand; a read no one waits for is not finished)."""
-        for worker in (self._reader, self._warmer):
-            if worker is not None:
-                worker.close()
+        """Stop the workers: reads left over (the run failed) are dropped; a warm-up under way is let finish."""
+        if self._reader is not None:
+            self._reader.close(abandon=bool(self._reader.waiting()))
+        if self._warmer is not None:
+            self._warmer.close()
         self._reader = self._warmer = None
 
 

@@ -130,3 +130,14 @@ def test_an_ingest_of_plain_text_starts_no_worker(sample_index: Index, corpus: P
     (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
     summary = open_index(sample_index.settings, embedder=sample_index.embedder).ingest([corpus])
     assert summary.count("added") == 1
+
+
+def test_reads_left_over_when_a_run_fails_are_dropped_not_finished(tmp_path: Path) -> None:
+    folder = _pdfs(tmp_path / "pdfs")
+    ahead = Ahead()
+    futures = [ahead.read(path, path.read_bytes(), None, 50) for path in sorted(folder.iterdir())]
+    worker = ahead._reader
+    assert worker is not None
+    ahead.close()  # before the worker, still starting, has answered any
+    assert worker.process.returncode is not None
+    assert all(future.done() for future in futures)
