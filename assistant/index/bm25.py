@@ -201,10 +201,12 @@ class BM25Store:
             return cached
         keep = np.ones(len(self.ids), dtype=bool)
         if filters.councils:
-            codes = [i for i, c in enumerate(self.names["council"]) if c in filters.councils]
+            councils = set(filters.councils)
+            codes = [i for i, c in enumerate(self.names["council"]) if c in councils]
             keep &= np.isin(self.meta["council"], codes)
         if filters.sources:
-            codes = [i for i, s in enumerate(self.names["source"]) if s in filters.sources]
+            sources = set(filters.sources)
+            codes = [i for i, s in enumerate(self.names["source"]) if s in sources]
             keep &= np.isin(self.meta["source"], codes)
         low, high = filters.bounds()
         if filters.date_from:
@@ -221,9 +223,11 @@ class BM25Store:
         if cached is None:
             keep = np.ones(len(self.ids), dtype=bool)
             if filters.councils:
-                keep &= np.isin(self.meta["council"], [i for i, c in enumerate(self.names["council"]) if c in filters.councils])
+                councils = set(filters.councils)
+                keep &= np.isin(self.meta["council"], [i for i, c in enumerate(self.names["council"]) if c in councils])
             if filters.sources:
-                keep &= np.isin(self.meta["source"], [i for i, s in enumerate(self.names["source"]) if s in filters.sources])
+                sources = set(filters.sources)
+                keep &= np.isin(self.meta["source"], [i for i, s in enumerate(self.names["source"]) if s in sources])
             low, high = filters.bounds()
             if filters.date_from:
                 keep &= self.meta["date_to"] >= low
