@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -145,6 +146,7 @@ class Answer(BaseModel):
     latency_ms: float = 0.0
 
 
+@functools.lru_cache(maxsize=8192)  # filters test every report's date on each question: a library has few distinct dates
 def date_bounds(date: str) -> tuple[int, int]:
     """ISO date (full, month or year) as an inclusive yyyymmdd range; (0, 0) when unknown."""
     parts = date.split("-") if date else []

@@ -79,6 +79,7 @@ class Index:
         self.root = Path(self.settings.index_dir)
         self._embedder = embedder
         self._bm25: BM25Store | None = None
+        self._councils: tuple[tuple[int, int, int], list[str]] | None = None
         # Web sessions read while an upload writes: lazy opens are locked, writes are serialised,
         # and the manifest's report table is replaced, never changed in place, so readers see a whole one.
         self._open_lock = threading.RLock()
@@ -192,7 +193,12 @@ class Index:
     @property
     def councils(self) -> list[str]:
         """The councils the ingested reports are of, sorted (reports of no known council left out)."""
-        return sorted({entry.council for entry in self.reports.values()} - {""})
+        reports = self.reports
+        key = (self._manifest.generation, id(reports), len(reports))
+        if self._councils is None or self._councils[0] != key:
+            # Asked several times a question (scope, follow-ups, the register): one pass per commit, not per call.
+            self._councils = (key, sorted({entry.council for entry in reports.values()} - {""}))
+        return list(self._councils[1])
 
     def require_ready(self) -> None:
         """Repair what a crash left (when no one is writing), then insist on something to search."""
