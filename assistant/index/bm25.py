@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,58 @@ OFFSETS_FILE = "offsets.npy"
 # Filter masks remembered per keyword index (each one float32 per passage: 4 MB at a million).
 CACHED_MASKS = 16
 
+# How bm25s splits text into words (bm25s.tokenize's default pattern), for questions read without bm25s.
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+# Scoring methods whose absent words add nothing: their sums can be made from the saved postings alone.
+PLAIN_METHODS = ("robertson", "lucene", "atire")
+
+
+@dataclass(frozen=True)
+class Postings:
+    """bm25s's saved score matrix (a word's column: the passages holding it and their scores), read with numpy.
+
+    Questions are scored from these arrays alone because importing bm25s loads scipy, ~0.2 s of a
+    one-shot `assistant ask`; building the index still goes through bm25s.
+    """
+
+    vocab: dict[str, int]
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    num_docs: int
+    dtype: str
+
+    @classmethod
+    def of(cls, retriever: bm25s.BM25) -> Postings | None:
+        if retriever.nonoccurrence_array is not None:
+            return None  # BM25L/BM25+ add a score to every passage: bm25s scores those
+        index = retriever.scores
+        return cls(retriever.vocab_dict, index["data"], index["indices"], index["indptr"], int(index["num_docs"]), str(retriever.dtype))
+
+    @classmethod
+    def read(cls, folder: Path) -> Postings | None:
+        """The arrays bm25s saved in `folder`, memory-mapped; None when its method needs bm25s itself."""
+        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        if params.get("method") not in PLAIN_METHODS:
+            return None
+        arrays = {name: np.load(folder / f"{name}.csc.index.npy", mmap_mode="r") for name in ("data", "indices", "indptr")}
+        vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        return cls(vocab, arrays["data"], arrays["indices"], arrays["indptr"], int(params["num_docs"]), str(params["dtype"]))
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """Adds each word's posting list straight from the arrays: the same sums bm25s makes (word by word,
+        in its dtype), without its per-element np.add.at, which dominated a query at scale."""
+        scores = np.zeros(self.num_docs, dtype=np.dtype(self.dtype))
+        for word in words:
+            token = self.vocab.get(word)
+            if token is None:
+                continue
+            start, end = int(self.indptr[token]), int(self.indptr[token + 1])
+            # A word's postings name each passage once, so fancy-index addition equals np.add.at.
+            scores[self.indices[start:end]] += self.data[start:end]
+        return scores
+
+
 def bm25_text(passage: Passage) -> str:
     """Text BM25 sees: council and section name the topic a paragraph does not repeat."""
     return f"{passage.council} {passage.section} {passage.text}"
@@ -47,8 +100,13 @@ class BM25Store:
         df: dict[str, int],
         vocab: dict[str, int] | None = None,
         abbreviations: dict[str, str] | None = None,
+        *,
+        postings: Postings | None = None,
+        stopwords: Sequence[str] | None = None,
     ) -> None:
-        self.retriever = retriever
+        self.retriever = retriever  # bm25s's index: kept when built (to save) or when its method needs it
+        self.postings = postings or (Postings.of(retriever) if retriever is not None else None)
+        self.stopwords = frozenset(stopwords) if stopwords is not None else None  # None: an index saved without them
         self.ids = ids
         self.meta = meta
         self.names = names
@@ -151,9 +209,12 @@ class BM25Store:
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
         assert self.retriever is not None, "an empty keyword index is never saved (build_bm25 removes it)"
+        from bm25s.stopwords import STOPWORDS_EN  # the list `stopwords="en"` built with: questions drop the same
+
         self.retriever.save(str(tmp / "bm25s"))
         (tmp / "ids.json").write_text(json.dumps(
-                {"ids": self.ids, "names": self.names, "df": self.df, "vocab": self.vocab, "abbreviations": self.abbreviations}
+                {"ids": self.ids, "names": self.names, "df": self.df, "vocab": self.vocab, "abbreviations": self.abbreviations,
+                 "stopwords": sorted(STOPWORDS_EN)}
             ), encoding="utf-8")
         np.savez(tmp / "meta.npz", **self.meta)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         offsets = [0]
@@ -173,19 +234,23 @@ class BM25Store:
     @classmethod
     def load(cls, folder: Path) -> BM25Store:
         """The saved index; a missing or damaged one is an error that says how to rebuild it."""
-        import bm25s
-
         if not (folder / "ids.json").is_file():
             raise IndexNotReady(f"the keyword index {folder} is missing; run `assistant ingest` to rebuild it")
         try:
-            retriever = bm25s.BM25.load(str(folder / "bm25s"), mmap=True)
+            postings = Postings.read(folder / "bm25s")
+            retriever = None
+            if postings is None:
+                import bm25s
+
+                retriever = bm25s.BM25.load(str(folder / "bm25s"), mmap=True)
             data = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
             with np.load(folder / "meta.npz") as npz:
                 meta = {k: npz[k] for k in npz.files}
         except (OSError, ValueError, KeyError) as exc:
             raise AssistantError(f"the keyword index {folder} is damaged ({exc}); run `assistant ingest` to rebuild it") from None
         store = cls(
-            retriever, data["ids"], meta, data["names"], data["df"], data.get("vocab"), data.get("abbreviations")
+            retriever, data["ids"], meta, data["names"], data["df"], data.get("vocab"), data.get("abbreviations"),
+            postings=postings, stopwords=data.get("stopwords"),
         )
         store.folder = folder
         return store
@@ -243,41 +308,32 @@ class BM25Store:
         return mask
 
     def scores(self, words: list[str], mask: np.ndarray | None = None) -> np.ndarray:
-        """BM25 score of every passage for the query's words (0 where the mask drops it).
-
-        Adds each word's posting list straight from the index's arrays: the same sums bm25s makes
-        (word by word, in float32), without its per-element np.add.at, which dominated a query at scale.
-        """
-        assert self.retriever is not None
-        retriever = self.retriever
-        if retriever.nonoccurrence_array is not None:  # BM25L/BM25+ add a score to every passage
-            return retriever.get_scores(words, weight_mask=mask)
-        vocab = retriever.vocab_dict
-        index = retriever.scores
-        data, indices, indptr = index["data"], index["indices"], index["indptr"]
-        scores = np.zeros(index["num_docs"], dtype=np.dtype(retriever.dtype))
-        for word in words:
-            token = vocab.get(word)
-            if token is None:
-                continue
-            start, end = int(indptr[token]), int(indptr[token + 1])
-            # A word's postings name each passage once, so fancy-index addition equals np.add.at.
-            scores[indices[start:end]] += data[start:end]
+        """BM25 score of every passage for the query's words (0 where the mask drops it)."""
+        if self.postings is None:
+            assert self.retriever is not None
+            return self.retriever.get_scores(words, weight_mask=mask)
+        scores = self.postings.scores(words)
         if mask is not None:
             scores *= mask
         return scores
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        import bm25s
+    def words(self, query: str) -> list[str]:
+        """A question's words as the index holds them: bm25s's split, its English stopwords dropped, stemmed."""
+        if self.stopwords is None:  # saved before the stopwords were: ask bm25s
+            import bm25s
 
-        if not self.ids or self.retriever is None:
+            tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False)
+            return list(tokens[0]) if tokens else []
+        return self.stemmer.stemWords([w for w in TOKEN.findall(query.lower()) if w not in self.stopwords])
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        if not self.ids or (self.postings is None and self.retriever is None):
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False)
-        words = tokens[0] if tokens else []
+        words = self.words(query)
         if not words:
             return []
         mask = self.mask(filters) if filters else None
-        scores = self.scores(list(words), mask)
+        scores = self.scores(words, mask)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]

@@ -67,19 +67,49 @@ def test_scores_are_bm25s_own_sums_with_and_without_a_filter(tmp_path: Path) -> 
     ]
     BM25Store.build(passages).save(tmp_path / "bm25")
     store = BM25Store.load(tmp_path / "bm25")
-    assert store.retriever is not None
+    assert store.retriever is None and store.postings is not None  # read with numpy alone
+    reference = bm25s.BM25.load(str(tmp_path / "bm25" / "bm25s"), mmap=True)
     for query in ("vacancy rate", "agency social workers plan", "children budget", "nothing matches this"):
         tokens = bm25s.tokenize([query], stopwords="en", stemmer=store.stemmer, show_progress=False, return_ids=False)[0]
+        assert store.words(query) == list(tokens)
         for filters in (None, Filters(councils=["Leeds"])):
             mask = store.mask(filters) if filters else None
-            expected = store.retriever.get_scores(list(tokens), weight_mask=mask) if any(
-                t in store.retriever.vocab_dict for t in tokens
+            expected = reference.get_scores(list(tokens), weight_mask=mask) if any(
+                t in reference.vocab_dict for t in tokens
             ) else np.zeros(len(passages), dtype=np.float32)
             got = store.scores(list(tokens), mask)
             assert got.dtype == expected.dtype and np.array_equal(got, expected), (query, filters)
     leeds = store.search("vacancy rate", 60, Filters(councils=["Leeds"]))
     assert leeds and all(int(pid[1:]) % 2 == 1 for pid, _ in leeds)
     assert store.mask(Filters(councils=["Leeds"])) is store.mask(Filters(councils=["Leeds"]))  # remembered
+
+
+def test_questions_are_split_as_bm25s_splits_them(tmp_path: Path) -> None:
+    import bm25s
+
+    BM25Store.build([passage("a", "The vacancy gap is 5.34%.")]).save(tmp_path / "bm25")
+    store = BM25Store.load(tmp_path / "bm25")
+    questions = [
+        "Who's the DCS in North Somerset?", "WHAT WAS THE OVERALL JUDGEMENT in 2019", "how many agency social workers (FTE) are there",
+        "children’s services: £1.2m budget, 16- and 17-year-olds", "a I of the", "", "Café naïve co-operation 5.34% x",
+    ]
+    for question in questions:
+        expected = bm25s.tokenize([question], stopwords="en", stemmer=store.stemmer, show_progress=False, return_ids=False)
+        assert store.words(question) == (list(expected[0]) if expected else []), question
+
+
+def test_a_keyword_index_saved_without_its_stopwords_still_reads_questions(tmp_path: Path) -> None:
+    import json
+
+    BM25Store.build([passage("a", "The vacancy rate fell."), passage("b", "Agency staff left.")]).save(tmp_path / "bm25")
+    current = BM25Store.load(tmp_path / "bm25")
+    ids = tmp_path / "bm25" / "ids.json"
+    ids.write_text(json.dumps({k: v for k, v in json.loads(ids.read_text()).items() if k != "stopwords"}))
+    store = BM25Store.load(tmp_path / "bm25")
+    assert store.stopwords is None and current.stopwords
+    assert store.words("What was the vacancy rate?") == current.words("What was the vacancy rate?")
+    assert "vacanc" in store.words("What was the vacancy rate?") and "the" not in store.words("What was the vacancy rate?")
+    assert [pid for pid, _ in store.search("What was the vacancy rate?", 5)] == ["a"]
 
 
 def test_boilerplate_does_not_depend_on_the_order_of_passages() -> None:
@@ -93,3 +123,22 @@ def test_boilerplate_does_not_depend_on_the_order_of_passages() -> None:
     flags = boilerplate(passages[::2] + passages[1::2])
     assert list(flags[:4]) == [True] * 4
     assert not flags[4:].any()
+
+
+def test_a_question_is_scored_without_importing_bm25s_or_scipy(tmp_path: Path) -> None:
+    """Importing bm25s loads scipy (~0.2 s of a one-shot `assistant ask`): a saved index is searched with numpy."""
+    import json
+    import subprocess
+    import sys
+
+    BM25Store.build([passage("a", "The vacancy rate fell."), passage("b", "Agency staff left.")]).save(tmp_path / "bm25")
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from assistant.index.bm25 import BM25Store\n"
+        f"found = BM25Store.load(Path({str(tmp_path / 'bm25')!r})).search('vacancy rates', 5)\n"
+        "print(json.dumps({'found': [pid for pid, _ in found], 'heavy': [m for m in ('bm25s', 'scipy') if m in sys.modules]}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"found": ["a"], "heavy": []}
