@@ -99,6 +99,11 @@ def open_files_collection(settings: Settings) -> ChromaCollection:
     return open_client(settings).get_or_create_collection(settings.collection + FILES_SUFFIX, embedding_function=None)
 
 
+# Embedded stores this process has opened: a later client of the same folder shares the first one's
+# in-memory vector index, which may have fallen behind other processes' writes.
+_OPENED: set[str] = set()
+
+
 class Rows:
     """One index's collection and vector store, opened on first use (a given collection is used as it is)."""
 
@@ -114,6 +119,7 @@ class Rows:
         with self._lock:
             if self._collection is None:
                 self._collection = open_collection(self.settings)
+                _OPENED.add(str(self.settings.chroma_dir))
             return self._collection
 
     @property
@@ -139,7 +145,10 @@ class Rows:
         """
         with self._lock:
             if self._vector_store is None and not self._caught_up:
-                self.catch_up()  # once, as opening the llama-index store does
+                if self._collection is None and str(self.settings.chroma_dir) not in _OPENED:
+                    self.collection  # noqa: B018 - the process's first open loads every row written so far
+                else:
+                    self.catch_up()  # once, as opening the llama-index store does (a write: ~30-100 ms)
                 self._caught_up = True
         return self.collection.query(
             query_embeddings=[vector], n_results=n, where=where_clause(filters), ids=ids,
