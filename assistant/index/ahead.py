@@ -51,6 +51,26 @@ LOGGERS = ("pypdf", "assistant")
 Outcome = tuple[Report | None, tuple[str, tuple[str, ...]] | None]
 
 
+class _Kept(logging.Handler):
+    """A worker's log records, kept to travel back with the task's answer: the main process logs them where
+    its own go (pypdf's warnings into the index's log file, not over the progress bar)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # arguments may not pickle; the text does
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        self.records.append(record)
+
+    def take(self) -> list[logging.LogRecord]:
+        records, self.records = self.records, []
+        return records
+
+
 def _start_worker(levels: dict[str, int]) -> None:
     """In a worker: die when the main process dies, and log as it does."""
     try:
@@ -61,6 +81,7 @@ def _start_worker(levels: dict[str, int]) -> None:
         pass
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
+    logging.captureWarnings(True)
 
 
 def _read(path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Outcome:
@@ -97,6 +118,8 @@ TASKS: dict[str, Callable[..., Any]] = {"read": _read, "warm": _warm}
 def serve(levels: dict[str, int]) -> None:
     """A worker's loop: (id, task, arguments) in on stdin, (id, ok, result or error text) out on stdout."""
     _start_worker(levels)
+    kept = _Kept()
+    logging.getLogger().addHandler(kept)
     if os.getppid() == 1:  # the main process died while this one started
         return
     tasks, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
@@ -107,9 +130,10 @@ def serve(levels: dict[str, int]) -> None:
         except EOFError:
             return
         try:
-            answer: tuple[int, bool, Any] = (number, True, TASKS[name](*args))
+            answer: tuple[int, bool, Any, list[logging.LogRecord]] = (number, True, TASKS[name](*args), [])
         except Exception as exc:  # noqa: BLE001 - sent back, raised by the main process
-            answer = (number, False, f"{type(exc).__name__}: {exc}")
+            answer = (number, False, f"{type(exc).__name__}: {exc}", [])
+        answer[3].extend(kept.take())
         pickle.dump(answer, answers)
         answers.flush()
 
@@ -165,7 +189,9 @@ class _Worker:
         assert stdout is not None
         try:
             while True:
-                number, ok, value = pickle.load(stdout)
+                number, ok, value, records = pickle.load(stdout)
+                for record in records:
+                    logging.getLogger(record.name).handle(record)
                 with self._lock:
                     future = self._futures.pop(number)
                 if ok:
