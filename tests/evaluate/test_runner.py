@@ -65,11 +65,11 @@ def test_several_files_share_one_build_of_the_baselines(shared_engine, tmp_path,
 
 
 FIELD_QA = Path(__file__).resolve().parent.parent / "data" / "field_qa.jsonl"
-# Floors, not targets: the figures measured when field questions joined the gate (recall@5 0.71,
-# MRR 0.58, answer hit 0.65, refusals 0.67, false refusals 0.04 on 2 cores), less a margin for
-# noise. A change that falls below them is a regression; the targets are printed beside them.
-FIELD_FLOORS = {"recall@5": 0.65, "mrr": 0.52, "answer_hit": 0.58, "refusal_recall": 0.60}
-FIELD_MAX_FALSE_REFUSALS = 0.10
+# Floors, not targets: the figures last measured (recall@5 0.80, MRR 0.64, answer hit 0.84, cited gold
+# 0.84, refusals 1.0, false refusals 0.04 on 2 cores), less a margin for noise and for questions on
+# the edge. A change that falls below them is a regression; the targets are printed beside them.
+FIELD_FLOORS = {"recall@5": 0.74, "mrr": 0.58, "answer_hit": 0.78, "cited_gold": 0.77, "refusal_recall": 0.85}
+FIELD_MAX_FALSE_REFUSALS = 0.08
 
 
 @pytest.mark.slow
