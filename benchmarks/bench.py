@@ -32,7 +32,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
 # (benchmark, key path in its JSON, measure, format, target): targets as the benchmarks state them.
 Row = tuple[str, tuple[str, ...], str, Callable[[float], str], str]
 ROWS: list[Row] = [
-    ("ingest.py", ("ratio",), "ingest / raw encoder throughput", "{:.1%}".format, ">= 75%"),
+    ("ingest.py", ("ratio",), "ingest / raw encoder throughput", "{:.1%}".format, ">= 90%"),
     ("ingest.py", ("passages_per_s",), "ingest, passages/s", "{:.1f}".format, ""),
     ("ingest.py", ("encoder_passages_per_s",), "raw encoder, passages/s", "{:.1f}".format, ""),
     ("query.py", ("passages",), "passages in the large index", "{:,}".format, ""),

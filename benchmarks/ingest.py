@@ -50,7 +50,7 @@ from assistant.types import Passage  # noqa: E402
 
 SAMPLES = ROOT / "corpus" / "sample"
 FIELD_DIRS = [ROOT.parent / "shared" / "corpus" / "field", ROOT / "tests" / "data" / "field"]
-THROUGHPUT_TARGET = 0.75
+THROUGHPUT_TARGET = 0.90
 REINGEST_TARGET_S = 2.0
 
 # Word swaps that vary a copied report without changing its shape (paragraph numbers, lists).
