@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 AHEAD = 12
 # Loggers whose level the workers copy, so a worker says what the main process would (pypdf's warnings).
 LOGGERS = ("pypdf", "assistant")
+# How much lower a worker's CPU priority is than the main process's.
+NICENESS = 10
 
 # What a worker hands back for a file: the report, or the error to raise in its place.
 Outcome = tuple[Report | None, tuple[str, tuple[str, ...]] | None]
@@ -82,6 +84,10 @@ def _start_worker(levels: dict[str, int]) -> None:
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     logging.captureWarnings(True)
+    # The encoder uses every core: a worker takes what it leaves (between batches, in its Python parts)
+    # rather than slowing it, which cost more than the overlap won.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(NICENESS)
 
 
 def _read(path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Outcome:
