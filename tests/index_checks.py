@@ -119,6 +119,7 @@ def check_consistent(index: Index) -> None:
     hashes = {entry.hash for entry in index.reports.values()}
     assert {p.name.split(".")[0] for p in (index.root / "reports").iterdir()} <= hashes
     derived = json.loads((index.root / "derived.json").read_text(encoding="utf-8"))
+    assert derived.pop("versions").keys() == {"bm25", "register"}
     assert derived == {"bm25": index.generation, "register": index.generation}
     assert (index.root / "commitments.json").is_file()
     assert not (index.root / ".dirty").exists()

@@ -380,19 +380,27 @@ def boilerplate(passages: Sequence[Passage], share: float = 0.8) -> np.ndarray:
                 last[key] = source
                 figures[figure] = figures.get(figure, 0) + 1
     del last
+    dated = max(needed, len(reports) // 4)
     for i, passage in enumerate(passages):
         grams = set() if _structural(passage) else shingles(passage.text)
         if len(grams) >= 8:  # a heading or a one-line fact is too short to call furniture
             common = sum(1 for gram in grams if holders[gram] >= needed)
             # A figure of this report's own (not a phone number or a year every report prints) is a fact.
-            own = any(figures[f] < needed for f in _figures(passage.text))
+            # Dates cluster (inspections come in rounds), so a month shared by a tenth of the library is
+            # still a coincidence; a date printed by a template is in far more.
+            own = any(figures[f] < (dated if f[0].isalpha() else needed) for f in _figures(passage.text))
             flags[i] = common >= share * len(grams) and not own
     return flags
 
 
+_MONTH_YEAR = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d\b", re.I)
+
+
 def _figures(text: str) -> list[str]:
-    """Numbers a passage states, years aside: "© Crown copyright 2026" is shared by a year's reports, not a fact."""
-    return [f for f in re.findall(r"\d[\d.,]*%?", text) if not re.fullmatch(r"(?:19|20)\d\d", f)]
+    """Numbers and dates a passage states, bare years aside: "© Crown copyright 2026" is shared by a year's
+    reports, while "in post since May 2015" is this report's fact."""
+    numbers = [f for f in re.findall(r"\d[\d.,]*%?", text) if not re.fullmatch(r"(?:19|20)\d\d", f)]
+    return numbers + [" ".join(d.lower().split()) for d in _MONTH_YEAR.findall(text)]
 
 
 def shingles(text: str) -> set[str]:

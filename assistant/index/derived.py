@@ -31,9 +31,12 @@ class Derived:
     output: str  # path under the index folder its build writes; missing means a rebuild is due
     build: Callable[[Path, list[Passage]], object]  # (index folder, every passage) -> written
     needed_when_empty: bool = True  # False: an index with no reports has no output, and that is fine
+    version: int = 1  # raised when the build changes what it writes: data built by an older one is stale
 
 
-KEYWORDS = Derived("bm25", f"{BM25_FOLDER}/ids.json", build_bm25, needed_when_empty=False)
+# 2: a templated line with its own date ("The DCS has been in post since May 2015") is no longer boilerplate.
+KEYWORDS = Derived("bm25", f"{BM25_FOLDER}/ids.json", build_bm25, needed_when_empty=False, version=2)
+VERSIONS = "versions"  # derived.json's key for the builders' versions, beside the generation stamps
 
 
 class DerivedData:
@@ -44,26 +47,37 @@ class DerivedData:
         self.builders = (KEYWORDS, *builders)
         self.on_built = on_built  # told each name as it is rewritten (the index drops its cached copy)
 
-    def stamps(self) -> dict[str, int]:
+    def _read(self) -> dict[str, object]:
         try:
             return dict(json.loads((self.root / DERIVED_FILE).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return {}
 
+    def stamps(self) -> dict[str, int]:
+        """The manifest generation each kind was built from."""
+        return {name: stamp for name, stamp in self._read().items() if name != VERSIONS}  # type: ignore[misc]
+
+    def versions(self) -> dict[str, int]:
+        """The builder version each kind was built by (1 when not recorded)."""
+        found = self._read().get(VERSIONS)
+        return dict(found) if isinstance(found, dict) else {}
+
     def stale(self, generation: int, *, has_reports: bool) -> list[str]:
         """Which derived data was not built from the manifest as it stands."""
         if not (self.root / MANIFEST_FILE).is_file():
             return []  # nothing ever committed: nothing is derived
-        stamps = self.stamps()
+        stamps, versions = self.stamps(), self.versions()
         return [
             item.name
             for item in self.builders
             if stamps.get(item.name) != generation
+            or versions.get(item.name, 1) != item.version
             or ((has_reports or item.needed_when_empty) and not (self.root / item.output).is_file())
         ]
 
-    def _stamp(self, name: str, generation: int) -> None:
-        atomic_write(self.root / DERIVED_FILE, json.dumps({**self.stamps(), name: generation}))
+    def _stamp(self, item: Derived, generation: int) -> None:
+        stamped = {**self.stamps(), item.name: generation, VERSIONS: {**self.versions(), item.name: item.version}}
+        atomic_write(self.root / DERIVED_FILE, json.dumps(stamped))
 
     def rebuild(self, generation: int, passages: list[Passage]) -> None:
         """Rebuild everything derived from all passages, in order, stamping each as it is done."""
@@ -71,4 +85,4 @@ class DerivedData:
             item.build(self.root, passages)
             self.on_built(item.name)
             crash_point(item.name)
-            self._stamp(item.name, generation)
+            self._stamp(item, generation)

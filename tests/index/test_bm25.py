@@ -48,6 +48,18 @@ def test_a_footer_dated_by_its_year_is_still_boilerplate_and_a_finding_heading_i
     assert not flags[6:].any()
 
 
+def test_a_templated_line_with_its_own_date_is_a_fact_and_a_shared_dated_footer_is_not() -> None:
+    # Reports of one framework print the same line with their own dates, and inspections come in rounds,
+    # so a few reports share a month; a template's own date is in far more of them.
+    previous = "The previous inspection of the local authority's safeguarding arrangements was in May 2012. The local authority was judged to be adequate."
+    footer = "This report was last updated in April 2019 and is published by the inspectorate at the address on the back cover."
+    footers = [passage(f"f{n}", footer).model_copy(update={"source": f"r{n}.pdf"}) for n in range(20)]
+    lines = [passage(f"p{n}", previous).model_copy(update={"source": f"r{n}.pdf"}) for n in range(4)]
+    flags = boilerplate(footers + lines)
+    assert flags[:20].all()
+    assert not flags[20:].any()
+
+
 def test_an_empty_library_has_no_keyword_index_and_finds_nothing(tmp_path: Path) -> None:
     BM25Store.build([passage("a", "The vacancy gap is 5.34%.")]).save(tmp_path / FOLDER)
     build_bm25(tmp_path, [])
