@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 
 from assistant.answer.extractive import ExtractiveAnswerer, UnitVectors
 from assistant.answer.followups import Conversation
 from assistant.answer.from_register import answer_from_register
-from assistant.answer.kinds import question_kind, register_can_answer
+from assistant.answer.kinds import inner_kind, question_kind, register_can_answer
 from assistant.answer.llm import LLMAnswerer
 from assistant.answer.scope import read_scope, report_prior, reports_of_years, search_text
 from assistant.errors import LLMError
@@ -28,6 +29,9 @@ from assistant.types import Answer, Citation, Filters, SearchHit
 
 log = logging.getLogger(__name__)
 REFUSAL = "The reports do not answer this question. The closest passages are listed below."
+# Words asking how a council changed between reports ("improved since", "better or worse", "compare").
+_OVER_TIME = re.compile(r"\b(?:improv(?:ed|ing)|chang(?:ed|es)|better|worse|deteriorat\w*|declin\w*|compar\w*|since|between)\b", re.I)
+MAX_COMPARED = 3
 
 
 class Engine:
@@ -92,26 +96,67 @@ class Engine:
         return mend_question(question, bm25.vocab, bm25.abbreviations, expand=expand)
 
     def retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
-        """The passages an answer is drawn from (a question naming councils searches only those)."""
+        """The passages an answer is drawn from (a question naming councils searches only those); what the
+        register settles (a grade, a promise) is led by the passages it cites."""
+        hits = self._retrieve(standalone, filters, k=k)
+        led = self._register_evidence(standalone, filters or Filters())
+        if not led:
+            return hits
+        kept = {hit.passage.id for hit in led}
+        merged = led + [hit for hit in hits if hit.passage.id not in kept]
+        merged = merged[: max(k or 0, len(hits))]
+        for rank, hit in enumerate(merged, start=1):
+            hit.rank = rank
+        return merged
+
+    def _register_evidence(self, standalone: str, filters: Filters) -> list[SearchHit]:
+        """The passages the register's answer cites, in its order (none when it does not answer)."""
+        answer = self._from_register(standalone, standalone, filters)
+        if answer is None or answer.refused:
+            return []
+        ids = list(dict.fromkeys(c.passage_id for c in answer.citations if c.passage_id))
+        passages = self.index.bm25.passages(ids)
+        return [SearchHit(passage=passages[i], score=1.0) for i in ids if i in passages]
+
+    def _retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
         kind, named, search_filters = self._plan(standalone, filters or Filters())
         # A "when" question looks for a date: its years are what it seeks, not only where.
         searched = search_text(standalone, self.councils(), keep_years=kind == "when")
         asked, standalone = standalone, self.mend(searched)
-        if kind == "judgement":
+        if kind == "judgement" or (kind == "compare" and inner_kind(asked) == "judgement"):
             # A grade is asked for: the passages that state one (a judgement table, "…: good") are wanted.
             standalone += " (grade: outstanding, good, requires improvement, inadequate)"
         given_k = k is not None
         k = k or max(self.settings.top_k, 8)
         if kind == "compare" and len(named) >= 2:
-            per = max(k // len(named), 6)
-            per_council = [
-                self._search(standalone, per, search_filters.model_copy(update={"councils": [c]}), asked) for c in named
-            ]
-            # Interleave so each council's best passages come first.
-            merged = [hit for group in zip(*per_council) for hit in group]
-            merged += [hit for group in per_council for hit in group if hit not in merged]
-            return merged if k >= per * len(named) or not given_k else merged[:k]
-        return self._search(standalone, k, search_filters, asked)
+            sides = [search_filters.model_copy(update={"councils": [c]}) for c in named]
+        else:
+            sides = [search_filters.model_copy(update={"sources": [s]}) for s in self._compared_reports(asked, kind, search_filters)]
+        if len(sides) < 2:
+            return self._search(standalone, k, search_filters, asked)
+        # A comparison needs evidence from each side (each council, or each report of one council's
+        # history): the sides' best passages are interleaved so every side is in the first few.
+        per = max(k // len(sides), 6)
+        per_side = [self._search(standalone, per, side, asked) for side in sides]
+        merged = [hit for group in zip(*per_side) for hit in group]
+        merged += [hit for group in per_side for hit in group if hit not in merged]
+        merged = merged if k >= per * len(sides) or not given_k else merged[:k]
+        for rank, hit in enumerate(merged, start=1):
+            hit.rank = rank
+        return merged
+
+    def _compared_reports(self, asked: str, kind: str, filters: Filters) -> list[str]:
+        """The reports a question about one council's change over time compares: the years it names
+        ("between 2014 and 2023", "since 2016"), else the council's latest two; none for other questions."""
+        if len(filters.councils) != 1 or filters.sources or not (kind == "compare" or _OVER_TIME.search(asked)):
+            return []
+        scope = read_scope(asked, self.councils())
+        council = filters.councils[0]
+        held = sorted((e.date, s) for s, e in self.index.reports.items() if e.council == council)
+        if scope.years:
+            prior = report_prior(scope, self.index.reports, filters.councils)
+            return [s for _, s in held if prior.get(s, 0.0) >= 1.0][-MAX_COMPARED:]
+        return [s for _, s in held][-2:]
 
     def answer(self, question: str, *, standalone: str | None = None, filters: Filters | None = None) -> Answer:
         """Answer `question`, searched as `standalone` (a chat's rewrite of a follow-up) within `filters`."""
@@ -142,7 +187,7 @@ class Engine:
                 return self._no_report_of_year(question, standalone, councils, scope.report_years, started)
         kind, named, search_filters = self._plan(standalone, filters)
         searched = self.mend(standalone, expand=False)
-        hits = self.retrieve(standalone, filters)
+        hits = self._retrieve(standalone, filters)
         # Standard wording (footers, addresses) stays findable in search but never answers.
         evidence_hits = [h for h in hits if not self.index.bm25.is_boilerplate(h.passage.id)]
         unit_vectors: UnitVectors = {}

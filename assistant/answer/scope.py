@@ -30,6 +30,8 @@ _CHANGE = re.compile(
     re.I,
 )
 
+_SINCE = re.compile(r"\bsince\s+(?:[\w’'-]+\s+){0,6}?((?:19|20)\d{2})\b", re.I)
+
 
 @dataclass
 class Scope:
@@ -41,6 +43,7 @@ class Scope:
     latest: bool = False
     report_years: list[int] = field(default_factory=list)
     change: bool = False
+    since: int | None = None  # "changed since 2016", "improved since its first inspection in 2022"
 
 
 def read_scope(question: str, library: Collection[str]) -> Scope:
@@ -62,7 +65,10 @@ def read_scope(question: str, library: Collection[str]) -> Scope:
         if _REPORT_WORDS.search(before + " " + after) and not _BOUNDING.search(before):
             naming.add(int(match.group(0)))
     change = bool(_CHANGE.search(question))
-    return Scope(councils, missing, years, bool(_LATEST.search(question)), sorted(naming), change)
+    since = _SINCE.search(question)
+    return Scope(
+        councils, missing, years, bool(_LATEST.search(question)), sorted(naming), change, int(since.group(1)) if since else None
+    )
 
 
 _MONTH_BEFORE = re.compile(r"(?:\b(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)$", re.I)
@@ -123,7 +129,10 @@ def report_prior(scope: Scope, reports: Mapping[str, IndexedReport], councils: C
         if councils and council not in councils:
             continue
         dated = [d[:4] for d in (entry.date, entry.published)]
-        if scope.years:
+        if scope.since and scope.change:
+            # "Changed since 2016" spans that year's report and every later one.
+            weights[source] = 1.0 if any(d.isdigit() and int(d) >= scope.since for d in dated) else 0.5
+        elif scope.years:
             # A report is "the 2025 one" by its inspection or its publication year.
             weights[source] = 1.0 if any(d.isdigit() and int(d) in scope.years for d in dated) else 0.5
         else:

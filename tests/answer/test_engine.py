@@ -72,3 +72,18 @@ def test_the_kind_is_read_as_typed_then_as_mended(shared_engine) -> None:
     assert shared_engine._plan("what is the budjet for 2023?", Filters())[0] == "number"
     # A kind the words as typed show stands, whatever a mending makes of them.
     assert shared_engine._plan("what caseload were they aiming for?", Filters())[0] == "commitment"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How has West Sussex changed between 2020 and 2021?",
+        "Has west sussex improved since 2020?",
+        "has the social worker vacancy position in west sussex got better?",
+    ],
+)
+def test_a_question_about_change_searches_each_report_it_compares(shared_engine, question: str) -> None:
+    hits = shared_engine.retrieve(question)
+    first = {hit.passage.source for hit in hits[:2]}
+    assert len(first) == 2 and all(shared_engine.index.reports[s].council == "West Sussex" for s in first)
+    assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))

@@ -51,6 +51,10 @@ def test_reports_of_years_and_the_prior_they_give() -> None:
     assert report_prior(Scope(), REPORTS, []) == {"ws-2020.txt": 0.8, "ws-2021.txt": 1.0, "darl.txt": 1.0}
     # A question about change needs the older reports as much as the latest.
     assert report_prior(Scope(change=True), REPORTS, []) == {}
+    # "Since 2020" spans that year's report and every later one.
+    since = read_scope("How have West Sussex's services changed since its first Ofsted inspection in 2020?", LIBRARY)
+    assert since.since == 2020
+    assert report_prior(since, REPORTS, []) == {"ws-2020.txt": 1.0, "ws-2021.txt": 1.0, "darl.txt": 0.5}
 
 
 def test_a_report_heading_is_no_question_about_change() -> None:
