@@ -87,3 +87,13 @@ def test_a_question_about_change_searches_each_report_it_compares(shared_engine,
     first = {hit.passage.source for hit in hits[:2]}
     assert len(first) == 2 and all(shared_engine.index.reports[s].council == "West Sussex" for s in first)
     assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
+
+
+@pytest.mark.parametrize("question", ["What has West Sussex committed to do?", "What was Worcestershire's Ofsted grade?"])
+def test_what_the_register_settles_is_searched_from_the_passages_it_cites(shared_engine, question: str) -> None:
+    answer = shared_engine.answer(question)
+    cited = list(dict.fromkeys(c.passage_id for c in answer.citations))
+    assert answer.kind != "extractive" and cited
+    hits = shared_engine.retrieve(question)
+    assert [hit.passage.id for hit in hits[: len(cited)]] == cited
+    assert len({hit.passage.id for hit in hits}) == len(hits)
