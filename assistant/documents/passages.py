@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.text import rough_sentence_spans, sentence_spans
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-8"
+SPLITTER_VERSION = "paragraphs-9"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")

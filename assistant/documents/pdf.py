@@ -45,7 +45,8 @@ def _column(starts: Sequence[int], position: int) -> int | None:
     return max(i for i, start in enumerate(starts) if start <= position + _ALIGN or i == 0)
 
 
-_MARKER = re.compile(r"^(?:\(?\d{1,3}(?:\.\d{1,2})*[.)]?|\(?[a-z]{1,4}\)|[-•◼▪■●\uf0b7\uf0a7])$")
+# Bullets include the private-use code points symbol fonts put them at ("\uf02d", "\uf06e").
+_MARKER = re.compile(r"^(?:\(?\d{1,3}(?:\.\d{1,2})*[.)]?|\(?[a-z]{1,4}\)|[-•◼▪■●\uf000-\uf0ff])$")
 
 
 def _row_segments(line: str) -> list[tuple[int, str]] | None:
@@ -104,12 +105,30 @@ def _tables(lines: list[str]) -> list[tuple[int, int, list[list[str]]]]:
             last = j
             blank_run = 0
             j += 1
-        if len(rows) >= 2:
+        if len(rows) >= 2 and not _reads_as_prose(rows):
             found.append((i, last + 1, [[cell for cell in row if cell] for row in rows]))
             i = last + 1
         else:
             i += 1
     return found
+
+
+def _reads_as_prose(rows: list[list[str]]) -> bool:
+    """Justified prose whose wide word gaps look like columns: most of its cells end mid-sentence and the
+    next goes on in lower case or mid-word ("improvements have been made | to some areas", "multi |
+    -agency"), or a line stands as one long cell. A table's next cell starts a new value (a capital, a
+    figure, a grade), and its rows keep their columns."""
+    breaks = 0
+    running_on = 0
+    for row in rows:
+        cells = [c for c in row if c]
+        if len(cells) == 1:
+            breaks += 1
+            running_on += len(cells[0].split()) >= 8
+        for a, b in zip(cells, cells[1:]):
+            breaks += 1
+            running_on += (b[0].islower() or b[0] in "-’'" or a.endswith("-")) and not a.endswith((".", ":", ";", "?", "!"))
+    return breaks > 0 and running_on * 2 >= breaks
 
 
 def _words_pattern(text: str) -> str:

@@ -41,6 +41,23 @@ def test_prose_without_a_table_is_left_alone() -> None:
     assert tables_into(prose, prose) == prose
 
 
+# Justified prose: layout mode leaves wide gaps where words were spaced out or a link sat.
+JUSTIFIED = """Since the last inspection of Harrow in February 2020, when services for children were
+judged to be good, improvements have been made                to some areas of practice.
+However, since 2020, significant leadership churn,           including four directors of
+children's services (DCS) and two chief executives. The current permanent DCS
+has been in post since August 2023."""
+SYMBOL_BULLETS = """Of the children looked after:
+\uf02d      48 (or 19.5%) live outside the local authority area
+\uf02d      17 live in residential children's homes"""
+
+
+@pytest.mark.parametrize("layout", [JUSTIFIED, SYMBOL_BULLETS])
+def test_justified_prose_and_symbol_font_bullets_are_no_table(layout: str) -> None:
+    plain = " ".join(layout.split())
+    assert tables_into(plain, layout) == plain
+
+
 def _page(number: int, lines: list[str]) -> str:
     return "\n".join(["Children's Services Update", *lines, f"Page {number} of 4"])
 
