@@ -18,7 +18,12 @@ _SWITCH = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\
 _AND_X = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([A-Z][\w' -]{1,40}?)\s*\??\s*$")
 _AND_THE = re.compile(r"^\s*and\s+((?:the|its|their)\s+[\w'’ -]{2,40}?)\s*\??\s*$", re.I)
 _LEADING = re.compile(r"^\s*(?:and|but|so|also|ok|okay|then)\b[,\s]*", re.I)
-_ONE = re.compile(r"\b(another|the next|the last|the first|the second|the third|that|this)\s+one\b", re.I)
+_ONE = re.compile(
+    r"\b(another|the next|the last|the first|the second|the third|the current|the new|the previous|the latest|the present|that|this)\s+one\b",
+    re.I,
+)
+# "How many DCSs have they had?" counts a thing that "the current one" then points back at.
+_COUNTED = re.compile(r"\bhow\s+many\s+([A-Za-z][\w'’-]*)", re.I)
 _IT = re.compile(r"\b(it|its|it's|that|this|he|she|him|her|they|them)\b", re.I)
 _TOPIC = re.compile(
     r"\b((?:the|a|an|its|their|[A-Z][\w-]*['’]s)\s+[^?.,;]*?)(?=\s+(?:by|for|in|at|on|during|to|from|when|after|before)\b|[?.,;]|$)"
@@ -110,6 +115,12 @@ def _resolve(question: str, previous: str, councils: list[str]) -> str:
     text = _LEADING.sub("", question).strip()
     text = text[0].upper() + text[1:] if text else question
     replaced = 0
+    counted = _COUNTED.search(previous)
+    if not topic and counted and _ONE.search(text):
+        # The thing counted, singular: "DCSs" → "DCS", "directors" → "director".
+        noun = counted.group(1)
+        plural = re.search(r"(?<=[A-Z])s$|(?:(?<=ss)|(?<=sh)|(?<=ch)|(?<=[xz]))es$|(?<=[a-z]{2})(?<!s)s$", noun)  # "DCSs", "directors", "classes"
+        topic = noun[: plural.start()] if plural else noun
     if topic:
         head = _head(topic)
         text, replaced = _ONE.subn(lambda m: f"{m.group(1)} {head}" if m.group(1).lower() not in ("that", "this") else topic, text, count=1)

@@ -127,7 +127,38 @@ def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_co
         return bool(_GRADE.search(text))
     if kind == "commitment":
         return bool(FUTURE.search(text))
+    if kind == "fact" and (subject := defined_subject(question)):
+        # "What is Family Connect?": the sentence that says what it is, not every one that mentions it.
+        return defines(text, subject)
     return True
+
+
+# "What is Family Connect (in Warwickshire)?", "what's the MASH", "what does Next Steps do": a thing asked to be defined.
+_DEFINITION_ASKED = re.compile(
+    r"^\s*(?:and\s+|so\s+)?what(?:['’]s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do)\s+(?:the\s+|a\s+|an\s+)?"
+    r"(?P<subject>[\w'’-]+(?:\s+[\w'’-]+){0,3}?)(?:\s+(?:do|mean|stand\s+for))?"
+    r"(?:\s+(?:in|at|for|of|by|from)\s+.+)?\s*\??\s*$",
+    re.I,
+)
+# How reports define a thing: "a new front door called Family Connect", "Next Steps, the care leavers' service",
+# "The MASH is a multi-agency team".
+_DEFINING = r"(?:\b(?:called|known\s+as|named|branded|titled)\s+(?:the\s+)?['‘’\"]?{x}\b|\b{x}['’\"]?\s*(?:\([^)]{{1,40}}\)\s*)?(?:,\s*(?:a|an|the|our|which|who)\b|\s+(?:is|are|was|were|acts\s+as|serves\s+as|provides|offers|brings)\s+(?:a|an|the|our)\b))"
+
+
+def defined_subject(question: str) -> str | None:
+    """What a "what is X?" question asks to have defined; None for other questions."""
+    match = _DEFINITION_ASKED.match(question)
+    if not match:
+        return None
+    subject = match.group("subject")
+    words = terms(subject)
+    return subject if words and len(words) == len(subject.split()) else None  # "what is the" + stopwords: no subject
+
+
+def defines(text: str, subject: str) -> bool:
+    """Whether a sentence says what `subject` is."""
+    x = r"\s+".join(re.escape(w) for w in subject.split())
+    return re.search(_DEFINING.format(x=x), text, re.I) is not None
 
 
 _BOUND = re.compile(

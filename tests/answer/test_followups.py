@@ -38,6 +38,12 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
             "and how many teams meet their caseload targets?",
             "How many teams meet their caseload targets in West Sussex?",
         ),
+        (
+            # "the current one" is one of the things counted.
+            "How many DCSs has Darlington had since 2020?",
+            "and how long has the current one been in post",
+            "How long has the current DCS been in post in Darlington (2020)?",
+        ),
     ],
 )
 def test_rewrite_follow_ups(previous: str, question: str, expected: str) -> None:

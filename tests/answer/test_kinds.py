@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.kinds import holds_kind, question_kind, register_can_answer
+from assistant.answer.kinds import defined_subject, holds_kind, question_kind, register_can_answer
 from assistant.text import stem
 
 COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
@@ -87,3 +87,24 @@ def test_a_who_question_wants_a_name_beside_the_role_it_names() -> None:
 )
 def test_the_register_settles_grades_promises_and_metrics(question: str, settled: bool) -> None:
     assert register_can_answer(question, COUNCILS, lambda text: text) is settled
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("What is Family Connect in Warwickshire?", "Family Connect"),
+        ("what's the MASH?", "MASH"),
+        ("What is the position on vacancies in West Sussex?", None),
+        ("What is it?", None),
+    ],
+)
+def test_a_thing_asked_to_be_defined(question: str, subject: str | None) -> None:
+    assert defined_subject(question) == subject
+
+
+def test_the_sentence_that_says_what_a_thing_is_holds_the_fact() -> None:
+    question = "What is Family Connect in Warwickshire?"
+    assert holds_kind("Leaders created a new ‘front door’ called Family Connect in 2024.", "fact", question, set())
+    assert holds_kind("Family Connect is the council’s front door for all referrals.", "fact", question, set())
+    assert not holds_kind("Initial triage within Family Connect is mostly appropriate.", "fact", question, set())
+    assert holds_kind("Initial triage is mostly appropriate.", "fact", "What did inspectors find about triage?", set())
