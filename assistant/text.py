@@ -67,9 +67,13 @@ def words(text: str) -> list[str]:
     return found
 
 
+_ABBREVIATION_PLURAL = re.compile(r"\b([A-Z]{2,6})s\b")  # "DCSs", "IROs", "PAs": the stemmer keeps "dcss"
+
+
 def terms(text: str) -> list[str]:
     """Content words of a text, normalised."""
-    return [stem(w) for w in words(text.replace("’", "'")) if w not in STOPWORDS]
+    text = _ABBREVIATION_PLURAL.sub(r"\1", text.replace("’", "'"))
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
 
 
 # What the assistant uses of PyStemmer and pysbd, neither of which ships type hints.

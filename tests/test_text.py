@@ -75,3 +75,8 @@ def test_words_are_every_word_as_written() -> None:
     assert words("The Children’s Services — 2021/22: care-leavers' rates.") == [
         "the", "children’s", "services", "2021", "22", "care", "leavers", "rates",
     ]
+
+
+def test_an_abbreviation_in_the_plural_is_the_abbreviation() -> None:
+    assert terms("How many DCSs and IROs?") == terms("How many DCS and IRO?")
+    assert terms("Our classes and bus") == ["class", "bus"]

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from assistant.councils import gazetteer
 from assistant.register.facts import asks_for_metric
+from assistant.retrieval.spelling import GLOSSARY
 from assistant.text import stem as _stem
 from assistant.text import terms
 
@@ -195,7 +196,13 @@ _NOT_COUNTED = frozenset(terms("how many more much number total did does do have
 def _counted(question: str) -> set[str]:
     """Stems of what a 'how many' question counts ('how many agency social workers' → agency, social, worker)."""
     match = re.search(r"\bhow many (?:of (?:the|our|their) )?((?:[\w'-]+\s+){0,3}?[\w'-]+?)\s+(?:are|is|does|did|do|have|has|were|was|will|can|in|at|on|for)\b", question, re.I)
-    return set(terms(match.group(1))) if match else set()
+    if not match:
+        return set()
+    counted = set(terms(match.group(1)))
+    # An abbreviation counted in the plural ("how many DCSs") is counted in its long form too ("four directors of …").
+    for short in re.findall(r"\b([A-Z]{2,6})s?\b", match.group(1)):
+        counted |= {short.lower(), *terms(GLOSSARY.get(short.lower(), ""))}
+    return counted
 
 
 def _number_near(text: str, focus: set[str]) -> bool:

@@ -108,3 +108,9 @@ def test_the_sentence_that_says_what_a_thing_is_holds_the_fact() -> None:
     assert holds_kind("Family Connect is the council’s front door for all referrals.", "fact", question, set())
     assert not holds_kind("Initial triage within Family Connect is mostly appropriate.", "fact", question, set())
     assert holds_kind("Initial triage is mostly appropriate.", "fact", "What did inspectors find about triage?", set())
+
+
+def test_an_abbreviation_counted_in_the_plural_is_counted_in_its_long_form() -> None:
+    question = "How many DCSs have they had since 2020?"
+    assert holds_kind("It had four directors of children’s services (DCS) and two chief executives.", "number", question, set())
+    assert not holds_kind("The DCS has led the service since 2020.", "number", question, set())
