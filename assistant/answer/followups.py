@@ -22,6 +22,11 @@ _ONE = re.compile(
     r"\b(another|the next|the last|the first|the second|the third|the current|the new|the previous|the latest|the present|that|this)\s+one\b",
     re.I,
 )
+# "How many care leavers were placed …?" then "and how many were still there?": the count's noun carries over.
+_COUNTED_PHRASE = re.compile(
+    r"\bhow\s+many\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+?)\s+(?:are|is|does|did|do|have|has|had|were|was|will|can|in|at|on|for)\b", re.I
+)
+_BARE_COUNT = re.compile(r"^(how\s+many(?:\s+of)?)(?:\s+them)?(?=\s+(?:are|is|were|was|had|have|did|do|does|will|still)\b)", re.I)
 # "How many DCSs have they had?" counts a thing that "the current one" then points back at.
 _COUNTED = re.compile(r"\bhow\s+many\s+([A-Za-z][\w'’-]*)", re.I)
 _IT = re.compile(r"\b(it|its|it's|that|this|he|she|him|her|they|them)\b", re.I)
@@ -114,6 +119,11 @@ def _resolve(question: str, previous: str, councils: list[str]) -> str:
         return previous.replace(topic, other.group(1).strip(), 1)
     text = _LEADING.sub("", question).strip()
     text = text[0].upper() + text[1:] if text else question
+    counts = _COUNTED_PHRASE.search(previous)
+    if counts and (bare := _BARE_COUNT.match(text)):
+        # "and how many were still there?" counts what the last question counted ("care leavers").
+        noun = f"the {counts.group(1)}" if bare.group(1).lower().endswith("of") else counts.group(1)
+        text = f"{bare.group(1)} {noun} {text[bare.end():].lstrip()}"
     replaced = 0
     counted = _COUNTED.search(previous)
     if not topic and counted and _ONE.search(text):

@@ -39,6 +39,16 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
             "How many teams meet their caseload targets in West Sussex?",
         ),
         (
+            "How many care leavers did Darlington place in bed and breakfast in 2014?",
+            "and how many were still there during the inspection?",
+            "How many care leavers were still there during the inspection in Darlington (2014)?",
+        ),
+        (
+            "How many social workers does West Sussex have?",
+            "how many of them are agency staff?",
+            "How many of the social workers are agency staff in West Sussex?",
+        ),
+        (
             # "the current one" is one of the things counted.
             "How many DCSs has Darlington had since 2020?",
             "and how long has the current one been in post",
