@@ -19,6 +19,7 @@ from assistant.cli.brief import brief
 from assistant.cli.common import emit_json, settings_of
 from assistant.cli.eval import evaluate
 from assistant.cli.library import docs, ingest, remove
+from assistant.cli.process import exit_now_if_done, skip_override_checks
 from assistant.cli.register import commitments, facts, inspections
 from assistant.cli.serve import serve, user
 from assistant.errors import AssistantError
@@ -79,6 +80,7 @@ def cli(ctx: click.Context, index_dir: Path | None) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     _route_logs(Path(ctx.obj["settings"].index_dir))
+    ctx.obj["command"] = ctx.invoked_subcommand
 
 
 @click.command("settings")
@@ -107,4 +109,11 @@ for command in (ingest, docs, remove, search, ask, chat, evaluate, serve, user, 
 
 
 def main() -> None:
-    cli(obj={})
+    """The `assistant` program: one command, then a quick exit when that command only read (process.py)."""
+    skip_override_checks()
+    obj: dict[str, object] = {}
+    try:
+        cli(obj=obj)
+    except SystemExit as done:
+        exit_now_if_done(obj.get("command"), done.code)
+        raise
