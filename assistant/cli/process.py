@@ -43,11 +43,12 @@ def exit_now_if_done(command: object, code: object) -> None:
     """End the process at once after a read-only command: flush what it printed and logged, skip the teardown.
 
     Returns (and the caller exits the usual way) for any other command, an exit status that is not a
-    number, output that cannot be flushed, or a thread still running: its work must not be cut short.
+    number, output that cannot be flushed, or a thread Python would wait for: its work must not be cut short.
+    (Daemon threads, like tqdm's monitor, are stopped mid-step by a normal exit too.)
     """
     if command not in READ_ONLY or not (code is None or isinstance(code, int)):
         return
-    if any(thread is not threading.main_thread() and thread.is_alive() for thread in threading.enumerate()):
+    if any(not thread.daemon and thread is not threading.main_thread() for thread in threading.enumerate()):
         return
     try:
         sys.stdout.flush()

@@ -19,17 +19,22 @@ COMMANDS = {
 }  # fmt: skip
 HEAVY = ("torch", "sentence_transformers", "chromadb", "llama_index", "gradio", "onnxruntime")
 
-# Runs a command in a fresh interpreter and prints which heavy packages it imported.
+# Runs a command in a fresh interpreter and prints which heavy packages it imported (also when a
+# read-only command ends the process at once: assistant/cli/process.py).
 PROBE = """
-import json, sys
+import json, os, sys
 from assistant.cli.main import main
+def report():
+    heavy = sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))
+    print("\\nHEAVY=" + json.dumps(heavy), flush=True)
+exit_now = os._exit
+os._exit = lambda code: (report(), exit_now(code))
 sys.argv = ["assistant", *sys.argv[1:]]
 try:
     main()
 except SystemExit:
     pass
-heavy = sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))
-print("\\nHEAVY=" + json.dumps(heavy))
+report()
 """
 
 
