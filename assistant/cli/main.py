@@ -19,7 +19,7 @@ from assistant.cli.brief import brief
 from assistant.cli.common import emit_json, settings_of
 from assistant.cli.eval import evaluate
 from assistant.cli.library import docs, ingest, remove
-from assistant.cli.process import exit_now_if_done, skip_override_checks
+from assistant.cli.process import exit_now_if_done, lighten_imports
 from assistant.cli.register import commitments, facts, inspections
 from assistant.cli.serve import serve, user
 from assistant.errors import AssistantError
@@ -110,7 +110,7 @@ for command in (ingest, docs, remove, search, ask, chat, evaluate, serve, user, 
 
 def main() -> None:
     """The `assistant` program: one command, then a quick exit when that command only read (process.py)."""
-    skip_override_checks()
+    lighten_imports()
     obj: dict[str, object] = {}
     try:
         cli(obj=obj)

@@ -1,6 +1,6 @@
 """The one-shot process around a command: a lighter chromadb import, and a quick exit after commands that only read.
 
-A cold `assistant ask` spends ~0.25 s importing chromadb's signature checks and ~0.2 s tearing the
+A cold `assistant ask` spent ~0.3 s importing what chromadb never uses here and ~0.2 s tearing the
 interpreter down (Chroma's client, onnxruntime's session, every module's objects); neither changes an answer.
 """
 
@@ -18,13 +18,16 @@ from collections.abc import Callable
 READ_ONLY = frozenset({"ask", "search", "chat", "docs", "commitments", "inspections", "facts", "settings"})
 
 
-def skip_override_checks() -> None:
-    """Make chromadb's @override decorators only mark the method, not compare its signature with the base class's.
+def lighten_imports() -> None:
+    """Leave out what chromadb's import does that the assistant never uses. Call before chromadb is imported.
 
-    chromadb decorates ~460 methods with `overrides.override`, which disassembles the class body and
-    checks each signature against the base class's as the module is imported: a check of chromadb's own
-    code, ~0.25 s of a cold `assistant ask`. Call before chromadb is imported; the methods are the same.
+    - httpx (which chromadb imports) loads its own command-line client, and with it rich and pygments,
+      whenever they are installed: ~0.05 s. Marked missing, httpx falls back to a stub `httpx.main`.
+    - chromadb decorates ~460 methods with `overrides.override`, which disassembles the class body and
+      checks each signature against the base class's as the module is imported: a check of chromadb's
+      own code, ~0.25 s. Here the decorator only marks the method, as EnforceOverrides requires.
     """
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
     try:
         import overrides
     except ImportError:  # chromadb without it: nothing to skip

@@ -1,6 +1,6 @@
 """The one-shot process: read-only commands end at once with all their output and the right exit code;
 writes, and anything with a thread still at work, get the whole interpreter teardown; chromadb loads without
-its signature checks."""
+its signature checks or httpx's command-line client."""
 
 from __future__ import annotations
 
@@ -95,11 +95,11 @@ def test_writes_get_the_whole_teardown(tmp_path: Path) -> None:
     assert open_index(Settings(index_dir=index)).reports == {}
 
 
-def test_chromadb_loads_and_works_without_its_signature_checks(tmp_path: Path) -> None:
+def test_chromadb_loads_and_works_without_its_signature_checks_and_httpx_cli(tmp_path: Path) -> None:
     script = """
 import sys
-from assistant.cli.process import skip_override_checks
-skip_override_checks()
+from assistant.cli.process import lighten_imports
+lighten_imports()
 from overrides import override
 
 class Base:
@@ -117,6 +117,8 @@ client = chromadb.PersistentClient(path=sys.argv[1])
 rows = client.get_or_create_collection("rows", embedding_function=None)
 rows.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
 print(rows.query(query_embeddings=[[0.9, 0.1]], n_results=1)["ids"][0])
+import httpx
+assert "rich" not in sys.modules and "pygments" not in sys.modules and httpx.Client
 """
     result = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "chroma")], capture_output=True, text=True, timeout=300, check=False
