@@ -148,7 +148,9 @@ class Engine:
     def _compared_reports(self, asked: str, kind: str, filters: Filters) -> list[str]:
         """The reports a question about one council's change over time compares: the years it names
         ("between 2014 and 2023", "since 2016"), else the council's latest two; none for other questions."""
-        if len(filters.councils) != 1 or filters.sources or not (kind == "compare" or _OVER_TIME.search(asked)):
+        if len(filters.councils) != 1 or filters.sources or kind == "when":
+            return []  # "since when?" asks for a date, not for a change
+        if not (kind == "compare" or _OVER_TIME.search(asked)):
             return []
         scope = read_scope(asked, self.councils())
         council = filters.councils[0]
@@ -205,6 +207,7 @@ class Engine:
             query_vector=self.index.embedder.embed_query(searched),
             unit_vectors=unit_vectors,
             letterheads=letterheads,
+            reports=self._compared_reports(standalone, kind, search_filters),
         )
         refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
         written_by = "extractive"

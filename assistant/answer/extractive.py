@@ -213,9 +213,11 @@ class ExtractiveAnswerer:
         query_vector: np.ndarray | None = None,
         unit_vectors: UnitVectors | None = None,
         letterheads: Mapping[str, frozenset[str]] | None = None,
+        reports: Sequence[str] = (),
     ) -> tuple[str, list[Citation], Evidence]:
         """The answer, its citations and how strong its evidence is. `letterheads`: per report, the terms of its
-        standard wording (publisher, footer), which like its title describe every passage of it."""
+        standard wording (publisher, footer), which like its title describe every passage of it. `reports`:
+        the reports, oldest first, of one council's history that a question about change compares."""
         units = [u for hit in hits for u in units_of(hit)]
         if not units:
             return "", [], Evidence(0.0, 0.0, False)
@@ -225,6 +227,10 @@ class ExtractiveAnswerer:
         ranked = sorted(units, key=lambda u: -u.score)
         if kind == "compare" and len(councils) >= 2:
             return self._compare(question, ranked, councils)
+        if len(reports) >= 2:
+            over_time = self._over_time(question, ranked, reports, kind, councils)
+            if over_time is not None:
+                return over_time
         if kind == "list":
             block, coverage = self._best_list(question, units, ranked[0], councils, letterheads or {})
             if block:
@@ -325,6 +331,34 @@ class ExtractiveAnswerer:
             return "", [], Evidence(0.0, 0.0, False)
         weakest = min(evidences, key=lambda e: e.score)
         return "\n".join(parts), citations, weakest
+
+
+    def _over_time(
+        self, question: str, ranked: list[Unit], reports: Sequence[str], kind: str, councils: list[str]
+    ) -> tuple[str, list[Citation], Evidence] | None:
+        """A council's change between reports: what each report says, oldest first. A report whose best
+        sentence would be refused as an answer says nothing on the matter and is left out; with one
+        report left, the question is answered as any other (None)."""
+        inner = inner_kind(question) if kind == "compare" else kind
+        best: dict[str, Unit] = {}
+        for source in reports:
+            mine = [u for u in ranked if u.passage.source == source]
+            if mine:
+                typed = [u for u in mine if self._typed(u, inner, question, set())]
+                best[source] = typed[0] if typed and typed[0].score >= 0.8 * mine[0].score else mine[0]
+        # Each report must answer on its own, as a whole answer must not to be refused.
+        threshold = self.settings.refusal_threshold
+        kept = [best[s] for s in reports if s in best and self._evidence(best[s], inner, question, councils).score >= threshold]
+        if len(kept) < 2:
+            return None
+        parts: list[str] = []
+        citations: list[Citation] = []
+        for n, unit in enumerate(kept, start=1):
+            citations.append(Citation.from_passage(n, unit.passage, unit.text))
+            dated = unit.passage.date or unit.passage.source
+            parts.append(f"{unit.passage.council or unit.passage.title}, report of {dated}: {unit.text} [{n}]")
+        strongest = max(kept, key=lambda u: u.score)
+        return "\n".join(parts), citations, self._evidence(strongest, inner, question, councils)
 
 
 def _attach_semantic(units: list[Unit], query_vector: np.ndarray, unit_vectors: UnitVectors) -> None:

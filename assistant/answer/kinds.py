@@ -256,8 +256,11 @@ _REGISTER_WORDS = (
     "care leavers leaver children help protection need leaders leadership impact adoption performance lscb local "
     "safeguarding board looked after permanence experiences progress social work practice families "
     "promise promised promises commitment commitments committed pledge next visit monitoring focused planned due "
-    "scheduled deliver delivered done overdue status between both"
+    "scheduled deliver delivered done overdue status between both outcome outcomes result results"
 )
+# Asking how things changed: a topic the register holds no grade for ("has private fostering improved?")
+# is a question for the passages, which say what each report found.
+_CHANGE_ASKED = re.compile(r"\b(?:improv(?:ed|ing)|chang(?:ed|es)|better|worse|deteriorat\w*|declin\w*)\b", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -307,4 +310,4 @@ def register_can_answer(question: str, councils: list[str], mend: Callable[[str]
     for mention in reversed(gazetteer().find(question, known=councils)):
         question = question[: mention.start] + " " + question[mention.end :]
     leftover = [t for t in terms(YEAR.sub(" ", mend(question))) if t not in _register_terms()]
-    return len(leftover) <= 2
+    return len(leftover) <= (1 if _CHANGE_ASKED.search(question) else 2)

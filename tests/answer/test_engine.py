@@ -97,3 +97,12 @@ def test_what_the_register_settles_is_searched_from_the_passages_it_cites(shared
     hits = shared_engine.retrieve(question)
     assert [hit.passage.id for hit in hits[: len(cited)]] == cited
     assert len({hit.passage.id for hit in hits}) == len(hits)
+
+
+def test_a_change_in_a_topic_the_register_holds_no_grade_for_is_told_report_by_report(shared_engine) -> None:
+    answer = shared_engine.answer("has social work practice in west sussex improved?")
+    assert not answer.refused and answer.kind == "fact"
+    reports = [c.source for c in answer.citations]
+    dates = [shared_engine.index.reports[s].date for s in reports]
+    assert len(set(reports)) == 2 and dates == sorted(dates)  # oldest first, one sentence each
+    assert [line.split(":")[0] for line in answer.answer.splitlines()] == [f"West Sussex, report of {d}" for d in dates]

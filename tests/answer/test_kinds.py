@@ -114,3 +114,16 @@ def test_an_abbreviation_counted_in_the_plural_is_counted_in_its_long_form() -> 
     question = "How many DCSs have they had since 2020?"
     assert holds_kind("It had four directors of children’s services (DCS) and two chief executives.", "number", question, set())
     assert not holds_kind("The DCS has led the service since 2020.", "number", question, set())
+
+
+@pytest.mark.parametrize(
+    ("question", "settled"),
+    [
+        ("Has Darlington improved since 2016?", True),
+        ("How have Tameside's care leavers grades changed?", True),
+        ("Has private fostering in Darlington improved?", False),  # no grade for it: the passages say
+        ("Is placement stability in Tameside better than it was?", False),
+    ],
+)
+def test_a_change_the_register_settles_is_a_change_of_grades(question: str, settled: bool) -> None:
+    assert register_can_answer(question, ["Darlington", "Tameside"], lambda q: q) is settled
