@@ -10,6 +10,7 @@ from assistant.index.bm25 import shingles
 from assistant.index.index import Index
 from assistant.retrieval.dense import nearest
 from assistant.settings import Settings
+from assistant.text import terms
 from assistant.types import Filters, Passage, SearchHit
 
 __all__ = ["Filters", "Retriever", "collapse_duplicates"]
@@ -57,6 +58,17 @@ def states_grade(passage: Passage) -> bool:
     """Whether a passage states a grade: a table row, or a short line giving one."""
     short = passage.paragraph.startswith("table") or len(passage.text.split()) <= GRADE_STATEMENT_WORDS
     return short and _STATES_GRADE.search(passage.text) is not None
+
+
+# A question that echoes a heading ("what needs improving?" under "What needs to improve?") asks for what
+# the report put under it: those passages are lifted a little, as a passage stating a grade is.
+HEADING_WEIGHT = 1.2
+
+
+def echoes_heading(asked: set[str], passage: Passage) -> bool:
+    """Whether the question holds every word of the passage's own heading (of two words or more)."""
+    heading = {t for t in terms(passage.section.rsplit(" › ", 1)[-1]) if not t.isdigit()}
+    return len(heading) >= 2 and heading <= asked
 
 
 def asks_quantity(query: str) -> bool:
@@ -109,6 +121,7 @@ class Retriever:
                 hits[pid].bm25_score = score
         _fuse(list(hits.values()), dense_rank, bm25_rank, self.settings, candidates)
         quantity, grade = asks_quantity(query), asks_grade(query)
+        asked_terms = set(terms(query))
         for pid, hit in hits.items():
             if self.index.bm25.is_boilerplate(pid):
                 hit.score *= BOILERPLATE_WEIGHT
@@ -118,6 +131,8 @@ class Retriever:
                 hit.score *= QUANTITY_WEIGHT
             if grade and states_grade(hit.passage):
                 hit.score *= GRADE_WEIGHT
+            if echoes_heading(asked_terms, hit.passage):
+                hit.score *= HEADING_WEIGHT
         ranked = sorted(hits.values(), key=lambda h: -h.score)
         ranked = collapse_duplicates(ranked, limit=k)
         for rank, hit in enumerate(ranked, start=1):

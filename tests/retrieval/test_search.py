@@ -7,9 +7,11 @@ from assistant.retrieval.search import (
     asks_grade,
     asks_quantity,
     collapse_duplicates,
+    echoes_heading,
     states_grade,
     states_quantity,
 )
+from assistant.text import terms
 from assistant.types import Filters, Passage, SearchHit
 
 
@@ -85,3 +87,20 @@ def test_a_question_for_a_grade_lifts_lines_that_state_one() -> None:
     assert not states_grade(passage("d", "Social workers have a good understanding of children's needs."))
     long = "Leaders know their services well and practice is good. " * 6
     assert not states_grade(passage("e", long))
+
+
+def test_a_question_echoing_a_heading_asks_for_what_sits_under_it() -> None:
+    under = Passage(
+        id="a",
+        source="r.pdf",
+        paragraph="¶5",
+        ordinal=5,
+        start=0,
+        end=10,
+        text="• The quality of plans.",
+        section="Inspection of Bury › What needs to improve?",
+    )
+    assert echoes_heading(set(terms("and what did she say needs improving")), under)
+    assert not echoes_heading(set(terms("what did she say about plans")), under)
+    one_word = under.model_copy(update={"section": "Summary"})
+    assert not echoes_heading(set(terms("give me the summary")), one_word)  # too short a heading to tell a topic
