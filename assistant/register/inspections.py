@@ -187,24 +187,34 @@ def _precision(event: InspectionEvent) -> tuple[bool, int]:
 def merge_events(events: list[InspectionEvent]) -> list[InspectionEvent]:
     """One entry per event: the most precise date (a visit's own over its report's), every citation."""
     merged: list[InspectionEvent] = []
+    # Per merged entry, the (passage, quote) keys of its citation and `also` once it is a merge of its own
+    # (None while it is still an input event): a merge then appends what is new, rather than copying
+    # every citation gathered so far (quadratic when thousands of reports mention one inspection).
+    keys: list[set[tuple[str, str]] | None] = []
     for event in events:
-        for kept in merged:
+        for place, kept in enumerate(merged):
             if not _same_event(kept, event):
                 continue
-            best, other = (event, kept) if _precision(event) < _precision(kept) else (kept, event)
-            best = best.model_copy(deep=True)
+            held = keys[place]
+            if held is not None and not _precision(event) < _precision(kept):
+                best, other = kept, event
+                added = [event.citation, *event.also]
+            else:
+                best, other = (event, kept) if _precision(event) < _precision(kept) else (kept, event)
+                best = best.model_copy(update={"also": []})
+                held = {(best.citation.passage_id, best.citation.quote)}
+                added = [kept.citation, *kept.also, event.citation, *event.also]
             if FULL_INSPECTIONS.index(other.kind) < FULL_INSPECTIONS.index(best.kind) if other.kind in FULL_INSPECTIONS and best.kind in FULL_INSPECTIONS else False:
                 best.kind = other.kind
             best.judgement = best.judgement or other.judgement
             best.focus = best.focus or other.focus
-            seen = {(best.citation.passage_id, best.citation.quote)}
-            best.also = []
-            for c in [kept.citation, *kept.also, event.citation, *event.also]:
-                if (c.passage_id, c.quote) not in seen:
-                    seen.add((c.passage_id, c.quote))
+            for c in added:
+                if (c.passage_id, c.quote) not in held:
+                    held.add((c.passage_id, c.quote))
                     best.also.append(c)
-            merged[merged.index(kept)] = best
+            merged[place], keys[place] = best, held
             break
         else:
             merged.append(event)
+            keys.append(None)
     return sorted(merged, key=lambda e: (e.council, e.start))

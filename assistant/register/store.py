@@ -8,23 +8,26 @@ query time, because it depends on the date it is judged at.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.files import atomic_write
 from assistant.register import REGISTER_FILE
-from assistant.register.commitments import REGISTER_VERSION, Commitment, extract_commitments
+from assistant.register.commitments import REGISTER_VERSION, Commitment, TimeInfo, extract_commitments
 from assistant.register.facts import FACTS_VERSION, Fact, extract_facts, merge_facts
 from assistant.register.inspections import InspectionEvent, extract_inspections, merge_events
-from assistant.register.ofsted import RECORDS_VERSION, InspectionRecord, as_event, merge_records, read_inspection
+from assistant.register.ofsted import RECORDS_VERSION, InspectionRecord, read_inspection
+from assistant.register.records import as_event, merge_records
 from assistant.register.status import link_follow_through
-from assistant.types import Passage
+from assistant.types import Citation, Passage
 
 if TYPE_CHECKING:
     from assistant.index.index import Index
@@ -128,6 +131,114 @@ def write_register(folder: Path, passages: Iterable[Passage]) -> Register:
 
 
 _CACHE: dict[Path, tuple[int, Register]] = {}
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _Shared:
+    """One object for each repeated string and citation of a register being read, and one set of field names.
+
+    A passage cited by a commitment, its restatements, the evidence of later ones and every mention
+    of an inspection is the same text: read as it is stored, each citation holds its own copy (at
+    100,000 passages, 60,000 citations of a few hundred passages, most of the register's memory).
+    Each model also keeps the set of fields it was given; all are given, so one set serves them all
+    (setting a field adds its name, which is already there). Loaded models are only read, never
+    changed in place, so sharing them is safe.
+    """
+
+    def __init__(self) -> None:
+        self.strings: dict[str, str] = {}
+        self.keys: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.models: dict[tuple[type[BaseModel], tuple[str, ...], tuple[object, ...]], BaseModel] = {}
+        self.fields: dict[type[BaseModel], set[str]] = {}
+
+    def value(self, raw: object) -> object:
+        if isinstance(raw, str):
+            return self.strings.setdefault(raw, raw)
+        if isinstance(raw, dict):
+            return {key: self.value(item) for key, item in raw.items()}
+        if isinstance(raw, list):
+            return [self.value(item) for item in raw]
+        return raw
+
+    def settle(self, model: BaseModel) -> BaseModel:
+        """`model` holding the one shared set of its class's field names, when it was given every field."""
+        full = self.fields.setdefault(type(model), set(type(model).model_fields))
+        if model.__pydantic_fields_set__ == full:
+            object.__setattr__(model, "__pydantic_fields_set__", full)
+        return model
+
+    def model(self, kind: type[BaseModel], raw: dict[str, object]) -> BaseModel:
+        """`raw` (its strings already shared) as a `kind`, the one instance of its content."""
+        names = tuple(raw)
+        key = (kind, self.keys.setdefault(names, names), tuple(raw.values()))
+        found = self.models.get(key)
+        if found is None:
+            found = self.models[key] = self.settle(kind.model_validate(raw))
+        return found
+
+    def cited(self, kind: type[Commitment] | type[InspectionEvent], raw: dict[str, object]) -> BaseModel:
+        """A commitment or inspection event with its strings, time and citations shared."""
+        item: dict[str, Any] = self.value(raw)  # type: ignore[assignment]
+        item["time"] = self.model(TimeInfo, item["time"])
+        item["citation"] = self.model(Citation, item["citation"])
+        item["also"] = [self.model(Citation, c) for c in item.get("also", ())]
+        for evidence in item.get("evidence", ()):
+            evidence["citation"] = self.model(Citation, evidence["citation"])
+        model = kind.model_validate(item)
+        for evidence in getattr(model, "evidence", ()):
+            self.settle(evidence)
+        return self.settle(model)
+
+
+def _items(text: str, at: int, read: Callable[[Any], object]) -> tuple[list[object], int]:
+    """The JSON list starting at `at`, each item read by `read` as it is decoded (never the whole list at once)."""
+    out: list[object] = []
+    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    if text[at] == "]":
+        return out, at + 1
+    while True:
+        raw, at = _DECODER.raw_decode(text, at)
+        out.append(read(raw))
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if text[at] == "]":
+            return out, at + 1
+        if text[at] != ",":
+            raise ValueError(f"expected ',' or ']' at character {at}")
+        at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+
+
+def read_register(data: bytes) -> Register:
+    """A stored register, read item by item with repeated strings and citations held once (see `_Shared`)."""
+    shared = _Shared()
+    readers: dict[str, Callable[[Any], object]] = {
+        "commitments": lambda raw: shared.cited(Commitment, raw),
+        "inspections": lambda raw: shared.cited(InspectionEvent, raw),
+        "records": lambda raw: InspectionRecord.model_validate(shared.value(raw)),
+        "facts": lambda raw: Fact.model_validate(shared.value(raw)),
+    }
+    text = data.decode("utf-8")
+    fields: dict[str, object] = {}
+    at = _SPACE.match(text).end()  # type: ignore[union-attr]
+    if text[at : at + 1] != "{":
+        raise ValueError("expected a JSON object")
+    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    while text[at] != "}":
+        key, at = _DECODER.raw_decode(text, at)
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if text[at] != ":":
+            raise ValueError(f"expected ':' at character {at}")
+        at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+        if key in readers and text[at] == "[":
+            fields[key], at = _items(text, at, readers[key])
+        else:
+            fields[key], at = _DECODER.raw_decode(text, at)
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if text[at] == ",":
+            at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+        elif text[at] != "}":
+            raise ValueError(f"expected ',' or '}}' at character {at}")
+    return Register.model_validate(fields)
 
 
 def load_register(index: Index) -> Register:
@@ -142,8 +253,8 @@ def load_register(index: Index) -> Register:
     if cached and cached[0] == stamp:
         return cached[1]
     try:
-        register = Register.model_validate_json(path.read_bytes())
-    except (ValidationError, ValueError) as exc:
+        register = read_register(path.read_bytes())
+    except (ValidationError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise AssistantError(f"{path} is damaged ({str(exc).splitlines()[0]}); run `assistant ingest` to rebuild it") from None
     if (register.version, register.records_version, register.facts_version) != (REGISTER_VERSION, RECORDS_VERSION, FACTS_VERSION):
         register = write_register(Path(index.root), index.all_passages())

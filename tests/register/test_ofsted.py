@@ -6,10 +6,10 @@ import csv
 
 import pytest
 from conftest import FIELD as FIELD_CORPUS
-from inspection_reports import ACT, ILACS_SHORT, ILACS_STANDARD, MENTION, PRE_2013, SIF, passages, read
+from inspection_reports import ACT, ILACS_SHORT, ILACS_STANDARD, PRE_2013, SIF, passages, read
 
 from assistant.register.inspections import extract_inspections
-from assistant.register.ofsted import NOT_JUDGED, InspectionRecord, merge_records, read_inspection
+from assistant.register.ofsted import NOT_JUDGED, InspectionRecord, read_inspection
 
 
 def _cited(record: InspectionRecord) -> None:
@@ -77,17 +77,6 @@ def test_a_council_paper_quoting_a_report_title_is_no_report() -> None:
     assert read_inspection(passages(text, "cabinet.txt")) is None
 
 
-def test_mentions_merge_into_one_record() -> None:
-    report = read(ILACS_STANDARD, "ofsted.pdf")
-    paper = passages(MENTION, "cabinet.txt", date="2024-03-01")
-    records, events = merge_records([report], [*extract_inspections(passages(ILACS_STANDARD, "ofsted.pdf")), *extract_inspections(paper)])
-    assert len(records) == 1
-    assert records[0].sources == ["ofsted.pdf", "cabinet.txt"]
-    assert {c.source for c in records[0].citations} == {"ofsted.pdf", "cabinet.txt"}
-    assert records[0].judgements["overall"] == "inadequate"
-    assert not any(e.citation.source == "ofsted.pdf" and e.time.start == "2023-12-04" for e in events)
-
-
 FIELD = [FIELD_CORPUS]  # the whole field corpus when present, else the reports shipped in tests/data/field
 FIELDS = ("overall", "leaders", "help_and_protection", "in_care", "care_leavers")
 
@@ -151,14 +140,3 @@ def test_the_single_inspection_frameworks_prose_states_a_grade_too() -> None:
     assert quotes[0] == "2.2 Experiences and progress of care leavers Requires improvement"
     assert quotes[1].startswith("The graded judgement about the experience and progress of care leavers")
     _cited(record)
-
-
-def test_a_date_an_inspection_report_recalls_takes_no_grade_from_another_passage() -> None:
-    text = SIF + (
-        "\nAt the time of the inspection, the local authority had suspended the audit cycle since August 2016.\n\n"
-        "The experiences and progress of children looked after and achieving permanence Requires improvement\n"
-        "Summary When children in Tameside are looked after, most of them live close to home.\n"
-    )
-    records, _ = merge_records([read(text, "ofsted.pdf")], extract_inspections(passages(text, "ofsted.pdf")))
-    # One record: the report's own inspection. "since August 2016" is no inspection graded 'requires improvement'.
-    assert [(r.inspection_end, r.judgements.get("overall")) for r in records] == [("2016-10-20", "inadequate")]
