@@ -19,7 +19,7 @@ from assistant.cli.brief import brief
 from assistant.cli.common import emit_json, settings_of
 from assistant.cli.eval import evaluate
 from assistant.cli.library import docs, ingest, remove
-from assistant.cli.process import exit_now_if_done, lighten_imports
+from assistant.cli.process import READ_ONLY, exit_now_if_done, lighten_imports
 from assistant.cli.register import commitments, facts, inspections
 from assistant.cli.serve import serve, user
 from assistant.errors import AssistantError
@@ -81,6 +81,8 @@ def cli(ctx: click.Context, index_dir: Path | None) -> None:
         sys.exit(1)
     _route_logs(Path(ctx.obj["settings"].index_dir))
     ctx.obj["command"] = ctx.invoked_subcommand
+    if ctx.obj.get("one_shot") and ctx.invoked_subcommand in READ_ONLY:
+        lighten_imports()
 
 
 @click.command("settings")
@@ -109,9 +111,8 @@ for command in (ingest, docs, remove, search, ask, chat, evaluate, serve, user, 
 
 
 def main() -> None:
-    """The `assistant` program: one command, then a quick exit when that command only read (process.py)."""
-    lighten_imports()
-    obj: dict[str, object] = {}
+    """The `assistant` program: one command; lighter imports and a quick exit when it only reads (process.py)."""
+    obj: dict[str, object] = {"one_shot": True}
     try:
         cli(obj=obj)
     except SystemExit as done:

@@ -1,6 +1,6 @@
 """The one-shot process: read-only commands end at once with all their output and the right exit code;
 writes, and anything with a thread still at work, get the whole interpreter teardown; chromadb loads without
-its signature checks or httpx's command-line client."""
+its signature checks, httpx's command-line client or the OTLP exporter until one is used."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_writes_get_the_whole_teardown(tmp_path: Path) -> None:
     assert open_index(Settings(index_dir=index)).reports == {}
 
 
-def test_chromadb_loads_and_works_without_its_signature_checks_and_httpx_cli(tmp_path: Path) -> None:
+def test_chromadb_loads_and_works_with_lighter_imports(tmp_path: Path) -> None:
     script = """
 import sys
 from assistant.cli.process import lighten_imports
@@ -119,6 +119,14 @@ rows.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
 print(rows.query(query_embeddings=[[0.9, 0.1]], n_results=1)["ids"][0])
 import httpx
 assert "rich" not in sys.modules and "pygments" not in sys.modules and httpx.Client
+assert "grpc" not in sys.modules
+# Asked for spans, chromadb still gets the real exporter.
+from chromadb.telemetry.opentelemetry import OpenTelemetryGranularity, otel_init
+otel_init("test", "http://127.0.0.1:9", {}, OpenTelemetryGranularity.ALL)
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.trace import get_tracer_provider
+exporters = [p.span_exporter for p in get_tracer_provider()._active_span_processor._span_processors]
+assert [type(e) for e in exporters] == [OTLPSpanExporter] and "grpc" in sys.modules
 """
     result = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "chroma")], capture_output=True, text=True, timeout=300, check=False
