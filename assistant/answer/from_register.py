@@ -31,7 +31,7 @@ from assistant.register.commitments import Commitment
 from assistant.register.facts import Fact, asks_for_metric, find_metrics, show_value
 from assistant.register.inspections import InspectionEvent
 from assistant.register.ofsted import JUDGEMENT_LABELS, JUDGEMENTS, InspectionRecord, grade
-from assistant.register.query import query_commitments, query_inspections
+from assistant.register.query import query_inspections, select_commitments
 from assistant.register.store import Register, load_register
 from assistant.register.table import SUB_JUDGEMENTS
 from assistant.text import compile_table
@@ -128,24 +128,24 @@ def _promises(question: str, register: Register, councils: Sequence[str], cite: 
     period = [t for t in find_times(question, Anchor.parse(date.today().isoformat()), "future") if re.search(r"\d{4}", t.text)]
     statuses = [s for s, rule in _STATUS_WORDS.items() if rule.search(question)]
     deadline = bool(period) and period[-1].relation == "by"
-    rows = query_commitments(
+    rows = select_commitments(
         register,
         councils=councils,
         date_from=period[0].start.isoformat() if period and not deadline else "",
         date_to=period[-1].end.isoformat() if period else "",
-        statuses=statuses,
+        statuses_wanted=statuses,
     )
     if deadline:
         # "What is due by spring 2022?": what is still to come, not every past promise.
-        rows = [c for c in rows if c.end <= period[-1].end and c.status in ("open", "not mentioned again", "in progress")]
+        rows = [row for row in rows if row[0].end <= period[-1].end and row[1] in ("open", "not mentioned again", "in progress")]
     made_in = re.search(r"\bfrom\s+the\s+((?:19|20)\d\d)\s+report", question, re.I)
     if made_in:
-        rows = [c for c in rows if c.report_date.startswith(made_in.group(1))]
+        rows = [row for row in rows if row[0].report_date.startswith(made_in.group(1))]
     lines = []
-    for c in rows[:MAX_LISTED]:
+    for c, status, _ in rows[:MAX_LISTED]:
         who = f" ({c.responsible})" if c.responsible and c.responsible not in ("we",) else ""
-        status = f"; {c.status}" if c.status in ("done", "in progress", "overdue") else ""
-        lines.append(f"{c.council}: {c.action}{who}, {c.time.text} ({_span(c)}{status}) {cite(c.citation)}")
+        shown = f"; {status}" if status in ("done", "in progress", "overdue") else ""
+        lines.append(f"{c.council}: {c.action}{who}, {c.time.text} ({_span(c)}{shown}) {cite(c.citation)}")
     if len(rows) > MAX_LISTED:
         lines.append(f"…and {len(rows) - MAX_LISTED} more: `assistant commitments` lists them all.")
     return lines

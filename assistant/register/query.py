@@ -6,6 +6,7 @@ AssistantError that names it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -47,21 +48,75 @@ def _register_councils(register: Register) -> set[str]:
     return {r.council for r in register.reports.values()} | {r.council for r in register.records} | {e.council for e in register.inspections}
 
 
+def statuses(register: Register, as_of: date | None = None) -> list[tuple[str, str]]:
+    """(status, note) of each of the register's commitments, in order: as of `as_of`, or as of its council's
+    latest report. Worked out once per register and date (a question reads them; it does not pay for them)."""
+    key = (as_of, date.today())
+    found = register.statuses.get(key)
+    if found is not None:
+        return found
+    # Each council's report dates, sorted: whether a later report exists is a bisection, not a scan.
+    starts: dict[str, list[date]] = defaultdict(list)
+    anchors: dict[str, Anchor | None] = {}
+    for entry in register.reports.values():
+        if (anchor := anchors.setdefault(entry.date, Anchor.parse(entry.date))) is not None:
+            starts[entry.council].append(anchor.start)
+    for held in starts.values():
+        held.sort()
+    found = []
+    for item in register.commitments:
+        if item.report_date not in anchors:
+            anchors[item.report_date] = Anchor.parse(item.report_date)
+        own = anchors[item.report_date]
+        reports = starts.get(item.council, [])
+        after = bisect_right(reports, own.end) if own is not None else len(reports)
+        later = after < len(reports) and (as_of is None or reports[after] <= as_of)
+        reference = as_of or (reports[-1] if reports else date.today())
+        found.append(assess(item, reference, later_reports=later))
+    register.statuses.clear()  # one date at a time: a long-running server moves on
+    register.statuses[key] = found
+    return found
+
+
 def with_status(register: Register, as_of: date | None = None) -> list[Commitment]:
     """Every commitment with its status: as of `as_of`, or as of its council's latest report."""
-    dates: dict[str, list[Anchor]] = defaultdict(list)
-    for entry in register.reports.values():
-        if (anchor := Anchor.parse(entry.date)) is not None:
-            dates[entry.council].append(anchor)
-    out = []
-    for item in register.commitments:
-        own = Anchor.parse(item.report_date)
-        reports = dates.get(item.council, [])
-        later = own is not None and any(a.start > own.end and (as_of is None or a.start <= as_of) for a in reports)
-        reference = as_of or (max(a.start for a in reports) if reports else date.today())
-        status, note = assess(item, reference, later_reports=later)
-        out.append(item.model_copy(update={"status": status, "status_note": note}))
-    return out
+    return [
+        item.model_copy(update={"status": status, "status_note": note})
+        for item, (status, note) in zip(register.commitments, statuses(register, as_of), strict=True)
+    ]
+
+
+def select_commitments(
+    register: Register,
+    *,
+    councils: Sequence[str] = (),
+    date_from: str = "",
+    date_to: str = "",
+    statuses_wanted: Sequence[str] = (),
+    as_of: str = "",
+    kinds: Sequence[str] = (),
+) -> list[tuple[Commitment, str, str]]:
+    """(commitment, status, note) of those whose interval overlaps [date_from, date_to], filtered by council,
+    status and kind, in the register's order; the commitments as stored (not copied: an answer lists a few)."""
+    _check_councils(councils, _register_councils(register))
+    low = parse_date_option(date_from, "--from") or date.min
+    high = parse_date_option(date_to, "--to", end=True) or date.max
+    if low > high:
+        raise AssistantError(f"--from {date_from} is after --to {date_to}")
+    for status in statuses_wanted:
+        if status not in STATUSES:
+            raise AssistantError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
+    judged = statuses(register, parse_date_option(as_of, "--as-of", end=True))
+    wanted = {w.strip().lower() for w in councils}
+    return [
+        (c, status, note)
+        for c, (status, note) in zip(register.commitments, judged, strict=True)
+        if (not wanted or c.council.lower() in wanted)
+        and (not statuses_wanted or status in statuses_wanted)
+        and (not kinds or c.kind in kinds)
+        and c.start <= high
+        and low <= c.end
+    ]
 
 
 def query_commitments(
@@ -74,25 +129,11 @@ def query_commitments(
     as_of: str = "",
     kinds: Sequence[str] = (),
 ) -> list[Commitment]:
-    """Commitments whose interval overlaps [date_from, date_to], filtered by council, status and kind."""
-    _check_councils(councils, _register_councils(register))
-    low = parse_date_option(date_from, "--from") or date.min
-    high = parse_date_option(date_to, "--to", end=True) or date.max
-    if low > high:
-        raise AssistantError(f"--from {date_from} is after --to {date_to}")
-    for status in statuses:
-        if status not in STATUSES:
-            raise AssistantError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
-    reference = parse_date_option(as_of, "--as-of", end=True)
-    return [
-        c
-        for c in with_status(register, reference)
-        if _council_matches(c.council, councils)
-        and c.start <= high
-        and low <= c.end
-        and (not statuses or c.status in statuses)
-        and (not kinds or c.kind in kinds)
-    ]
+    """Commitments whose interval overlaps [date_from, date_to], filtered by council, status and kind, each with its status."""
+    chosen = select_commitments(
+        register, councils=councils, date_from=date_from, date_to=date_to, statuses_wanted=statuses, as_of=as_of, kinds=kinds
+    )
+    return [c.model_copy(update={"status": status, "status_note": note}) for c, status, note in chosen]
 
 
 def query_inspections(register: Register, *, councils: Sequence[str] = (), date_from: str = "", date_to: str = "") -> list[InspectionEvent]:

@@ -13,10 +13,11 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.files import atomic_write
@@ -50,6 +51,12 @@ class Register(BaseModel):
     records: list[InspectionRecord] = Field(default_factory=list, description="Ofsted inspections, one record each, every fact cited.")
     facts_version: int = 0
     facts: list[Fact] = Field(default_factory=list, description="Figures the reports state, by council, metric and date.")
+    # The commitments' statuses as of a date, worked out once (query.statuses); never stored.
+    _statuses: dict[tuple[date | None, date], list[tuple[str, str]]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def statuses(self) -> dict[tuple[date | None, date], list[tuple[str, str]]]:
+        return self._statuses
 
 
 class _Extracted(BaseModel):
