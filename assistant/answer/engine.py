@@ -282,7 +282,9 @@ class Engine:
         if not register_can_answer(standalone, self.councils(), self.mend):
             return None
         # Typos mended ("adopton performance"), so the judged area is recognised as the passages would be.
-        answer = answer_from_register(self.mend(standalone, expand=False), self.index, filters.councils)
+        # Councils as the gazetteer reads them ("worcs", "BCP"), when the chat's filter names none.
+        councils = filters.councils or read_scope(standalone, self.councils()).councils
+        answer = answer_from_register(self.mend(standalone, expand=False), self.index, councils)
         if answer is None:
             return None
         return answer.model_copy(update={"question": question, "standalone_question": standalone})

@@ -106,3 +106,9 @@ def test_a_change_in_a_topic_the_register_holds_no_grade_for_is_told_report_by_r
     dates = [shared_engine.index.reports[s].date for s in reports]
     assert len(set(reports)) == 2 and dates == sorted(dates)  # oldest first, one sentence each
     assert [line.split(":")[0] for line in answer.answer.splitlines()] == [f"West Sussex, report of {d}" for d in dates]
+
+
+def test_the_register_reads_a_council_as_the_gazetteer_does(shared_engine) -> None:
+    answer = shared_engine.answer("when is worcs next monitoring visit")
+    assert not answer.refused and answer.citations
+    assert {c.council for c in answer.citations} == {"Worcestershire"}
