@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from assistant.index.bm25 import BM25Store
 from assistant.index.index import Index
 from assistant.types import Filters, Passage
 
@@ -25,6 +26,10 @@ MARGIN = 2.0
 # A filter keeping at most this many passages is searched exhaustively (vectors read at ~0.2 ms each).
 EXHAUSTIVE = 100
 _counted: dict[tuple[int, int], int] = {}
+# The ids a filter keeps, per keyword index (held, so its identity is not reused) and filter: at 100,000
+# passages a council keeps ~30,000, and listing them cost ~4 ms a search (a question searches twice or more).
+CACHED_ID_LISTS = 8
+_kept_ids: dict[str, tuple[BM25Store, list[str]]] = {}
 
 
 def nearest(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[Passage, float]]:
@@ -72,7 +77,7 @@ def _filtered(index: Index, vector: np.ndarray, n: int, filters: Filters) -> lis
                     return found
         if len(found) == len(allowed):
             return found
-    ids = [bm25.ids[i] for i in allowed]
+    ids = _ids_kept(bm25, allowed, filters)
     if len(ids) <= EXHAUSTIVE:
         rows = index.collection.get(ids=ids, include=["embeddings"])
         if rows["embeddings"] is not None and len(rows["ids"]) == len(ids):
@@ -80,3 +85,16 @@ def _filtered(index: Index, vector: np.ndarray, n: int, filters: Filters) -> lis
             order = np.argsort(-cosines, kind="stable")[:n]
             return [(rows["ids"][i], float(cosines[i])) for i in order]
     return index.nearest_ids(vector, n, Filters(), ids=ids)
+
+
+def _ids_kept(bm25: BM25Store, allowed: np.ndarray, filters: Filters) -> list[str]:
+    """The ids of the keyword index's rows `allowed` (those `filters` keep), listed once per index and filter."""
+    key = filters.model_dump_json()
+    cached = _kept_ids.get(key)
+    if cached is not None and cached[0] is bm25:
+        return cached[1]
+    ids = [bm25.ids[i] for i in allowed]
+    if len(_kept_ids) >= CACHED_ID_LISTS:
+        _kept_ids.pop(next(iter(_kept_ids)))
+    _kept_ids[key] = (bm25, ids)
+    return ids
