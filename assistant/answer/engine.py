@@ -18,6 +18,7 @@ from assistant.answer.from_register import answer_from_register
 from assistant.answer.kinds import inner_kind, question_kind, register_can_answer
 from assistant.answer.llm import LLMAnswerer
 from assistant.answer.scope import read_scope, report_prior, reports_of_years, search_text
+from assistant.councils import gazetteer
 from assistant.errors import LLMError
 from assistant.index.index import Index
 from assistant.library import open_index
@@ -32,6 +33,7 @@ REFUSAL = "The reports do not answer this question. The closest passages are lis
 # Words asking how a council changed between reports ("improved since", "better or worse", "compare").
 _OVER_TIME = re.compile(r"\b(?:improv(?:ed|ing)|chang(?:ed|es)|better|worse|deteriorat\w*|declin\w*|compar\w*|since|between)\b", re.I)
 MAX_COMPARED = 3
+SPOKEN_OF_PASSAGES = 50  # passages read for a council the library holds no report on
 
 
 class Engine:
@@ -172,8 +174,15 @@ class Engine:
             text = f"No reports match these filters ({unmatched.describe()}). Widen or clear them and ask again."
             return _declined(question, standalone, text, "no match", unmatched.model_dump(exclude_defaults=True), started)
         scope = read_scope(standalone, self.councils())
-        if scope.missing and not scope.councils and not filters.councils and not self._spoken_of(scope.missing):
-            return self._not_in_library(question, standalone, scope.missing, started)
+        elsewhere: list[str] = []  # a council with no reports, answered from what others say of it
+        if scope.missing and not scope.councils and not filters.councils:
+            # A council with no reports of its own may be spoken of in others' (a peer, a director's last post):
+            # those reports are searched, and only what they say of it answers.
+            speaking = self._reports_speaking_of(scope.missing)
+            if not speaking:
+                return self._not_in_library(question, standalone, scope.missing, started)
+            filters = filters.model_copy(update={"sources": sorted(set(speaking) & set(filters.sources or speaking))})
+            elsewhere = scope.missing
         registered = self._from_register(question, standalone, filters)
         if registered is not None:
             return registered
@@ -192,6 +201,11 @@ class Engine:
         hits = self._retrieve(standalone, filters)
         # Standard wording (footers, addresses) stays findable in search but never answers.
         evidence_hits = [h for h in hits if not self.index.bm25.is_boilerplate(h.passage.id)]
+        if elsewhere:
+            # Only what other reports say of the council answers.
+            evidence_hits = [h for h in evidence_hits if _speaks_of(h.passage.text, elsewhere)]
+            if not evidence_hits:
+                return self._not_in_library(question, standalone, elsewhere, started)
         unit_vectors: UnitVectors = {}
         letterheads: dict[str, frozenset[str]] = {}
         for source in dict.fromkeys(hit.passage.source for hit in evidence_hits):
@@ -220,6 +234,8 @@ class Engine:
                 written_by = "llm"
         if refused:
             text = REFUSAL
+            if elsewhere:
+                text = f"The library holds no reports on {' or '.join(elsewhere)}, and what other reports say of it does not answer this. The closest passages are listed below."
             citations = []
         return Answer(
             question=question,
@@ -245,9 +261,13 @@ class Engine:
             self._letterheads[key] = frozenset(terms(standard))
         return self._letterheads[key]
 
-    def _spoken_of(self, councils: list[str]) -> bool:
-        """Whether any report speaks of these councils (a peer, a former director's council)."""
-        return any(self.index.bm25.search(council, 1) for council in councils)
+    def _reports_speaking_of(self, councils: list[str]) -> list[str]:
+        """The reports with a passage naming one of these councils (a peer, a former director's council)."""
+        found: set[str] = set()
+        for council in councils:
+            ids = [pid for pid, _ in self.index.bm25.search(council, SPOKEN_OF_PASSAGES)]
+            found |= {p.source for p in self.index.bm25.passages(ids).values() if _speaks_of(p.text, [council])}
+        return sorted(found)
 
     def _mentions_year(self, years: list[int], councils: list[str]) -> bool:
         scoped = Filters(councils=councils)
@@ -299,6 +319,11 @@ class Engine:
             log.warning("falling back to the extractive answer: %s", exc)
             return "keep"
         return "refuse" if written is None else written
+
+
+def _speaks_of(text: str, councils: list[str]) -> bool:
+    """Whether a passage names one of the councils, as a report writes a council's name."""
+    return any(m.council.name in councils for m in gazetteer().find(text, case_sensitive=True))
 
 
 def _declined(question: str, standalone: str, text: str, kind: str, filters: dict[str, object], started: float) -> Answer:

@@ -112,3 +112,16 @@ def test_the_register_reads_a_council_as_the_gazetteer_does(shared_engine) -> No
     answer = shared_engine.answer("when is worcs next monitoring visit")
     assert not answer.refused and answer.citations
     assert {c.council for c in answer.citations} == {"Worcestershire"}
+
+
+def test_a_council_with_no_reports_is_said_to_be_missing(shared_engine) -> None:
+    answer = shared_engine.answer("What grade did Ofsted give Croydon?")
+    assert answer.refused and answer.kind == "not in library" and "no reports on Croydon" in answer.answer
+
+
+def test_a_council_spoken_of_in_other_reports_is_answered_only_from_what_they_say_of_it(shared_engine) -> None:
+    answer = shared_engine.answer("How long did Leeds take to improve?")
+    assert not answer.refused and answer.citations
+    assert all("Leeds" in c.passage for c in answer.citations) and "4 years" in answer.answer
+    unanswered = shared_engine.answer("What is the Ofsted grade of Leeds?")
+    assert unanswered.refused and "no reports on Leeds" in unanswered.answer
