@@ -107,16 +107,29 @@ def select_commitments(
         if status not in STATUSES:
             raise AssistantError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
     judged = statuses(register, parse_date_option(as_of, "--as-of", end=True))
-    wanted = {w.strip().lower() for w in councils}
+    rows = register.commitments
+    if councils:  # only the councils' own rows are read (their places in the register, found once)
+        places = _council_rows(register)
+        chosen: Iterable[int] = sorted(i for name in {w.strip().lower() for w in councils} for i in places.get(name, ()))
+    else:
+        chosen = range(len(rows))
+    first, last = low.isoformat(), high.isoformat()  # ISO dates compare as the dates do
     return [
-        (c, status, note)
-        for c, (status, note) in zip(register.commitments, judged, strict=True)
-        if (not wanted or c.council.lower() in wanted)
-        and (not statuses_wanted or status in statuses_wanted)
-        and (not kinds or c.kind in kinds)
-        and c.start <= high
-        and low <= c.end
+        (rows[i], *judged[i])
+        for i in chosen
+        if (not statuses_wanted or judged[i][0] in statuses_wanted)
+        and (not kinds or rows[i].kind in kinds)
+        and rows[i].time.start <= last
+        and first <= rows[i].time.end
     ]
+
+
+def _council_rows(register: Register) -> dict[str, list[int]]:
+    """Each council's (in lower case) commitments, as places in the register's list."""
+    if not register.council_rows:
+        for place, item in enumerate(register.commitments):
+            register.council_rows.setdefault(item.council.lower(), []).append(place)
+    return register.council_rows
 
 
 def query_commitments(

@@ -51,12 +51,19 @@ class Register(BaseModel):
     records: list[InspectionRecord] = Field(default_factory=list, description="Ofsted inspections, one record each, every fact cited.")
     facts_version: int = 0
     facts: list[Fact] = Field(default_factory=list, description="Figures the reports state, by council, metric and date.")
-    # The commitments' statuses as of a date, worked out once (query.statuses); never stored.
+    # Worked out once from the commitments when first queried (query.py); never stored.
     _statuses: dict[tuple[date | None, date], list[tuple[str, str]]] = PrivateAttr(default_factory=dict)
+
+    _council_rows: dict[str, list[int]] = PrivateAttr(default_factory=dict)
 
     @property
     def statuses(self) -> dict[tuple[date | None, date], list[tuple[str, str]]]:
         return self._statuses
+
+    @property
+    def council_rows(self) -> dict[str, list[int]]:
+        """Filled by query.select_commitments: each council's commitments (lower-case name -> places)."""
+        return self._council_rows
 
 
 class _Extracted(BaseModel):
