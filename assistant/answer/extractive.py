@@ -75,6 +75,9 @@ _ASIDES = compile_table({
 # Who a follow-up points back at ("what did she say"), and question words typed without their apostrophe
 # ("whos the dcs"): never the words an answer must hold.
 _PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it its whos whats hows wheres whens thats"))
+# Verbs that ask what a report says ("what did Ofsted think of…", "how did inspectors describe…"): the
+# question's frame, not words its answer must hold.
+_FRAMING = frozenset(terms("say said says think thought thinks describe described describes comment commented mention mentioned tell told"))
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 
@@ -125,7 +128,7 @@ class ExtractiveAnswerer:
         time_terms = _terms_of("date_terms", question)
         weights: dict[str, float] = {}
         for term in dict.fromkeys(terms(question)):
-            if term in council_terms or term in time_terms or term in _PRONOUNS:
+            if term in council_terms or term in time_terms or term in _PRONOUNS or term in _FRAMING:
                 continue
             weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
         return weights
