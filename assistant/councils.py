@@ -169,6 +169,13 @@ class Gazetteer:
                 blocked.append(match.span())
                 pos = match.end()
                 continue
+            core = match["core"]
+            if not case_sensitive and council.name not in known_names and not match["poss"] and core[-1:] in "sS":
+                # "derbys" may be Derbyshire's short form or "Derby's" typed without its apostrophe: in a
+                # question, the council the library holds is the one meant.
+                possessor = self._by_key.get(normalise(core[:-1]))
+                if possessor and possessor.name in known_names:
+                    council = possessor
             ok = not case_sensitive or (_capitalised(match["core"]) and match["poss"] != "s")
             ok = ok and not _POSTCODE.match(text, match.end())
             if ok and gate and normalise(match["core"]) in COMMON_WORD_NAMES:

@@ -254,3 +254,11 @@ def test_report_council_on_field_reports(path: Path, council: str) -> None:
         return
     text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
     assert gazetteer().report_council(text) == gazetteer().lookup(council)
+
+
+def test_a_short_form_that_is_also_a_possessive_is_the_council_the_library_holds() -> None:
+    # "Derbys" is Derbyshire's short form, and "derbys" is how "Derby's" is typed in a hurry.
+    question = "what did the 2017 one say about derbys care leavers"
+    assert [m.council.name for m in gazetteer().find(question, known=["Derby"])] == ["Derby"]
+    assert [m.council.name for m in gazetteer().find(question, known=["Derbyshire", "Derby"])] == ["Derbyshire"]
+    assert [m.council.name for m in gazetteer().find(question)] == ["Derbyshire"]
