@@ -40,6 +40,11 @@ GLOSSARY = {
     "sw": "social worker",
     "sws": "social workers",
 }
+# Everyday words for what reports name formally: replaced, as a typo is mended, so both search and the
+# weighing of an answer's words read the report's word.
+EVERYDAY = {"kids": "children", "kid": "child", "youngsters": "young people", "mums": "mothers", "dads": "fathers"}
+# The sector's names for one thing: a question using one also searches the others.
+SAME_THING = [("children in care", "looked after children", "children looked after")]
 COMMON_WORDS = 150  # the library's most used words: what every report of it says
 
 
@@ -75,6 +80,8 @@ def mend_question(
     def mend(match: re.Match[str]) -> str:
         word = match.group(0)
         lower = word.lower().strip("'’-")
+        if lower in EVERYDAY and lower not in vocab:
+            return EVERYDAY[lower]
         # "RI", "LA": two letters are an abbreviation only in capitals; "it" is a word.
         if expand and lower in glossary and (word.isupper() or (len(lower) > 2 and lower not in STOPWORDS)):
             if telling(glossary[lower]):
@@ -99,4 +106,7 @@ def mend_question(
     for short, long in glossary.items() if expand else ():
         if len(short) > 2 and f" {re.sub(r'[^a-z]+', ' ', long.lower()).strip()} " in flat:
             extra.append(short.upper())
+    for names in SAME_THING if expand else ():
+        if any(f" {name} " in flat for name in names):
+            extra += [name for name in names if f" {name} " not in flat]
     return f"{mended} ({'; '.join(dict.fromkeys(extra))})" if extra else mended

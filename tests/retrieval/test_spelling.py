@@ -42,3 +42,11 @@ def test_a_long_form_of_words_every_report_uses_is_not_added() -> None:
     # In a small library counts say little: the long form is added as before.
     small = {"inspection": 4, "local": 3}
     assert mend_question("the ILACS report", small) == "the ILACS report (inspection of local authority children's services)"
+
+
+def test_everyday_words_become_the_reports_and_one_thing_is_searched_by_all_its_names() -> None:
+    vocab = {"children": 40, "looked": 12, "after": 30, "care": 50}
+    assert mend_question("how many kids in care?", vocab, expand=False) == "how many children in care?"
+    searched = mend_question("how many kids in care?", vocab)
+    assert "looked after children" in searched and "children looked after" in searched
+    assert mend_question("how many looked after children?", vocab).count("children in care") == 1
