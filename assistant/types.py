@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -209,19 +209,20 @@ class Filters(BaseModel):
 
     def selects(self, reports: Mapping[str, IndexedReport]) -> list[str]:
         """The indexed reports (manifest entries by file name) these filters let through."""
+        return list(self._passing(reports))
+
+    def _passing(self, reports: Mapping[str, IndexedReport]) -> Iterator[str]:
         dated = bool(self.date_from or self.date_to)
-        chosen = []
         for source, entry in reports.items():
             low, high = date_bounds(entry.date)
             if dated and not low:
                 continue  # an undated report is outside any date range, as BM25's mask has it
             if self.allows(entry.council, source, low, high):
-                chosen.append(source)
-        return chosen
+                yield source
 
     def matches_nothing(self, reports: Mapping[str, IndexedReport]) -> bool:
         """True when filters are set and no indexed report passes them (searching would find nothing)."""
-        return not self.is_empty() and not self.selects(reports)
+        return not self.is_empty() and next(self._passing(reports), None) is None
 
     def bounds(self) -> tuple[int, int]:
         low = date_bounds(self.date_from)[0] if self.date_from else 0

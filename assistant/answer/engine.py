@@ -46,6 +46,7 @@ class Engine:
         self.answerer = ExtractiveAnswerer(self.settings, idf=self._idf, abbreviations=self.index.bm25.abbreviations)
         self._llm: LLMAnswerer | None = None
         self._letterheads: dict[tuple[int, str], frozenset[str]] = {}
+        self._speaking: dict[tuple[int, str], set[str]] = {}
 
     def _idf(self, term: str) -> float:
         df = self.index.bm25.doc_freq(term)
@@ -265,8 +266,11 @@ class Engine:
         """The reports with a passage naming one of these councils (a peer, a former director's council)."""
         found: set[str] = set()
         for council in councils:
-            ids = [pid for pid, _ in self.index.bm25.search(council, SPOKEN_OF_PASSAGES)]
-            found |= {p.source for p in self.index.bm25.passages(ids).values() if _speaks_of(p.text, [council])}
+            key = (self.index.generation, council)
+            if key not in self._speaking:  # asked again and again in a chat: read once per library state
+                ids = [pid for pid, _ in self.index.bm25.search(council, SPOKEN_OF_PASSAGES)]
+                self._speaking[key] = {p.source for p in self.index.bm25.passages(ids).values() if _speaks_of(p.text, [council])}
+            found |= self._speaking[key]
         return sorted(found)
 
     def _mentions_year(self, years: list[int], councils: list[str]) -> bool:
