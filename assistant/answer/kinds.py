@@ -213,13 +213,27 @@ def _number_near(text: str, focus: set[str]) -> bool:
     return any(any(stem in focus for stem in stems[i + 1 : i + 6]) for i in numeric)
 
 
+def _looks_like_a_name(text: str, match: re.Match[str]) -> bool:
+    """Capitalised words that may be a person: "Sarah Urding", "Mr Coughlan". A sentence's first word is
+    capitalised whatever it is, so "Since Ofsted" (one word of a name's kind, opening the sentence) is none."""
+    words = match.group(1).replace("-", " ").split()
+    if words[0] in _NOT_NAMES and words[0] not in _TITLES:
+        return False
+    own = [w for w in words if w not in _NOT_NAMES]
+    opens = not text[: match.start()].strip(" •-\t\n\uf06e\uf0b7")
+    return len(own) >= 2 or (len(own) == 1 and (not opens or words[0] in _TITLES))
+
+
+_TITLES = frozenset({"Mr", "Mrs", "Ms", "Dr", "Councillor", "Cllr", "Sir", "Dame", "Professor"})
+
+
 def _names_role(text: str, role_terms: set[str], own: Collection[str] = ()) -> bool:
     """A person's name stands in the sentence, next to the role asked about (if any)."""
     # The council a report is about is no person ("Inspection of Derby City …"); another council may be the answer.
     places = [(m.start, m.end) for m in gazetteer().find(text, case_sensitive=True) if m.council.name in own]
     names = [
         m for m in _NAME.finditer(text)
-        if len(set(m.group(1).replace("-", " ").split()) - _NOT_NAMES) >= 1 and m.group(1).split()[0] not in _NOT_NAMES
+        if _looks_like_a_name(text, m)
         and not any(start < m.end() and m.start() < end for start, end in places)  # "Derby City" is no person
     ]
     if not names:
@@ -271,7 +285,8 @@ def _register_terms() -> frozenset[str]:
 # The facts an inspection report's first page states: who led it and when it was held.
 LEAD_ASKED = re.compile(
     r"\b(?:lead|leading|reporting)\s+inspector\b"
-    r"|\bwho\b.{0,30}\b(?:led|lead|leading)\b.{0,60}\b(?:inspection|visit|ofsted|ilacs|sif)\b",
+    r"|\bwho\b.{0,30}\b(?:led|lead|leading)\b.{0,60}\b(?:inspection|visit|ofsted|ilacs|sif)\b"
+    r"|\bwho\s+(?:inspected|carried\s+out|conducted)\b",
     re.I,
 )
 DATES_ASKED = re.compile(

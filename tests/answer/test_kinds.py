@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.kinds import defined_subject, holds_kind, question_kind, register_can_answer
+from assistant.answer.kinds import asks_inspection_fact, defined_subject, holds_kind, question_kind, register_can_answer
 from assistant.text import stem
 
 COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
@@ -127,3 +127,15 @@ def test_an_abbreviation_counted_in_the_plural_is_counted_in_its_long_form() -> 
 )
 def test_a_change_the_register_settles_is_a_change_of_grades(question: str, settled: bool) -> None:
     assert register_can_answer(question, ["Darlington", "Tameside"], lambda q: q) is settled
+
+
+def test_a_sentence_opening_with_a_capital_names_no_one_by_that_alone() -> None:
+    question = "who inspected Medway's services in 2013"
+    assert not holds_kind("Since Ofsted’s inspection of child protection arrangements in January 2013, work has focused on safety.", "who", question, set())
+    assert holds_kind("Reporting inspector Sarah Urding HMI", "who", question, set())
+    assert holds_kind("Mr Coughlan was unsparing in his findings.", "who", question, set())
+
+
+def test_who_inspected_asks_for_the_lead_inspector() -> None:
+    assert asks_inspection_fact("who inspected wigan in 2025") == "lead"
+    assert asks_inspection_fact("who carried out the 2016 tameside inspection") == "lead"
