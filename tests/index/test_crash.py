@@ -63,6 +63,7 @@ def check_invariant(index_dir: Path, embedder: Any) -> Index:
     hashes = {entry.hash for entry in index.reports.values()}
     assert {p.name.split(".")[0] for p in (index_dir / "reports").iterdir()} <= hashes
     derived = json.loads((index_dir / "derived.json").read_text(encoding="utf-8"))
+    assert derived.pop("versions").keys() == {"bm25", "register"}
     assert derived == {"bm25": index.generation, "register": index.generation}
     assert (index_dir / "commitments.json").is_file()
     assert not (index_dir / ".dirty").exists()
