@@ -34,7 +34,7 @@ _NEXT_WORD = re.compile(r"\s+(\w+)")
 _SEP = r"[\s,.\-–]+"
 _AND = rf"(?:\s*&\s*|{_SEP}and{_SEP})"
 _PREFIX = r"(?:the\s+)?(?:London\s+Borough\s+of|Royal\s+Borough\s+of|Metropolitan\s+Borough\s+of|City\s+and\s+County\s+of|City\s+of|County\s+of|Borough\s+of|LB)\s+"
-_SUFFIX = r"\s+(?:(?:(?:Metropolitan|County)\s+)?Borough\s+Council|(?:County|City|District)\s+Council|Council|MBC|City)"
+_SUFFIX = r"\s+(?:(?:(?:Metropolitan|County)\s+)?Borough\s+Council|(?:County|City|District)\s+Council|Council|MBC|CBC|BC|CC|City)"
 _FUZZY_MIN = 7  # letters: shorter names are too close to ordinary words for a typo to be safe
 _MAX_WORDS = 6
 

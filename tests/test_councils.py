@@ -262,3 +262,9 @@ def test_a_short_form_that_is_also_a_possessive_is_the_council_the_library_holds
     assert [m.council.name for m in gazetteer().find(question, known=["Derby"])] == ["Derby"]
     assert [m.council.name for m in gazetteer().find(question, known=["Derbyshire", "Derby"])] == ["Derbyshire"]
     assert [m.council.name for m in gazetteer().find(question)] == ["Derbyshire"]
+
+
+def test_a_council_written_with_its_short_suffix_is_one_mention() -> None:
+    for text, name in [("Surrey CC - compare", "Surrey"), ("swindon bc grades", "Swindon"), ("Tameside MBC Dec 2023", "Tameside")]:
+        found = gazetteer().find(text)
+        assert [m.council.name for m in found] == [name] and text[found[0].start : found[0].end].lower().endswith(("cc", "bc"))

@@ -189,7 +189,15 @@ def answer_from_facts(question: str, facts: Sequence[Fact], councils: Sequence[s
 
 _GRADE_WORDS = re.compile(r"\b(?:outstanding|good|requires?\s+improvement|inadequate)\b", re.I)
 _RATING = re.compile(r"\b(?:ratings?|rated|grades?|graded|judge?ments?|judged|inspection\s+results?)\b", re.I)
-_CHANGE = re.compile(r"\b(?:chang\w*|over\s+(?:the\s+)?(?:years|time)|history|improv\w*|trend|since|progress\w*|declin\w*|deteriorat\w*)\b", re.I)
+_CHANGE = re.compile(
+    r"\b(?:chang\w*|over\s+(?:the\s+)?(?:years|time)|history|improv\w*|trend|since|progress\w*|declin\w*|deteriorat\w*"
+    r"|compar\w*|up\s+or\s+down|(?:go|goes|gone|went)\s+(?:up|down))\b",
+    re.I,
+)
+# One council's inspections set side by side ("compare the last two Ofsted reports", "did it go up or down
+# between its two inspections"): a question of how its grades moved.
+_OWN_COMPARED = re.compile(r"\b(?:compar\w*|up\s+or\s+down|(?:go|goes|gone|went)\s+(?:up|down))\b.*\b(?:ofsted|inspections?|reports?|ilacs)\b"
+                           r"|\b(?:ofsted|inspections?|reports?|ilacs)\b.*\b(?:compar\w*|up\s+or\s+down)\b", re.I)
 _LIST = re.compile(r"\b(?:which|what|list|name)\b.{0,30}\b(?:councils?|authorities|local\s+authorities|LAs)\b", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?)\b", re.I)
 _FIELDS = compile_table({
@@ -210,7 +218,7 @@ _OUTCOME = re.compile(r"\b(?:outcomes?|results?|better|worse|improv\w*|deteriora
 
 def _asks_grade(question: str) -> bool:
     """A question about grades: rating words, a grade, outcomes, or change in a judged area."""
-    if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question):
+    if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question) or _OWN_COMPARED.search(question):
         return True
     return bool(_CHANGE.search(question) and any(rule.search(question) for rule in _FIELDS.values()))
 

@@ -272,6 +272,19 @@ _REGISTER_WORDS = (
     "promise promised promises commitment commitments committed pledge next visit monitoring focused planned due "
     "scheduled deliver delivered done overdue status between both outcome outcomes result results"
 )
+# A council's own inspections set side by side: the words that frame it are no topic.
+_OWN_REPORTS_COMPARED = re.compile(
+    r"\b(?:compar\w*|up\s+or\s+down|(?:go|goes|gone|went)\s+(?:up|down))\b.*\b(?:ofsted|inspections?|reports?|ilacs)\b"
+    r"|\b(?:ofsted|inspections?|reports?|ilacs)\b.*\b(?:compar\w*|up\s+or\s+down)\b",
+    re.I,
+)
+
+
+@lru_cache(maxsize=1)
+def _comparing_terms() -> frozenset[str]:
+    return frozenset(terms("last two three previous first earlier latest report reports go goes gone went up down"))
+
+
 # Asking how things changed: a topic the register holds no grade for ("has private fostering improved?")
 # is a question for the passages, which say what each report found.
 _CHANGE_ASKED = re.compile(r"\b(?:improv(?:ed|ing)|chang(?:ed|es)|better|worse|deteriorat\w*|declin\w*)\b", re.I)
@@ -325,4 +338,8 @@ def register_can_answer(question: str, councils: list[str], mend: Callable[[str]
     for mention in reversed(gazetteer().find(question, known=councils)):
         question = question[: mention.start] + " " + question[mention.end :]
     leftover = [t for t in terms(YEAR.sub(" ", mend(question))) if t not in _register_terms()]
+    if _OWN_REPORTS_COMPARED.search(question):
+        # "compare the last two Ofsted reports", "did it go up or down between its two inspections": grades,
+        # unless a topic is named ("… on caseloads"), which the passages compare report by report.
+        return not [t for t in leftover if t not in _comparing_terms()]
     return len(leftover) <= (1 if _CHANGE_ASKED.search(question) else 2)

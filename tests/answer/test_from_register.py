@@ -211,3 +211,12 @@ def test_a_council_the_records_hold_nothing_on_leaves_the_comparison_to_the_pass
 def test_a_comparison_with_one_side_ungraded_is_left_to_the_passages(records: list[InspectionRecord]) -> None:
     ungraded = InspectionRecord(council="Darlington", kind="monitoring_visit", inspection_start="2019-03-01", inspection_end="2019-03-02")
     assert answer_from_records("Compare Tameside and Darlington grades", [*records, ungraded]) is None
+
+
+@pytest.mark.parametrize(
+    "question", ["Tameside - compare the last two Ofsted reports", "did tameside go up or down between its two inspections?"]
+)
+def test_one_councils_inspections_set_side_by_side_are_its_change_of_grades(records: list[InspectionRecord], question: str) -> None:
+    answer = answer_from_records(question, records)
+    assert answer is not None
+    assert answer.answer.splitlines()[-1].startswith("- Tameside, 2016 to 2023: overall effectiveness unchanged")

@@ -139,3 +139,15 @@ def test_a_sentence_opening_with_a_capital_names_no_one_by_that_alone() -> None:
 def test_who_inspected_asks_for_the_lead_inspector() -> None:
     assert asks_inspection_fact("who inspected wigan in 2025") == "lead"
     assert asks_inspection_fact("who carried out the 2016 tameside inspection") == "lead"
+
+
+@pytest.mark.parametrize(
+    ("question", "settled"),
+    [
+        ("wigan - compare the last two ofsted reports", True),
+        ("did wigan go up or down between its two inspections", True),
+        ("compare the last two reports on caseloads in wigan", False),  # a topic: the passages compare
+    ],
+)
+def test_a_councils_own_reports_compared_are_its_grades_unless_a_topic_is_named(question: str, settled: bool) -> None:
+    assert register_can_answer(question, ["Wigan"], lambda q: q) is settled
