@@ -19,20 +19,21 @@ from assistant.answer.kinds import inner_kind, question_kind, register_can_answe
 from assistant.answer.llm import LLMAnswerer
 from assistant.answer.scope import read_scope, report_prior, reports_of_years, search_text
 from assistant.councils import gazetteer
-from assistant.errors import LLMError
+from assistant.errors import AssistantError, LLMError
 from assistant.index.index import Index
 from assistant.library import open_index
 from assistant.retrieval.search import Retriever
 from assistant.retrieval.spelling import mend_question
 from assistant.settings import Settings, load_settings
 from assistant.text import terms
-from assistant.types import Answer, Citation, Filters, SearchHit
+from assistant.types import Answer, Citation, Filters, Passage, SearchHit
 
 log = logging.getLogger(__name__)
 REFUSAL = "The reports do not answer this question. The closest passages are listed below."
 # Words asking how a council changed between reports ("improved since", "better or worse", "compare").
 _OVER_TIME = re.compile(r"\b(?:improv(?:ed|ing)|chang(?:ed|es)|better|worse|deteriorat\w*|declin\w*|compar\w*|since|between)\b", re.I)
 MAX_COMPARED = 3
+LIST_ITEMS = 13  # the most items a list answer quotes
 SPOKEN_OF_PASSAGES = 50  # passages read for a council the library holds no report on
 
 
@@ -207,6 +208,8 @@ class Engine:
             evidence_hits = [h for h in evidence_hits if _speaks_of(h.passage.text, elsewhere)]
             if not evidence_hits:
                 return self._not_in_library(question, standalone, elsewhere, started)
+        if kind == "list":
+            evidence_hits += self._section_siblings(evidence_hits, searched)
         unit_vectors: UnitVectors = {}
         letterheads: dict[str, frozenset[str]] = {}
         for source in dict.fromkeys(hit.passage.source for hit in evidence_hits):
@@ -251,6 +254,35 @@ class Engine:
             filters=search_filters.model_dump(exclude_defaults=True),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+    def _section_siblings(self, hits: list[SearchHit], question: str) -> list[SearchHit]:
+        """For a list question naming a heading ("list the recommendations"), the numbered paragraphs under
+        that heading the search left out: a report numbers each item of such a list as its own paragraph."""
+        asked = set(terms(question))
+        for hit in hits[:3]:
+            passage = hit.passage
+            heading = {t for t in terms(passage.section.rsplit(" › ", 1)[-1]) if not t.isdigit()}
+            if not heading or not heading <= asked or not passage.paragraph.lstrip("¶").isdigit():
+                continue
+            try:
+                siblings = self.index.load_report(passage.source)[1]
+            except AssistantError:
+                return []
+            shown = {h.passage.id for h in hits}
+            listed = [p.section == passage.section and p.paragraph.lstrip("¶").isdigit() for p in siblings]
+            at = next((i for i, p in enumerate(siblings) if p.id == passage.id), None)
+            if at is None:
+                return []
+            start = at
+            while start > 0 and listed[start - 1]:
+                start -= 1  # the run of numbered paragraphs the hit is one of
+            run: list[Passage] = []
+            for p, numbered in zip(siblings[start:], listed[start:]):
+                if not numbered or len(run) == LIST_ITEMS:
+                    break
+                run.append(p)
+            return [hit.model_copy(update={"passage": p}) for p in run if p.id not in shown]
+        return []
 
     def _letterhead(self, source: str) -> frozenset[str]:
         """Terms of a report's standard wording (what recurs across reports: its publisher, "inspection", the

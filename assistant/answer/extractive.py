@@ -240,7 +240,7 @@ class ExtractiveAnswerer:
                 # A list under a heading the question echoes is evidence in itself, whatever its sentences score.
                 evidence = self._evidence(ranked[0], kind, question, councils)
                 evidence.score = max(evidence.score, coverage)
-                return self._compose(block) + (evidence,)
+                return self._compose(block, list_block=True) + (evidence,)
         best = ranked[0]
         chosen = [best]
         if kind == "when" and not DATE.search(best.text):
@@ -287,6 +287,7 @@ class ExtractiveAnswerer:
             top = max(u.score for u in group) / (best.score or 1.0)
             # A list under a heading the question echoes is usually the answer in these reports.
             scored.append((0.4 * coverage + 0.3 * echo + 0.3 * top, coverage, echo, lead + items))
+        scored += self._numbered_lists(weights, total, units, best)
         if not scored:
             return [], 0.0
         _, coverage, echo, block = max(scored, key=lambda item: item[0])
@@ -297,22 +298,50 @@ class ExtractiveAnswerer:
             return [], 0.0
         return block[:13], max(coverage, echo * 0.5)
 
-    def _compose(self, chosen: list[Unit]) -> tuple[str, list[Citation]]:
+    def _numbered_lists(
+        self, weights: Mapping[str, float], total: float, units: list[Unit], best: Unit
+    ) -> list[tuple[float, float, float, list[Unit]]]:
+        """Lists a report prints as numbered paragraphs under one heading ("Recommendations" 1, 2, 3 …),
+        named whole by the question: each paragraph's first sentence an item, in the report's order."""
+        firsts: dict[str, Unit] = {}
+        for unit in units:
+            if unit.passage.paragraph.lstrip("¶").isdigit():
+                firsts.setdefault(unit.passage.id, unit)
+        runs: dict[tuple[str, str], list[Unit]] = {}
+        for unit in firsts.values():
+            runs.setdefault((unit.passage.source, unit.passage.section), []).append(unit)
+        scored = []
+        for (_, section), items in runs.items():
+            heading = {t for t in terms(section.rsplit(" › ", 1)[-1]) if not t.isdigit()}
+            if len(items) < 2 or not heading or not heading <= set(weights):
+                continue
+            items.sort(key=lambda u: u.passage.ordinal)
+            words = self._unit_terms(" ".join(u.text for u in items) + " " + section)
+            coverage = sum(w for t, w in weights.items() if t in words) / total
+            top = max(u.score for u in items) / (best.score or 1.0)
+            scored.append((0.4 * coverage + 0.3 + 0.3 * top, coverage, 1.0, items[:13]))
+        return scored
+
+    def _compose(self, chosen: list[Unit], *, list_block: bool = False) -> tuple[str, list[Citation]]:
         citations: list[Citation] = []
         groups: dict[str, list[Unit]] = {}
         for unit in chosen:
             groups.setdefault(unit.passage.id, []).append(unit)
+        # Items that are numbered paragraphs of their own (one cited sentence each): one line each.
+        numbered_list = len(groups) >= 2 and all(not u.bullet and u.passage.paragraph.lstrip("¶").isdigit() for u in chosen) and len(chosen) == len(groups) and list_block
         parts: list[str] = []
         for n, group in enumerate(groups.values(), start=1):
             group.sort(key=lambda u: u.start)
             passage = group[0].passage
             citations.append(Citation.from_passage(n, passage, passage.text[group[0].start : group[-1].end]))
-            if sum(u.bullet for u in group) >= 2:
+            if numbered_list:
+                parts.append(f"- {' '.join(u.text.rstrip(';, ') for u in group)} [{n}]")
+            elif sum(u.bullet for u in group) >= 2:
                 lines = [f"- {u.text.rstrip(';,. ')}" if u.bullet else u.text for u in group]
                 parts.append("\n".join(lines) + f" [{n}]")
             else:
                 parts.append(" ".join(u.text.rstrip(";, ") for u in group) + f" [{n}]")
-        joiner = "\n" if any("\n" in p for p in parts) else " "
+        joiner = "\n" if numbered_list or any("\n" in p for p in parts) else " "
         return joiner.join(parts), citations
 
     def _compare(self, question: str, ranked: list[Unit], councils: list[str]) -> tuple[str, list[Citation], Evidence]:

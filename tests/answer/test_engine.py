@@ -125,3 +125,11 @@ def test_a_council_spoken_of_in_other_reports_is_answered_only_from_what_they_sa
     assert all("Leeds" in c.passage for c in answer.citations) and "4 years" in answer.answer
     unanswered = shared_engine.answer("What is the Ofsted grade of Leeds?")
     assert unanswered.refused and "no reports on Leeds" in unanswered.answer
+
+
+def test_a_list_a_report_numbers_paragraph_by_paragraph_is_answered_whole_in_its_order(shared_engine) -> None:
+    answer = shared_engine.answer("list the recommendations in the north somerset report")
+    assert not answer.refused and answer.kind == "list"
+    assert [c.paragraph for c in answer.citations] == ["1", "2", "3"]  # every one of them, in the report's order
+    assert [line[:2] for line in answer.answer.splitlines()] == ["- "] * 3
+    assert all(line.startswith("- That Executive") and line.endswith(f"[{n}]") for n, line in enumerate(answer.answer.splitlines(), 1))
