@@ -19,6 +19,7 @@ from assistant.answer.kinds import inner_kind, question_kind, register_can_answe
 from assistant.answer.llm import LLMAnswerer
 from assistant.answer.scope import read_scope, report_prior, reports_of_years, search_text
 from assistant.councils import gazetteer
+from assistant.documents.passages import unit_spans
 from assistant.errors import AssistantError, LLMError
 from assistant.index.index import Index
 from assistant.library import open_index
@@ -48,6 +49,7 @@ class Engine:
         self._llm: LLMAnswerer | None = None
         self._letterheads: dict[tuple[int, str], frozenset[str]] = {}
         self._speaking: dict[tuple[int, str], set[str]] = {}
+        self._standard: tuple[int, frozenset[str]] = (-1, frozenset())
 
     def _idf(self, term: str) -> float:
         df = self.index.bm25.doc_freq(term)
@@ -220,6 +222,7 @@ class Engine:
         text, citations, evidence = self.answerer.answer(
             weighed,
             evidence_hits,
+            standard=self._standard_sentences(),
             kind=kind,
             councils=named,
             query_vector=self.index.embedder.embed_query(searched),
@@ -283,6 +286,21 @@ class Engine:
                 run.append(p)
             return [hit.model_copy(update={"passage": p}) for p in run if p.id not in shown]
         return []
+
+    def _standard_sentences(self) -> frozenset[str]:
+        """Sentences of the library's standard wording: a finding paragraph that ran on into a report's back
+        page (the publisher's blurb, its address) still never answers with them."""
+        generation = self.index.generation
+        if self._standard[0] != generation:
+            bm25 = self.index.bm25
+            found = {
+                _normal(text[start:end])
+                for passage in bm25.passages(bm25.boilerplate_ids()).values()
+                for text in [passage.text]
+                for start, end, _, _ in unit_spans(text)
+            }
+            self._standard = (generation, frozenset(found))
+        return self._standard[1]
 
     def _letterhead(self, source: str) -> frozenset[str]:
         """Terms of a report's standard wording (what recurs across reports: its publisher, "inspection", the
@@ -355,6 +373,10 @@ class Engine:
             log.warning("falling back to the extractive answer: %s", exc)
             return "keep"
         return "refuse" if written is None else written
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _speaks_of(text: str, councils: list[str]) -> bool:

@@ -217,11 +217,13 @@ class ExtractiveAnswerer:
         unit_vectors: UnitVectors | None = None,
         letterheads: Mapping[str, frozenset[str]] | None = None,
         reports: Sequence[str] = (),
+        standard: frozenset[str] = frozenset(),
     ) -> tuple[str, list[Citation], Evidence]:
         """The answer, its citations and how strong its evidence is. `letterheads`: per report, the terms of its
         standard wording (publisher, footer), which like its title describe every passage of it. `reports`:
-        the reports, oldest first, of one council's history that a question about change compares."""
-        units = [u for hit in hits for u in units_of(hit)]
+        the reports, oldest first, of one council's history that a question about change compares. `standard`:
+        sentences of the library's standard wording (lower-cased, spaces collapsed), which never answer."""
+        units = [u for hit in hits for u in units_of(hit) if " ".join(u.text.lower().split()) not in standard]
         if not units:
             return "", [], Evidence(0.0, 0.0, False)
         if query_vector is not None and unit_vectors:

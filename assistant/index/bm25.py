@@ -137,6 +137,11 @@ class BM25Store:
         i = self.position(passage_id)
         return bool(flags is not None and i is not None and i < len(flags) and flags[i])
 
+    def boilerplate_ids(self) -> list[str]:
+        """Every passage flagged as standard wording."""
+        flags = self.meta.get("boilerplate")
+        return [] if flags is None else [self.ids[i] for i in np.flatnonzero(flags[: len(self.ids)])]
+
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """The passages of these ids, read from the index's own copy (ids it lacks are left out).
 

@@ -98,3 +98,13 @@ def test_a_one_item_list_under_an_echoed_heading_and_the_reports_own_words() -> 
     question = "What are the areas for improvement in the Ofsted report?"
     letterheads = {"r.txt": frozenset({"ofst", "report"})}
     assert "Safety planning" in answerer.answer(question, hits, kind="list", councils=[], letterheads=letterheads)[0]
+
+
+def test_standard_wording_a_finding_ran_on_into_never_answers() -> None:
+    blurb = "Ofsted regulates and inspects to achieve excellence in the care of children and young people."
+    hits = [_hit(f"Workers are supervised regularly, although the quality of supervision is inconsistent.\n\n{blurb}", 1)]
+    answerer = ExtractiveAnswerer(load_settings())
+    question = "What does Ofsted do to achieve excellence in the care of children?"
+    assert answerer.answer(question, hits, kind="fact", councils=[])[0].startswith("Ofsted regulates")
+    text, _, _ = answerer.answer(question, hits, kind="fact", councils=[], standard=frozenset({" ".join(blurb.lower().split())}))
+    assert "Ofsted regulates" not in text
