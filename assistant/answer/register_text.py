@@ -74,6 +74,8 @@ def cite_fact(cite: Numbered, record: InspectionRecord, fact: str, *, every: boo
     """The marker of the passage stating the fact; with `every`, of each passage stating it (the judgement
     table and the heading of the section that explains the grade), so a reader may check either."""
     cited = record.citations_for(fact) if every else [c for c in [record.citation_for(fact)] if c is not None]
+    # The narrowest passage first: a section's heading stating this grade alone before the judgement table of all.
+    cited = sorted(cited, key=lambda c: len(c.passage))
     return "".join(f" {cite(c)}" for c in cited)
 
 
