@@ -102,10 +102,10 @@ class Engine:
         return mend_question(question, bm25.vocab, bm25.abbreviations, expand=expand)
 
     def retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
-        """The passages an answer is drawn from (a question naming councils searches only those); what the
-        register settles (a grade, a promise) is led by the passages it cites."""
+        """The passages an answer is drawn from (a question naming councils searches only those), led by those
+        the answer cites: its sentence-level choice reranks the search's passage-level one."""
         hits = self._retrieve(standalone, filters, k=k)
-        led = self._register_evidence(standalone, filters or Filters())
+        led = self._answer_evidence(standalone, filters or Filters())
         if not led:
             return hits
         kept = {hit.passage.id for hit in led}
@@ -115,10 +115,10 @@ class Engine:
             hit.rank = rank
         return merged
 
-    def _register_evidence(self, standalone: str, filters: Filters) -> list[SearchHit]:
-        """The passages the register's answer cites, in its order (none when it does not answer)."""
-        answer = self._from_register(standalone, standalone, filters)
-        if answer is None or answer.refused:
+    def _answer_evidence(self, standalone: str, filters: Filters) -> list[SearchHit]:
+        """The passages the answer cites, in its order (none when it refuses)."""
+        answer = self.answer(standalone, filters=filters)
+        if answer.refused:
             return []
         ids = list(dict.fromkeys(c.passage_id for c in answer.citations if c.passage_id))
         passages = self.index.bm25.passages(ids)

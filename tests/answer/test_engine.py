@@ -89,14 +89,31 @@ def test_a_question_about_change_searches_each_report_it_compares(shared_engine,
     assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
 
 
-@pytest.mark.parametrize("question", ["What has West Sussex committed to do?", "What was Worcestershire's Ofsted grade?"])
-def test_what_the_register_settles_is_searched_from_the_passages_it_cites(shared_engine, question: str) -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What has West Sussex committed to do?",  # settled by the register
+        "What was Worcestershire's Ofsted grade?",
+        # Answered from sentences: the passage search ranks second holds the sentence that answers.
+        "After the September 2017 visit, what did Worcestershire decide to do with its priority plan?",
+    ],
+)
+def test_the_passages_an_answer_cites_lead_the_search(shared_engine, question: str) -> None:
     answer = shared_engine.answer(question)
     cited = list(dict.fromkeys(c.passage_id for c in answer.citations))
-    assert answer.kind != "extractive" and cited
+    assert not answer.refused and cited
     hits = shared_engine.retrieve(question)
     assert [hit.passage.id for hit in hits[: len(cited)]] == cited
     assert len({hit.passage.id for hit in hits}) == len(hits)
+    assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
+
+
+def test_a_refused_question_keeps_the_search_order(shared_engine) -> None:
+    from assistant.types import Filters
+
+    question = "What is the annual budget of Darlington's children's services?"
+    assert shared_engine.answer(question).refused
+    assert [h.passage.id for h in shared_engine.retrieve(question)] == [h.passage.id for h in shared_engine._retrieve(question, Filters())]
 
 
 def test_a_change_in_a_topic_the_register_holds_no_grade_for_is_told_report_by_report(shared_engine) -> None:
