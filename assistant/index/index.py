@@ -4,6 +4,7 @@ Layout of the index folder:
     manifest.json        provenance (model, splitter), a generation counter, one row per ingested file (manifest.py)
     reports/<hash>.json  each report's cleaned text and passages, and its sentence-unit vectors (files.py)
     bm25/                BM25 index over every passage, rebuilt after each change (bm25.py)
+    .vectors/            every passage's vector as one matrix, per commit, for exact search (vectors.py)
     commitments.json     the register, when the index is given its builder (assistant/library.py)
     derived.json         the manifest generation bm25/ and the register were built from (derived.py)
     chroma/              the embedded Chroma database, unless a Chroma server is configured (chroma.py)
@@ -42,6 +43,7 @@ from assistant.index.lock import DEFAULT_TIMEOUT, WriterLock
 from assistant.index.manifest import Manifest
 from assistant.index.mirror import Mirror
 from assistant.index.store import DIRTY_FILE, Store
+from assistant.index.vectors import VectorCache, Vectors
 from assistant.settings import Settings, load_settings
 from assistant.types import Filters, IndexedReport, Passage, Report
 
@@ -93,6 +95,7 @@ class Index:
         self._lock = WriterLock(self.root, lock_timeout)
         self._checked = -1  # the generation whose derived data was last found up to date
         self._mirror = Mirror(self.root, self.settings) if self.settings.chroma_url else None
+        self._vectors = VectorCache(self.root, self.settings)
 
     # ------------------------------------------------------------ plumbing
 
@@ -136,6 +139,15 @@ class Index:
         self._sync()
         result = self._rows.nearest(vector, n, filters, rows=False, ids=ids)
         return [(pid, 1.0 - float(d)) for pid, d in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True)]
+
+    @property
+    def vectors(self) -> Vectors | None:
+        """Every passage's vector as one matrix aligned with the keyword index, for the commit read now; None
+        (search through Chroma) at small sizes, during a write, or until a child process has built it."""
+        bm25 = self.bm25
+        if (self.root / DIRTY_FILE).exists():
+            return None
+        return self._vectors.get(self.generation, bm25, self._manifest.contents.model or "")
 
     def _reload(self) -> None:
         """Read the manifest from disk and forget everything derived from the old one."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.index.bm25 import BM25Store
 from assistant.index.index import Index
+from assistant.index.vectors import Vectors
 from assistant.types import Filters, Passage
 
 # Nearest ids fetched unfiltered to filter here (~8 ms at 100k passages; 1,000 cost ~20 ms).
@@ -37,7 +38,11 @@ def nearest(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[
     bm25 = index.bm25
     if not bm25.ids:
         return index.nearest(vector, n, filters)  # no keyword index to read passages or fields from
-    if filters.is_empty():
+    matrix = matrix_of(index)
+    if matrix is not None and matrix.dim == len(vector):
+        keep = None if filters.is_empty() else bm25.rows(filters)
+        found = [(bm25.ids[row], cosine) for row, cosine in matrix.nearest(vector, n, keep)]
+    elif filters.is_empty():
         found = index.nearest_ids(vector, n, filters)
     elif _in_step(index):
         found = _filtered(index, vector, n, filters)
@@ -49,6 +54,13 @@ def nearest(index: Index, vector: np.ndarray, n: int, filters: Filters) -> list[
     if missing:  # written since the keyword index was built, or an index built before it kept passages
         passages.update(index.get_passages(missing))
     return [(passages[pid], cosine) for pid, cosine in found if pid in passages]
+
+
+def matrix_of(index: Index) -> Vectors | None:
+    """The index's vector matrix, when it is built and the keyword index covers every row; else None."""
+    if not _in_step(index):
+        return None
+    return index.vectors
 
 
 def _in_step(index: Index) -> bool:

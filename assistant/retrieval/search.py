@@ -6,11 +6,10 @@ import re
 
 import numpy as np
 
-from assistant.index.bm25 import shingles
 from assistant.index.index import Index
-from assistant.retrieval.dense import nearest
+from assistant.retrieval.dense import matrix_of, nearest
 from assistant.settings import Settings
-from assistant.text import terms
+from assistant.text import terms, words
 from assistant.types import Filters, Passage, SearchHit
 
 __all__ = ["Filters", "Retriever", "collapse_duplicates"]
@@ -105,7 +104,18 @@ class Retriever:
         bm25 = self.index.bm25.search(query, candidates, filters)
         bm25_rank = {pid: rank for rank, (pid, _) in enumerate(bm25, start=1)}
         missing = [pid for pid, _ in bm25 if pid not in hits]
-        if missing:
+        matrix = matrix_of(self.index)
+        if missing and matrix is not None and matrix.dim == len(vector):
+            # Vectors from the index's matrix (vectors.py), text and metadata from the keyword index's copy.
+            keyword = self.index.bm25
+            positions = [keyword.position(pid) for pid in missing]
+            known = [(pid, row) for pid, row in zip(missing, positions, strict=True) if row is not None]
+            passages = keyword.passages([pid for pid, _ in known])
+            cosines = matrix.cosines([row for _, row in known], vector)
+            for (pid, _), cosine in zip(known, cosines, strict=True):
+                if pid in passages:
+                    hits[pid] = SearchHit(passage=passages[pid], score=0.0, dense_score=float(cosine))
+        elif missing:
             # Vectors from Chroma; text and metadata from the keyword index's copy (read from Chroma, they cost more).
             rows = self.index.collection.get(ids=missing, include=["embeddings"])
             embeddings = rows["embeddings"] if rows["embeddings"] is not None else []
@@ -163,11 +173,11 @@ def collapse_duplicates(hits: list[SearchHit], threshold: float = 0.8, limit: in
 
     Overlap is measured against the longer of the two: a line that a longer passage contains ("… children in
     care: outstanding" within the judgement table) says less than it, not the same, and both stay."""
-    kept: list[tuple[SearchHit, set[str]]] = []
+    kept: list[tuple[SearchHit, frozenset[tuple[str, ...]]]] = []
     for hit in hits:
         if limit is not None and len(kept) >= limit:
             break  # the rest would be cut anyway: their word trigrams are not worth reading
-        grams = shingles(hit.passage.text)
+        grams = _trigrams(hit.passage)
         duplicate = False
         for _, other in kept:
             overlap = len(grams & other) / max(1, len(grams), len(other))
@@ -177,3 +187,22 @@ def collapse_duplicates(hits: list[SearchHit], threshold: float = 0.8, limit: in
         if not duplicate:
             kept.append((hit, grams))
     return [hit for hit, _ in kept]
+
+
+# Word trigrams of passages lately compared, by id: a question's searches (and a conversation's) meet the same
+# passages, and reading them was a fifth of a warm question at 100,000 passages.
+CACHED_TRIGRAMS = 4096
+_trigram_cache: dict[str, tuple[str, frozenset[tuple[str, ...]]]] = {}
+
+
+def _trigrams(passage: Passage) -> frozenset[tuple[str, ...]]:
+    """A passage's word trigrams (bm25.shingles as tuples: the same sets, cheaper to make), remembered."""
+    cached = _trigram_cache.get(passage.id)
+    if cached is not None and cached[0] == passage.text:
+        return cached[1]
+    found = words(passage.text)
+    grams = frozenset(zip(found, found[1:], found[2:])) if len(found) >= 3 else frozenset({tuple(found)})
+    if len(_trigram_cache) >= CACHED_TRIGRAMS:
+        _trigram_cache.pop(next(iter(_trigram_cache)))
+    _trigram_cache[passage.id] = (passage.text, grams)
+    return grams
