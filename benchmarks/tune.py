@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer.engine import Engine  # noqa: E402
 from assistant.answer.extractive import Evidence  # noqa: E402
 from assistant.evaluate import Question, Report, cross_validate, load_questions, run_questions  # noqa: E402
+from assistant.evaluate.metrics import Ranking  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
+from assistant.types import Filters  # noqa: E402
 
 DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5)
 THRESHOLDS = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55)
@@ -55,10 +57,14 @@ class Outcome:
     score: float | None  # evidence score of an extractive answer; None when the threshold is never read
     hit: bool  # is_hit of the answer as given (for an answerable question: right words, not refused)
     cited_gold: bool  # a citation holds the gold evidence
-    gold_rank: int | None
+    gold_rank: int | None  # in the search as led by the answer's citations
+    plain_rank: int | None  # in the search alone, which is what a refused answer leaves
 
     def refused_at(self, threshold: float) -> bool:
         return self.refused or (self.score is not None and self.score < threshold)
+
+    def rank_at(self, threshold: float) -> int | None:
+        return self.plain_rank if self.refused_at(threshold) else self.gold_rank
 
 
 # ---------------------------------------------------------------- asking
@@ -87,6 +93,14 @@ def ask_all(questions: Sequence[Question], settings: Settings, engine: Engine, l
 
     report = run_questions(questions, engine, progress=progress)
     by_id = {q.id: q for q in questions}
+    # Engine.retrieve leads with what the answer cites unless it refuses: the search alone is ranked too,
+    # so a refusal re-decided at another threshold takes that ranking instead.
+    plain = Ranking()
+    for detail in report.details:
+        q = by_id[str(detail["id"])]
+        if q.answerable:
+            hits = engine._retrieve(str(detail["standalone"]), Filters(), k=10)
+            plain.add([(h.passage.source, h.passage.text) for h in hits], q)
     outcomes: dict[str, Outcome] = {}
     for detail, found in zip(report.details, asked, strict=True):
         q = by_id[str(detail["id"])]
@@ -99,6 +113,7 @@ def ask_all(questions: Sequence[Question], settings: Settings, engine: Engine, l
             hit=bool(detail["hit"]),
             cited_gold=isinstance(cited, list) and any(cited),
             gold_rank=gold_rank if isinstance(gold_rank, int) else None,
+            plain_rank=plain.ranks.get(q.id),
         )
     return report, outcomes
 
@@ -111,7 +126,7 @@ def figures(outcomes: Sequence[Outcome], threshold: float) -> dict[str, float]:
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
     attempted = [o for o in answerable if not o.refused_at(threshold)]
-    ranks = [o.gold_rank for o in answerable]
+    ranks = [o.rank_at(threshold) for o in answerable]
     n = max(len(answerable), 1)
     return {
         "recall@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
@@ -191,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs[default[0]] = ask_all(questions, base.model_copy(update={"refusal_threshold": 0.0}), engine, "defaults at 0")[1]
         derived = runs[default[0]]
         wrong = [q.id for q in questions if outcomes[q.id].refused != derived[q.id].refused_at(default[1])]
-        wrong += [q.id for q in questions if outcomes[q.id].gold_rank != derived[q.id].gold_rank]
+        wrong += [q.id for q in questions if outcomes[q.id].gold_rank != derived[q.id].rank_at(default[1])]
         want = real.metrics()
         got = figures([derived[q.id] for q in questions], default[1])
         off = {m: (want[m], got[m]) for m in METRICS if abs(want[m] - got[m]) > 1e-9}
@@ -266,7 +281,8 @@ def figures_pooled(questions: Sequence[Question], held: dict[str, Point], runs: 
 
 def _decided(o: Outcome, threshold: float) -> Outcome:
     refused = o.refused_at(threshold)
-    return Outcome(o.answerable, refused, None if refused else o.score, o.hit and not refused, o.cited_gold, o.gold_rank)
+    rank = o.rank_at(threshold)
+    return Outcome(o.answerable, refused, None if refused else o.score, o.hit and not refused, o.cited_gold, rank, rank)
 
 
 if __name__ == "__main__":
