@@ -1,11 +1,22 @@
-"""Dense search under filters, without Chroma's slow paths: its metadata scan and its row reads.
+"""Dense search under filters, without Chroma's slow paths: its metadata scan, its row reads, its graph search.
 
-Measured at 100,000 passages (embedded Chroma, 2 cores, busy): the 40 nearest ids take ~3-5 ms, the
-same with their text and metadata ~18 ms, and with a council `where` clause 600-1000 ms (Chroma scans
-the metadata in SQLite); restricted to a list of ids instead, 30-60 ms for 500-8,000 ids, yet ~430 ms
-for a few dozen (its graph search hunts for them). So the search asks Chroma for ids and distances
-only and reads the passages from the keyword index's own copy (assistant/index/bm25.py), and a filter
-is applied through the per-passage fields the keyword index holds, never by a scan:
+At scale the search is exact, in numpy, over the index's matrix of every passage's vector
+(assistant/index/vectors.py, rows grouped by council and report): a filter is a mask over the
+keyword index's per-passage fields (assistant/index/bm25.py), so a council or a report is one
+contiguous slice and one matrix-vector product; a question searched several ways (filtered, then
+narrowed to a report) reuses the first product. Passages are read from the keyword index's copy.
+
+Measured at 100,000 passages (benchmarks/query.py, embedded Chroma, 2 cores shared with other work,
+old and new paths alternated question by question in one process): a council's slice (~25-30k rows)
+takes ~4 ms unloaded, the whole matrix ~25 ms; warm `ask` p50 fell to 0.5-0.7x of Chroma's path
+(filtered 0.52x, unfiltered 0.68x) and resident memory by ~60 MB (Chroma's vector index, ~215 MB,
+is never loaded; the matrix is ~150 MB). Chroma's query restricted to ~30k ids had cost 13-80 ms, and
+on the benchmark's hashed vectors (many identical) its graph search found nothing at all under a
+council filter, and ~170 of 400 unfiltered: the exact search finds the true nearest.
+
+Until the matrix is built (by a child process after each commit), and below vectors.MIN_PASSAGES,
+Chroma searches, as measured before (100k: the 40 nearest ids ~3-5 ms, with text ~18 ms, with a
+`where` clause 600-1000 ms as it scans metadata in SQLite, restricted to ids 30-60 ms):
 - a filter keeping a good share of the library: to the nearest few hundred ids, here;
 - a narrower one: Chroma searches only the ids it keeps (pre-filtered by id set);
 - a handful of passages: their vectors are read and compared here, exhaustively.
