@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import assistant.index.vectors as matrices
 from assistant.errors import AssistantError, IndexNotReady
 from assistant.index.bm25 import FOLDER as BM25_FOLDER
 from assistant.index.bm25 import BM25Store
@@ -379,10 +380,12 @@ class Index:
     ) -> IngestSummary:
         """Bring the index in step with the given files and folders; one bad file spoils nothing."""
         with self._writing():
-            return run_ingest(
+            summary = run_ingest(
                 self._store, paths, split=self.split, max_mb=self.settings.max_file_mb,
                 prune=prune, on_file=on_file, progress=progress,
             )
+            self._build_vectors()
+            return summary
 
     def split(self, report: Report) -> list[Passage]:
         """Passages of a report, through the llama-index node parser."""
@@ -398,4 +401,15 @@ class Index:
             if rebuild and (result.status == "removed" or store.stale_derived()):
                 store.rebuild_derived()
                 store.finish()
+                self._build_vectors()
             return result
+
+    def _build_vectors(self) -> None:
+        """After a commit, at scale: write its vector matrix from the rows this writer holds open, so readers
+        find it at once rather than searching Chroma (and loading its vector index) while a child builds it."""
+        if sum(entry.passages for entry in self._manifest.reports.values()) < matrices.MIN_PASSAGES:
+            return
+        try:
+            matrices.build_for(self.settings, self.collection)
+        except Exception as exc:  # noqa: BLE001 - the commit stands; a reader builds the matrix in a child process
+            log.warning("could not build the vector matrix of %s (%s); a reader builds it", self.root, exc)

@@ -175,10 +175,20 @@ def build(root: Path, collection: Collection, bm25: BM25Store, key: str) -> Path
     matrix_path, order_path = paths(root, key)
     atomic_save_array(order_path, order.astype(np.int64))
     atomic_save_array(matrix_path, matrix)
-    for old in (root / FOLDER).glob("*.npy"):
-        if old.name.split(".", 1)[0] != key:
+    for old in (root / FOLDER).iterdir():
+        if old.name.startswith("."):  # another build's file being written, or one a killed build left
+            if old.name != BUILDING and _age(old) > BUILD_TIMEOUT:
+                old.unlink(missing_ok=True)
+        elif old.name.split(".", 1)[0] != key:
             old.unlink(missing_ok=True)  # a reader that mapped it keeps its copy until it moves on
     return matrix_path
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 class VectorCache:
@@ -239,9 +249,10 @@ class VectorCache:
             log.warning("could not build the vector cache of %s: %s", self.root, done.stderr.decode(errors="replace")[-500:])
 
 
-def build_for(settings: Settings) -> Path | None:
-    """Build the matrix of the index in `settings` as committed now (None if a write is under way, the keyword
-    index lags the commit, another process is building, or Chroma lacks rows); what the child process runs."""
+def build_for(settings: Settings, collection: Collection | None = None) -> Path | None:
+    """Build the matrix of the index in `settings` as committed now, from `collection` or the one the settings
+    name (None if a write is under way, the keyword index lags the commit, another process is building, or
+    Chroma lacks rows); what the child process runs, and a writer after its commit."""
     from assistant.index.bm25 import FOLDER as BM25_FOLDER
     from assistant.index.bm25 import BM25Store
     from assistant.index.chroma import open_collection
@@ -279,7 +290,7 @@ def build_for(settings: Settings) -> Path | None:
     try:
         os.write(fd, str(os.getpid()).encode())
         os.close(fd)
-        built = build(root, open_collection(settings), bm25, key)
+        built = build(root, collection if collection is not None else open_collection(settings), bm25, key)
         if built is not None and committed() != generation:
             # A write began while the rows were read: they may be newer than the commit named.
             for path in paths(root, key):

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import SAMPLES
 
 import assistant.index.vectors as vectors
 from assistant.index.index import Index
@@ -88,7 +89,36 @@ def test_hybrid_search_ranks_alike_with_and_without_the_matrix(sample_index: Ind
     assert ranked() == with_matrix
 
 
-def test_a_commit_names_another_matrix_and_a_reader_never_uses_the_old_one(sample_index: Index) -> None:
+def test_with_the_matrix_a_search_asks_chroma_for_no_vectors(sample_index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    built(sample_index)
+    asked: list[str] = []
+    collection = sample_index.collection
+    original_query, original_get = collection.query, collection.get
+
+    def query(**kwargs: Any) -> Any:
+        asked.append("query")
+        return original_query(**kwargs)
+
+    def get(*args: Any, **kwargs: Any) -> Any:
+        if "embeddings" in kwargs.get("include", []):
+            asked.append("get embeddings")
+        return original_get(*args, **kwargs)
+
+    monkeypatch.setattr(collection, "query", query)
+    monkeypatch.setattr(collection, "get", get)
+    retriever = Retriever(sample_index)
+    for question in QUESTIONS:
+        for filters in filters_of(sample_index)[:-1]:
+            assert retriever.search(question, k=10, filters=filters)
+    assert asked == []  # Chroma's vector index is never loaded into a serving process
+    monkeypatch.setattr(vectors, "MIN_PASSAGES", 10**9)
+    retriever.search(QUESTIONS[0], k=10)
+    assert "query" in asked  # without the matrix, Chroma searches (so the spy sees what it should)
+
+
+def test_a_commit_names_another_matrix_and_a_reader_never_uses_the_old_one(
+    sample_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reader = open_index(sample_index.settings, embedder=sample_index.embedder)
     old = built(reader)
     old_files = files(reader)
@@ -98,24 +128,28 @@ def test_a_commit_names_another_matrix_and_a_reader_never_uses_the_old_one(sampl
     assert gone & {p.id for p, _ in dense.nearest(reader, vector, 500, Filters())}
 
     assert sample_index.remove(source).status == "removed"  # another Index object: as another process would
-    # The reader takes up the commit: its matrix is of the old rows, so it is not used, and search goes to Chroma.
-    assert reader.vectors is None
-    assert not gone & {p.id for p, _ in dense.nearest(reader, vector, 500, Filters())}
-    new = built(reader)
-    assert new is not old and len(new.order) == len(reader.bm25.ids) == len(old.order) - len(gone)
+    # The writer wrote the new commit's matrix before letting go of the lock: the reader takes both up at once.
+    new = reader.vectors
+    assert new is not None and new is not old
+    assert len(new.order) == len(reader.bm25.ids) == len(old.order) - len(gone)
     assert not set(old_files) & set(files(reader))  # the old commit's files are deleted once the new one is written
     assert not gone & {p.id for p, _ in dense.nearest(reader, vector, 500, Filters())}
 
+    # Without the writer's matrix (a writer below the size, or one that failed), the reader never uses the old one.
+    held = files(reader)
+
     corpus = Path(sample_index.settings.index_dir).parent / "again"
     corpus.mkdir()
-    from conftest import SAMPLES
-
     for name in (source, "manifest.toml"):
         if (SAMPLES / name).is_file():
             (corpus / name).write_bytes((SAMPLES / name).read_bytes())
+    monkeypatch.setattr(vectors, "MIN_PASSAGES", 10**9)
     assert sample_index.ingest([corpus]).count("added") == 1
-    assert reader.vectors is None
-    again = built(reader)
+    monkeypatch.setattr(vectors, "MIN_PASSAGES", 0)
+    assert files(reader) == held
+    assert reader.vectors is None  # the old commit's matrix is not this commit's: Chroma searches meanwhile
+    assert gone <= {p.id for p, _ in dense.nearest(reader, vector, 500, Filters())}
+    again = built(reader)  # by the child process the reader started
     assert len(again.order) == len(old.order)
     assert gone <= {p.id for p, _ in dense.nearest(reader, vector, 500, Filters())}
 
@@ -165,8 +199,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_an_instance_with_an_empty_folder_builds_its_matrix_from_the_server(server: str, tmp_path: Path, embedder: Any) -> None:
-    from conftest import SAMPLES
-
     def settings(name: str) -> Settings:
         return Settings(index_dir=tmp_path / name, chroma_url=server, collection="vectors-test")
 
