@@ -3,10 +3,15 @@
     python benchmarks/bench.py                   # full runs: ingest, query (100k passages), cold start
     python benchmarks/bench.py --quick           # small runs, to check the benchmarks themselves
     python benchmarks/bench.py --query-args "--passages 20000"
+    python benchmarks/bench.py --only query-server   # 1,000,000 passages on `chroma run` (make bench BENCH_ARGS=...)
 
 Each benchmark runs in its own process, its output shown as it goes; the last line it prints is
 its JSON summary (ingest.py and query.py with --json, cold_start.py always). A benchmark that
 fails is marked in the table and the others still run; the exit status is then 1.
+
+query-server (query.py at 1,000,000 passages on a `chroma run` it starts) runs only when named in
+--only: its first build takes over an hour on two busy cores and ~25 GB of disk, kept in
+--server-folder (default /tmp/q1m) so later runs only start the server and ask.
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-# Arguments of each benchmark: the full runs, and --quick's small ones.
-BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
-    "ingest.py": (["--json"], ["--json", "--corpus", "corpus/sample", "--reports", "0", "--files", "0", "--repeats", "1"]),
-    "query.py": (["--json"], ["--json", "--passages", "5000", "--repeats", "1"]),
-    "cold_start.py": ([], ["--repeat", "1"]),
+# Each benchmark's script and arguments: the full runs, and --quick's small ones.
+BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
+    "ingest.py": ("ingest.py", ["--json"], ["--json", "--corpus", "corpus/sample", "--reports", "0", "--files", "0", "--repeats", "1"]),
+    "query.py": ("query.py", ["--json"], ["--json", "--passages", "5000", "--repeats", "1"]),
+    "cold_start.py": ("cold_start.py", [], ["--repeat", "1"]),
+    "query-server": ("query.py", ["--json", "--server", "--passages", "1000000", "--repeats", "3"],
+                     ["--json", "--server", "--passages", "5000", "--repeats", "1"]),
 }
+# Run only when named in --only (hours to build the first time).
+ON_REQUEST = {"query-server"}
 
 # (benchmark, key path in its JSON, measure, format, target): targets as the benchmarks state them.
 Row = tuple[str, tuple[str, ...], str, Callable[[float], str], str]
@@ -40,6 +49,11 @@ ROWS: list[Row] = [
     ("query.py", ("p95_ms",), "warm ask p95, ms", "{:.0f}".format, "<= 300"),
     ("query.py", ("filtered_p50_ms",), "warm ask with a council filter p50, ms", "{:.0f}".format, ""),
     ("query.py", ("rss_mb",), "resident memory (index + model), MB", "{:.0f}".format, ""),
+    ("query-server", ("passages",), "passages on `chroma run`", "{:,}".format, ""),
+    ("query-server", ("p50_ms",), "warm ask p50 on the server, ms", "{:.0f}".format, ""),
+    ("query-server", ("p95_ms",), "warm ask p95 on the server, ms", "{:.0f}".format, "<= 300"),
+    ("query-server", ("filtered_p50_ms",), "warm ask with a council filter p50 on the server, ms", "{:.0f}".format, ""),
+    ("query-server", ("rss_mb",), "resident memory of the asking process, MB", "{:.0f}".format, ""),
     ("cold_start.py", ("assistant_ask", "wall_s"), "cold `assistant ask`, s", "{:.2f}".format, ""),
     ("cold_start.py", ("assistant_docs", "wall_s"), "cold `assistant docs`, s", "{:.2f}".format, ""),
     ("cold_start.py", ("onnx", "total_s"), "query embedder import + load + embed (ONNX), s", "{:.2f}".format, ""),
@@ -91,17 +105,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small runs (samples only, 5,000 passages, one repeat)")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these benchmarks")
-    for script in BENCHMARKS:
-        name = script.removesuffix(".py").replace("_", "-")
-        parser.add_argument(f"--{name}-args", default="", metavar="ARGS", help=f"more arguments for {script}")
+    parser.add_argument("--server-folder", default="/tmp/q1m", help="where query-server keeps its built data")
+    for name in BENCHMARKS:
+        option = name.removesuffix(".py").replace("_", "-")
+        parser.add_argument(f"--{option}-args", default="", metavar="ARGS", help=f"more arguments for {name}")
     args = parser.parse_args()
 
     results: dict[str, dict | None] = {}
-    for script, (full, quick) in BENCHMARKS.items():
-        if args.only and script not in args.only:
+    for name, (script, full, quick) in BENCHMARKS.items():
+        if (args.only and name not in args.only) or (not args.only and name in ON_REQUEST):
             continue
-        extra = shlex.split(getattr(args, script.removesuffix(".py") + "_args"))
-        results[script] = run(script, (quick if args.quick else full) + extra)
+        extra = shlex.split(getattr(args, name.removesuffix(".py").replace("-", "_") + "_args"))
+        if name == "query-server":
+            extra = ["--folder", args.server_folder + ("-quick" if args.quick else ""), *extra]
+        results[name] = run(script, (quick if args.quick else full) + extra)
         print(flush=True)
     print(table(results))
     if any(result is None for result in results.values()):

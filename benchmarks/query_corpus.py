@@ -8,14 +8,22 @@ reuses what copies share:
 - a copy with the same sample and swaps as one split before takes that one's passages, with its
   own source, ids and reference number (the reference number is fixed-width, so offsets agree);
 - its register extraction likewise (commitments, inspections and facts read from the same text);
-- vectors are hashed bag-of-words (HashEmbedder), computed as one sparse product per batch.
-Questions are still encoded by the real model at query time.
+- vectors are hashed bag-of-words (HashEmbedder), computed as one sparse product per batch;
+- the keyword index's trigrams and the register's word weights are worked out once per distinct
+  passage text, and no worker warms the register as batches commit (it would redo the extraction
+  this process shares between copies).
+Rows still reach Chroma as production writes them (in batches a server accepts), and every derived
+file is built and mirrored by the real code; the time of each step is printed (Phases), with the
+builder's peak memory. Questions are still encoded by the real model at query time.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import re
+import resource
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -117,7 +125,7 @@ class HashEmbedder:
             return np.zeros((0, DIM), dtype=np.float32)
         new = list(dict.fromkeys(t for t in texts if t not in self._done))
         if new:
-            if len(self._done) > 500_000:
+            if len(self._done) > 100_000:
                 self._done.clear()
             self._done.update(zip(new, self._sums(new)))
         return np.stack([self._done[t] for t in texts])
@@ -172,6 +180,43 @@ def reuse_sentence_spans() -> None:
     store.unit_spans = spans  # type: ignore[assignment]
 
 
+def reuse_shingles() -> None:
+    """Make the keyword index's boilerplate pass cut each distinct passage into trigrams once (it cuts each twice)."""
+    from assistant.index import bm25
+
+    original = bm25.shingles
+    done: dict[str, set[str]] = {}
+
+    def shingles(text: str) -> set[str]:
+        found = done.get(text)
+        if found is None:
+            if len(done) > 100_000:
+                done.clear()
+            found = done[text] = original(text)
+        return found
+
+    bm25.shingles = shingles  # type: ignore[assignment]
+
+
+def reuse_content_words() -> None:
+    """Make the register's follow-through weights (word document frequencies over every passage) stem each
+    distinct passage once."""
+    from assistant.register import status
+
+    original = status.content_words
+    done: dict[str, set[str]] = {}
+
+    def content_words(text: str) -> set[str]:
+        found = done.get(text)
+        if found is None:
+            if len(done) > 100_000:
+                done.clear()
+            found = done[text] = original(text)
+        return set(found)
+
+    status.content_words = content_words  # type: ignore[assignment]
+
+
 def reuse_reading() -> None:
     """Make ingest read each distinct report text once (cleaning, metadata); copies take it with their own name."""
     from assistant.documents.read import content_hash
@@ -223,6 +268,67 @@ def reuse_register_extraction() -> None:
     store._extract = extract  # type: ignore[assignment]
 
 
+class Phases:
+    """Wall time spent in named steps of the build (methods wrapped in place), to see what grows with size."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def timed(self, function: Callable[..., Any], label: str) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - started
+
+        return timed
+
+    def wrap(self, owner: Any, attribute: str, label: str) -> None:
+        setattr(owner, attribute, self.timed(getattr(owner, attribute), label))
+
+    def report(self) -> str:
+        return ", ".join(f"{label} {seconds:.0f} s" for label, seconds in sorted(self.seconds.items(), key=lambda kv: -kv[1]))
+
+
+def time_phases(index: Any) -> Phases:
+    """Wrap the build's steps: vectors, Chroma writes, report files, manifest, derived data (each kind), mirror."""
+    from assistant.index import store
+    from assistant.index.chroma import Rows
+    from assistant.index.files import ReportFiles
+    from assistant.index.manifest import Manifest
+    from assistant.index.mirror import Mirror
+    from assistant.index.remote import ServerFiles
+
+    phases = Phases()
+    phases.wrap(store, "embed_passages", "vectors")
+    for name in ("add", "upsert", "delete"):
+        phases.wrap(Rows, name, f"chroma {name}")
+    phases.wrap(ReportFiles, "write", "report files")
+    phases.wrap(Manifest, "save", "manifest saves")
+    phases.wrap(store.Store, "rebuild_derived", "derived data with reading every passage back")
+    phases.wrap(Mirror, "publish", "mirror publish")
+    phases.wrap(ServerFiles, "put", "mirror uploads")
+    phases.wrap(Mirror, "_local", "mirror hashing")
+    derived = index._derived
+    derived.builders = tuple(dataclasses.replace(b, build=phases.timed(b.build, f"derived {b.name}")) for b in derived.builders)
+    return phases
+
+
+def chunk_row_writes(rows: int) -> None:
+    """Make the index add rows to Chroma `rows` at a time: a batch larger than a server takes is refused whole."""
+    from assistant.index.chroma import Rows
+
+    original = Rows.add
+
+    def add(self: Rows, nodes: Sequence[Any]) -> None:
+        for start in range(0, len(nodes), rows):
+            original(self, nodes[start : start + rows])
+
+    Rows.add = add  # type: ignore[method-assign]
+
+
 def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | None = None) -> None:
     """Index ~`passages` passages of synthetic reports into `index_dir` (Chroma on `chroma_url` when given)."""
     from assistant.index import ingest
@@ -234,12 +340,23 @@ def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | 
     started = time.perf_counter()
     synthetic_corpus(corpus, reports)
     print(f"  wrote {reports:,} reports in {time.perf_counter() - started:.0f} s", flush=True)
-    ingest.EMBED_BATCH = 5000  # fewer commits (each rewrites the whole manifest), within a server's largest batch
+    # Few commits: each rewrites the whole manifest (58 MB at a million passages). Rows are still sent in
+    # requests within a server's largest batch (5,461 on `chroma run` 1.5).
+    ingest.EMBED_BATCH = 25_000
+    chunk_row_writes(5000)
     reuse_reading()
     reuse_sentence_spans()
     reuse_register_extraction()
+    reuse_shingles()
+    reuse_content_words()
     index = open_index(Settings(index_dir=index_dir, chroma_url=chroma_url), embedder=HashEmbedder(default_model_dir()))
     index.split = reuse_splits(index.split)  # type: ignore[method-assign]
+    # The register is extracted once per distinct text here (above); a worker warming it from every
+    # committed report, after each commit, would redo all of that extraction for nothing.
+    from assistant.index.ahead import Ahead
+
+    Ahead.warm = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    phases = time_phases(index)
     last = [time.perf_counter()]
 
     def progress(number: int, total: int, name: str) -> None:
@@ -251,3 +368,5 @@ def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | 
     count = sum(entry.passages for entry in index.reports.values())
     print(f"  built {count:,} passages from {len(index.reports):,} reports in {time.perf_counter() - started:.0f} s "
           f"({summary.count('failed')} failed)", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  build steps: {phases.report()}; peak memory of the builder {peak:.0f} MB", flush=True)

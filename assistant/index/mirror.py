@@ -23,16 +23,19 @@ import os
 import shutil
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from assistant.files import atomic_write
+from assistant.index import remote
 from assistant.index.bm25 import FOLDER as BM25_FOLDER
 from assistant.index.derived import DERIVED_FILE
 from assistant.index.lock import crash_point
 from assistant.index.manifest import MANIFEST_FILE
-from assistant.index.remote import Head, ServerError, ServerFiles, Table, digest, pack
+from assistant.index.remote import Head, ServerError, ServerFiles, Table, digest
 from assistant.index.store import DIRTY_FILE
 from assistant.settings import Settings
 
@@ -269,39 +272,75 @@ class Mirror:
         server = self.server
         head = server.head()
         state = self._state()
-        packed: dict[str, list[str]] = {}
-        table: Table = {}
         if head is not None and state.get("table") == head.table:
             held: Table = {p: (str(e[0]), int(e[1]), int(e[2])) for p, e in state.get("files", {}).items()}
         else:
             held = server.table(head.table, head.table_parts) if head is not None else {}
-        on_server = {entry[0] for entry in held.values()}
-        for path, (sha, size, parts) in self._local().items():
-            # Files the server's commit does not hold are uploaded (if no other commit left them there).
-            if parts is None or sha not in on_server:
-                if sha not in packed:
-                    packed[sha] = pack((self.root / path).read_bytes())
-                parts = len(packed[sha])
-            table[path] = (sha, size, parts)
-        if head is not None and head.generation == generation and table == held:
+        # Files the server's commit holds keep its record; the others are uploaded (if no other commit left them there).
+        parts_of = {sha: parts for sha, _, parts in held.values()}
+        table: Table = {}
+        new: dict[str, list[str]] = {}  # sha -> paths of files whose content the commit does not hold
+        for path, (sha, size, _) in self._local().items():
+            if sha in parts_of:
+                table[path] = (sha, size, parts_of[sha])
+            else:
+                new.setdefault(sha, []).append(path)
+                table[path] = (sha, size, 0)
+        if head is not None and head.generation == generation and not new and table == held:
             self._save_state(head, table)
             return False
-        present = server.present(packed)
-        upload = {sha: parts for sha, parts in packed.items() if sha not in present}
-        server.put(upload)
-        uploaded = sum(len(part) for parts in upload.values() for part in parts)
+        counts, uploaded = self._upload(new)
+        for sha, paths in new.items():
+            for path in paths:
+                table[path] = (table[path][0], table[path][1], counts[sha])
         crash_point("published-files")
         table_sha, table_parts = server.put_table(table)
         lease.check()
-        new = Head(generation, table_sha, table_parts, head.table if head else "", head.table_parts if head else 0)
-        server.put_head(new)
+        commit = Head(generation, table_sha, table_parts, head.table if head else "", head.table_parts if head else 0)
+        server.put_head(commit)
         crash_point("published")
-        self._save_state(new, table)
+        self._save_state(commit, table)
         if head is not None and head.previous:
-            self._sweep_table(head, held, table, new)
+            self._sweep_table(head, held, table, commit)
         log.info("published generation %d of the index to the Chroma server: %.1f MB uploaded in %.2fs",
                  generation, uploaded * 3 / 4 / 1e6, time.perf_counter() - started)
         return True
+
+    def _upload(self, new: dict[str, list[str]]) -> tuple[dict[str, int], int]:
+        """Pack and upload files by content (sha -> paths), streamed: a request's worth is packed while the one
+        before is written, and no more than two are held (at a million passages the folder is gigabytes).
+        Returns each blob's part count and the base64 characters sent."""
+        server = self.server
+        present = server.present(new)
+        counts: dict[str, int] = {}
+        uploaded = 0
+        batch: dict[str, list[str]] = {}
+        size = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-upload") as pool:
+            writing: deque[Future[None]] = deque()
+
+            def send() -> None:
+                writing.append(pool.submit(server.put, dict(batch)))
+                batch.clear()
+                while len(writing) > 1:
+                    writing.popleft().result()
+
+            for sha, paths in new.items():
+                parts = remote.pack((self.root / paths[0]).read_bytes())
+                counts[sha] = len(parts)
+                if sha in present and len(parts) == 1:
+                    continue  # a blob of several parts may have been cut differently: sent again, it is ours
+                batch[sha] = parts
+                size += sum(len(part) for part in parts)
+                uploaded += sum(len(part) for part in parts)
+                if size >= remote.REQUEST_BYTES:
+                    send()
+                    size = 0
+            if batch:
+                send()
+            while writing:
+                writing.popleft().result()
+        return counts, uploaded
 
     def _sweep_table(self, head: Head, held: Table, table: Table, new: Head) -> None:
         """Delete the blobs only the table before last named: no reader can still be pulling it."""

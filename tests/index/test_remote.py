@@ -265,3 +265,30 @@ def test_a_writer_killed_mid_ingest_is_repaired_by_the_next(
     assert set(c.reports) == set(WEST_SUSSEX)
     ids = {i for entry in c.reports.values() for i in entry.ids}
     assert set(c.collection.get(include=[])["ids"]) == ids  # the dead writer's rows are gone
+
+
+def test_a_publish_streams_its_files_in_requests_and_another_instance_gets_them_whole(
+    settings_for: Any, tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small parts and requests: every report's files span several parts and requests, as gigabytes do at scale.
+    monkeypatch.setattr(remote, "PART_BYTES", 4000)
+    monkeypatch.setattr(remote, "REQUEST_BYTES", 20_000)
+    events: list[str] = []
+    real_pack, real_put = remote.pack, ServerFiles.put
+    monkeypatch.setattr(remote, "pack", lambda data: events.append("pack") or real_pack(data))
+
+    def put(self: ServerFiles, blobs: dict[str, list[str]]) -> None:
+        events.append("put")
+        # Handed over a request's worth at a time: without its last file, a batch is under the request size.
+        sizes = [sum(len(part) for part in parts) for parts in blobs.values()]
+        assert sum(sizes[:-1]) < remote.REQUEST_BYTES
+        real_put(self, blobs)
+
+    monkeypatch.setattr(ServerFiles, "put", put)
+    a = open_index(settings_for("a"), embedder=embedder)
+    a.ingest([corpus(tmp_path / "corpus", WEST_SUSSEX)])
+    # Uploads began before the last file was packed: the folder is never held packed whole in memory.
+    assert events.count("put") > 3 and events.index("put") < len(events) - 1 - events[::-1].index("pack")
+    b = open_index(settings_for("b"), embedder=embedder)
+    assert set(b.reports) == set(WEST_SUSSEX)
+    assert {p: f.read_bytes() for p, f in mirrored(b.root)} == {p: f.read_bytes() for p, f in mirrored(a.root)}
