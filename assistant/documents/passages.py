@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.text import rough_sentence_spans, sentence_spans
 from assistant.types import Passage, Report
 
-SPLITTER_VERSION = "paragraphs-9"
+SPLITTER_VERSION = "paragraphs-10"
 
 _NUMBERED = re.compile(r"^(\s*(?:[-•]\s+)?)(\d{1,3}(?:\.\d{1,2})*)(?:[.)])?\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-•*–]\s+|\(?(?:[a-z]|[ivx]{1,4})\)\s+)")
@@ -32,6 +32,7 @@ class _Line:
     end: int
     label: str = ""
     body_start: int = 0
+    listed: bool = False  # an item of a list of short numbered lines, never a heading
 
 
 @dataclass
@@ -161,7 +162,7 @@ def _classify(lines: list[_Line]) -> None:
     _resolve_headings(lines)
     for line, following in zip(lines, lines[1:]):
         # A short unpunctuated line over a numbered paragraph heads it, even in "Topic: grade" form.
-        if line.kind in ("text", "short", "candidate") and following.kind == "num" and _titles(line.text):
+        if line.kind in ("text", "short", "candidate") and following.kind == "num" and _titles(line.text) and not line.listed:
             line.kind = "heading"
 
 
@@ -174,7 +175,18 @@ def _titles(text: str) -> bool:
 
 def _numbered_heading(line: _Line) -> bool:
     body = line.text[line.body_start - line.start :]
-    return line.kind == "num" and _heading_like(body) and not body.endswith(":") and _word_count(body) <= 8
+    return line.kind == "num" and not line.listed and _heading_like(body) and not body.endswith(":") and _word_count(body) <= 8
+
+
+def _numbered_list(lines: list[_Line]) -> int:
+    """Where a run of short lines turns into a list, if it does: three or more short numbered lines in a row
+    ("1. Children who need help and protection Good", "2.1 Adoption performance Outstanding", …) head nothing,
+    as headings nest two deep at most before text. The run's length when it does not."""
+    numbered = [bool(_NUMBERED.match(line.text)) for line in lines]
+    for at in range(len(lines) - 2):
+        if all(numbered[at : at + 3]):
+            return at
+    return len(lines)
 
 
 def _resolve_headings(lines: list[_Line]) -> None:
@@ -187,16 +199,29 @@ def _resolve_headings(lines: list[_Line]) -> None:
         j = i
         while j < len(lines) and (lines[j].kind == "candidate" or _numbered_heading(lines[j])):
             j += 1
-        following = lines[j] if j < len(lines) else None
-        substantive = following is not None and (
-            following.kind in ("num", "bullet") or _word_count(following.text) >= 12
-        )
-        for k in range(i, j):
-            if (_numbered_heading(lines[k]) and following is not None) or (substantive and k >= j - 2):
-                lines[k].kind = "heading"
-            elif lines[k].kind == "candidate":
-                lines[k].kind = "short"
+        listed = i + _numbered_list(lines[i:j])
+        if listed < j:
+            # The lines before the list are resolved as a run of their own; the list's lines are its items.
+            end = listed
+            while end < j and _NUMBERED.match(lines[end].text):
+                lines[end].listed = True
+                lines[end].kind = "num" if lines[end].label else "short"
+                end += 1
+            _resolve_run(lines, i, listed)
+            i = end
+            continue
+        _resolve_run(lines, i, j)
         i = j
+
+
+def _resolve_run(lines: list[_Line], i: int, j: int) -> None:
+    following = lines[j] if j < len(lines) else None
+    substantive = following is not None and (following.kind in ("num", "bullet") or _word_count(following.text) >= 12)
+    for k in range(i, j):
+        if (_numbered_heading(lines[k]) and following is not None) or (substantive and k >= j - 2):
+            lines[k].kind = "heading"
+        elif lines[k].kind == "candidate":
+            lines[k].kind = "short"
 
 
 def _drafts(lines: list[_Line]) -> list[_Draft]:
@@ -229,7 +254,7 @@ def _drafts(lines: list[_Line]) -> list[_Draft]:
             section = section[-1:] + [title] if after_heading else [title]
             after_heading = True
             current = None
-            if re.search(r"\w:\s+\w|\b(?:is|are|was|were)\b", line.text):
+            if re.search(r"\w:\s+\w|\b(?:is|are|was|were|requires?)\b", line.text):
                 # "The experiences and progress of care leavers: good", "Children's services in Barnet
                 # are inadequate": a heading that states a finding is also a passage, found and quoted.
                 drafts.append(_Draft("", " › ".join(section), [line], short=True))

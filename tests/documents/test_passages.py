@@ -257,3 +257,38 @@ def test_a_sentence_before_a_numbered_paragraph_is_text_not_its_heading(count) -
     passages = _split_text(text, count)
     assert any("leaves some children at risk of harm. (Recommendation)" in p.text for p in passages)
     assert all("Recommendation" not in p.section for p in passages)
+
+
+def test_a_list_of_short_numbered_lines_is_text_not_nested_headings(count) -> None:
+    # An older Ofsted report's summary of grades: each line heads nothing, so every one must be a passage's text.
+    text = (
+        "Children’s services in Southwark are good\n"
+        "1. Children who need help and protection Good\n"
+        "2. Children looked after and achieving permanence Requires improvement\n"
+        "2.1 Adoption performance Outstanding\n"
+        "2.2 Experiences and progress of care leavers Requires improvement\n"
+        "3. Leadership, management and governance Good\n"
+        "Executive summary\n"
+        "1. Children’s services in Southwark are good overall. Leaders and managers understand the strengths of their service.\n"
+    )
+    passages = _split_text(text, count)
+    body = "\n".join(p.text for p in passages)
+    for line in text.splitlines()[1:6]:
+        assert line.split(" ", 1)[1] in body
+    assert not any("Adoption" in p.section or "Experiences" in p.section for p in passages)
+    assert next(p for p in passages if "governed" in p.text or "overall" in p.text).section == "Executive summary"
+
+
+def test_two_numbered_headings_over_text_stay_headings(count) -> None:
+    text = "2. Background\n2.1 Staffing\n2.1.1 The service has 40 social workers in post and 12 vacancies, filled by agency staff for now.\n"
+    passages = _split_text(text, count)
+    assert any(p.section.endswith("Staffing") for p in passages)
+
+
+def test_a_heading_saying_what_requires_improvement_is_also_a_passage(count) -> None:
+    text = (
+        "The Local Safeguarding Children Board requires improvement\n"
+        "1. The board has not yet set out how it will check the quality of multi-agency work with children at risk.\n"
+    )
+    passages = _split_text(text, count)
+    assert any(p.text == "The Local Safeguarding Children Board requires improvement" for p in passages)

@@ -54,6 +54,9 @@ def test_single_inspection_framework() -> None:
     overall = record.citation_for("overall")
     assert overall is not None and overall.quote == "Children’s services in Tameside are inadequate"
     _cited(record)
+    # The summary's list of grades is passages' text, so each grade's citation shows the line that states it.
+    adoption = record.citations_for("adoption")
+    assert adoption and all(c.quote in c.passage for c in adoption), [(c.quote, c.passage) for c in adoption]
 
 
 def test_pre_2013_inspection() -> None:
