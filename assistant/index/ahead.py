@@ -6,6 +6,8 @@ while the main process encodes, instead of after it:
 
 - `read` reads and cleans a file the ingest will reach soon (the main process splits and checks it
   in order, so results, messages and duplicate checks are as if read in place);
+- `units` finds the sentence units of a file's passages once it is split (pure Python, ~2 ms a passage),
+  in a worker of its own so it never queues behind the reads;
 - `warm` builds the derived data other than the keyword index from what is committed so far, so its
   per-report caches are filled when the ingest's own rebuild runs (which still builds it all).
 
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import assistant
+from assistant.documents.passages import unit_spans
 from assistant.documents.read import read_report
 from assistant.errors import AssistantError, ReportError
 from assistant.index.derived import Derived
@@ -51,6 +54,8 @@ NICENESS = 10
 
 # What a worker hands back for a file: the report, or the error to raise in its place.
 Outcome = tuple[Report | None, tuple[str, tuple[str, ...]] | None]
+# A passage's sentence units: (start, end, is_bullet, is_lead_in), as assistant.documents.passages.unit_spans gives them.
+Units = tuple[tuple[int, int, bool, bool], ...]
 
 
 class _Kept(logging.Handler):
@@ -111,6 +116,11 @@ def _error(name: str, args: tuple[str, ...]) -> AssistantError:
     return kind(*args)
 
 
+def _units(texts: Sequence[str]) -> list[Units]:
+    """The sentence units of each passage text, as the store would find them."""
+    return [unit_spans(text) for text in texts]
+
+
 def _warm(root: Path, builders: Sequence[Derived], reports: dict[str, IndexedReport]) -> None:
     """Build derived data from the committed reports' passages (their files are read here, not sent)."""
     passages = list(ReportFiles(root).all_passages(reports))
@@ -118,7 +128,7 @@ def _warm(root: Path, builders: Sequence[Derived], reports: dict[str, IndexedRep
         item.build(root, passages)
 
 
-TASKS: dict[str, Callable[..., Any]] = {"read": _read, "warm": _warm}
+TASKS: dict[str, Callable[..., Any]] = {"read": _read, "units": _units, "warm": _warm}
 
 
 def serve(levels: dict[str, int]) -> None:
@@ -231,6 +241,7 @@ class Ahead:
 
     def __init__(self) -> None:
         self._reader: _Worker | None = None
+        self._splitter: _Worker | None = None
         self._warmer: _Worker | None = None
         self._warming: Future[None] | None = None
         self._picklable: bool | None = None  # whether the builders can be sent to a worker (a test's closure cannot)
@@ -240,6 +251,12 @@ class Ahead:
         if self._reader is None:
             self._reader = _Worker()
         return self._reader.submit("read", path, data, meta, max_mb)
+
+    def units(self, texts: Sequence[str]) -> Future[list[Units]]:
+        """Start finding the sentence units of passage texts (the store needs them beside each batch's vectors)."""
+        if self._splitter is None:
+            self._splitter = _Worker()
+        return self._splitter.submit("units", list(texts))
 
     @staticmethod
     def report(future: Future[Outcome]) -> Report:
@@ -285,11 +302,12 @@ class Ahead:
 
     def close(self) -> None:
         """Stop the workers: reads left over (the run failed) are dropped; a warm-up under way is let finish."""
-        if self._reader is not None:
-            self._reader.close(abandon=bool(self._reader.waiting()))
+        for worker in (self._reader, self._splitter):
+            if worker is not None:
+                worker.close(abandon=bool(worker.waiting()))
         if self._warmer is not None:
             self._warmer.close()
-        self._reader = self._warmer = None
+        self._reader = self._splitter = self._warmer = None
 
 
 if __name__ == "__main__":

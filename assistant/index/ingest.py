@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.documents.passages import token_counter
+from assistant.documents.passages import token_counter, unit_spans
 from assistant.documents.read import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, ReportError, SettingsError
-from assistant.index.ahead import AHEAD, Ahead, Outcome
+from assistant.index.ahead import AHEAD, Ahead, Outcome, Units
 from assistant.index.derived import KEYWORDS
+from assistant.index.embedding import Embedder
 from assistant.index.manifest import Manifest
-from assistant.index.store import FileResult, Pending, Store
+from assistant.index.store import Embedded, FileResult, Pending, Store, embed_passages
 from assistant.types import Passage, Report, ReportMeta
 
 __all__ = ["EMBED_BATCH", "FileResult", "IngestSummary", "prepare", "run_ingest", "split_report"]
@@ -86,29 +88,54 @@ def run_ingest(
             record(store.remove(source))
     hashes = {entry.hash: source for source, entry in manifest.reports.items()}
     pending: list[Pending] = []
+    found: list[Future[list[Units]] | None] = []  # each pending file's sentence units, when found in a worker
     ahead = Ahead()
     warmed = [item for item in store.derived.builders if item is not KEYWORDS]
+    # The batch being encoded, in a thread of its own: it is written once the next batch is under way, so
+    # Chroma, the report files and the manifest are written while the encoder works, not between its batches.
+    encoding: tuple[list[Pending], Future[Embedded]] | None = None
+    splits = 0
 
-    def flush(*, last: bool = False) -> None:
-        results = store.commit(pending, hashes)
+    def write(batch: list[Pending], vectors: Future[Embedded], *, more: bool) -> None:
+        results = store.commit(batch, hashes, embedded=vectors.result)
         for result in results:
             record(result)
-        pending.clear()
-        if not last and any(r.status in ("added", "updated") for r in results):
+        if more and any(r.status in ("added", "updated") for r in results):
             ahead.warm(store.root, warmed, manifest.reports)
+
+    def flush(*, last: bool = False) -> None:
+        nonlocal encoding
+        batch, units = list(pending), list(found)
+        pending.clear()
+        found.clear()
+        before = encoding[1] if encoding else None
+        started = (batch, _in_thread(_encode, store.embedder, batch, units, before)) if batch else None
+        if encoding is not None:
+            write(*encoding, more=True)
+        encoding = started
+        if last and encoding is not None:
+            write(*encoding, more=False)
+            encoding = None
 
     def take() -> None:
         """The first file checked: record why it is skipped, or split it into the batch (committed when full)."""
+        nonlocal encoding, splits
         number, path, item = checked.popleft()
         if progress:
             progress(number, len(files), path.name)
         if isinstance(item, AssistantError):
+            if encoding is not None:  # batches full before this file are stored, as when encoding in turn
+                write(*encoding, more=False)
+                encoding = None
             raise item
         prepared = item if isinstance(item, FileResult) else finish(item, hashes, split=split, max_mb=max_mb)
         if isinstance(prepared, FileResult):
             record(prepared)
             return
+        splits += 1
         pending.append(prepared)
+        # From the second file on, a worker finds the units while files before it are encoded.
+        found.append(ahead.units([p.text for p in prepared.passages]) if splits > 1 else None)
         if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
             flush()
 
@@ -132,6 +159,8 @@ def run_ingest(
         flush(last=True)
         ahead.settle()
     finally:
+        if encoding is not None:  # the run failed: the batch under way is dropped (it wrote nothing)
+            encoding[1].cancel()
         ahead.close()
     if any(r.status in ("added", "updated", "removed") for r in summary.results) or store.stale_derived():
         store.rebuild_derived()
@@ -221,6 +250,39 @@ def finish(
         return FileResult(str(path), "failed", message=f"{source}: {exc}")
     hashes[item.digest] = source
     return Pending(path, report, passages, item.meta_key, item.replaces)
+
+
+def _in_thread(function: Callable[..., Embedded], *args: Any) -> Future[Embedded]:
+    """Run `function` in a daemon thread (an interrupted ingest does not wait for a batch no one will store)."""
+    future: Future[Embedded] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(function(*args))
+            except BaseException as exc:  # noqa: BLE001 - raised where the result is taken
+                future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True, name="ingest-encode").start()
+    return future
+
+
+def _encode(
+    embedder: Callable[[], Embedder],
+    batch: list[Pending],
+    found: list[Future[list[Units]] | None],
+    before: Future[Embedded] | None,
+) -> Embedded:
+    """A batch's vectors, once the batch before it is encoded: one encode at a time uses every core."""
+    if before is not None:
+        wait([before])
+    units: list[Units] = []
+    for item, future in zip(batch, found, strict=True):
+        if future is None or future.exception() is not None:  # not sent, or the worker failed: found here
+            units.extend(unit_spans(p.text) for p in item.passages)
+        else:
+            units.extend(future.result())
+    return embed_passages(embedder(), [p for item in batch for p in item.passages], units)
 
 
 def split_report(report: Report, *, max_tokens: int, model_dir: Path) -> list[Passage]:

@@ -45,10 +45,14 @@ INTERRUPTED = {"interrupted": True}
 Units = tuple[tuple[int, int, bool, bool], ...]
 
 
-def embed_passages(embedder: Embedder, passages: list[Passage]) -> tuple[np.ndarray, list[Units], list[np.ndarray]]:
-    """Vectors for many passages at once, their sentence units, and the units' vectors (when the embedder makes them)."""
+Embedded = tuple[np.ndarray, list[Units], list[np.ndarray]]
+
+
+def embed_passages(embedder: Embedder, passages: list[Passage], units: list[Units] | None = None) -> Embedded:
+    """Vectors for many passages at once, their sentence units (found here unless given), and the units' vectors
+    (when the embedder makes them)."""
     texts = [p.embedding_text() for p in passages]
-    units = [unit_spans(p.text) for p in passages]
+    units = units if units is not None else [unit_spans(p.text) for p in passages]
     if not isinstance(embedder, UnitEmbedder):
         return embedder.embed_batch(texts), units, []
     shifts = [len(t) - len(p.text) for t, p in zip(texts, passages, strict=True)]
@@ -119,15 +123,18 @@ class Store:
 
     # ------------------------------------------------------------ adding
 
-    def commit(self, pending: list[Pending], hashes: dict[str, str]) -> list[FileResult]:
-        """Embed the pending reports in one call, then store each whole or not at all."""
+    def commit(
+        self, pending: list[Pending], hashes: dict[str, str], embedded: Callable[[], Embedded] | None = None
+    ) -> list[FileResult]:
+        """Embed the pending reports in one call (or take `embedded`, their embed_passages already under way), then
+        store each whole or not at all."""
         if not pending:
             return []
         crash_point("read")
         every = [p for item in pending for p in item.passages]
         try:
             # One call across files: the encoder sorts by length, so batches carry less padding.
-            vectors, units, unit_vectors = embed_passages(self.embedder(), every)
+            vectors, units, unit_vectors = embedded() if embedded is not None else embed_passages(self.embedder(), every)
             if len(vectors) != len(every):
                 raise ValueError(f"{len(vectors)} vectors for {len(every)} passages")
         except Exception as exc:
