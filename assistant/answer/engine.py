@@ -15,7 +15,7 @@ import time
 from assistant.answer.extractive import ExtractiveAnswerer, UnitVectors
 from assistant.answer.followups import Conversation
 from assistant.answer.from_register import answer_from_register
-from assistant.answer.kinds import inner_kind, question_kind, register_can_answer
+from assistant.answer.kinds import inner_kind, question_kind, register_can_answer, without_given_grade
 from assistant.answer.llm import LLMAnswerer
 from assistant.answer.scope import read_scope, report_prior, reports_of_years, search_text
 from assistant.councils import gazetteer
@@ -127,7 +127,7 @@ class Engine:
     def _retrieve(self, standalone: str, filters: Filters | None = None, *, k: int | None = None) -> list[SearchHit]:
         kind, named, search_filters = self._plan(standalone, filters or Filters())
         # A "when" question looks for a date: its years are what it seeks, not only where.
-        searched = search_text(standalone, self.councils(), keep_years=kind == "when")
+        searched = search_text(without_given_grade(standalone), self.councils(), keep_years=kind == "when")
         asked, standalone = standalone, self.mend(searched)
         if kind == "judgement" or (kind == "compare" and inner_kind(asked) == "judgement"):
             # A grade is asked for: the passages that state one (a judgement table, "…: good") are wanted.

@@ -73,10 +73,24 @@ def inner_kind(question: str) -> str:
     return question_kind(COMPARE.sub("", question))
 
 
+# A grade the question states as given ("strengths despite the inadequate grade"): context, not what it asks.
+_GIVEN_GRADE = re.compile(
+    r"\b(?:the|an?|its|their|this|that|despite|after|with)\s+(?:inadequate|requires?\s+improvement(?:\s+to\s+be\s+good)?|good|outstanding)"
+    r"\s+(?:grade|rating|judge?ment|verdict|outcome)s?\b",
+    re.I,
+)
+
+
+def without_given_grade(question: str) -> str:
+    """The question less a grade it states as given ("despite the inadequate grade")."""
+    return _GIVEN_GRADE.sub(" ", question)
+
+
 def question_kind(question: str, councils_named: int = 0) -> str:
     """compare, when, who, number, judgement, list, commitment or fact: the first that fits."""
     if councils_named >= 2 or COMPARE.search(question):
         return "compare"
+    question = without_given_grade(question)
     for kind, pattern in _KINDS:
         if pattern.search(question):
             return kind
