@@ -214,11 +214,19 @@ _COMPARE_FILLER = {
     "ofsted", "grades", "grade", "ratings", "rating", "judgements", "inspections", "inspection", "results", "councils",
 }
 _OUTCOME = re.compile(r"\b(?:outcomes?|results?|better|worse|improv\w*|deteriorat\w*|declin\w*)\b", re.I)
+# "How did Derby do in its latest Ofsted?", "how did Tameside get on at its last inspection": its grades.
+_HOW_IT_DID = re.compile(
+    r"^(?=.*\b(?:ofsted|inspect\w*|ilacs)\b).*\bhow\s+(?:did|does|do|has|have|is|are|was|were)\b.{0,40}?"
+    r"\b(?:do|done|doing|fared?|fares|faring|get(?:ting)?\s+on|got\s+on|perform(?:ed|ing)?)\b",
+    re.I,
+)
 
 
 def _asks_grade(question: str) -> bool:
     """A question about grades: rating words, a grade, outcomes, or change in a judged area."""
     if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question) or _OWN_COMPARED.search(question):
+        return True
+    if _HOW_IT_DID.search(question):
         return True
     return bool(_CHANGE.search(question) and any(rule.search(question) for rule in _FIELDS.values()))
 
@@ -255,7 +263,7 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     before = _BEFORE.search(question)
     years = [] if since or before else YEAR.findall(question)
 
-    now = re.search(r"\b(?:now|latest|current(?:ly)?|most\s+recent|these\s+days)\b", question, re.I)
+    now = re.search(r"\b(?:now|latest|current(?:ly)?|most\s+recent|these\s+days|still)\b", question, re.I)
 
     def dated(mine: list[InspectionRecord]) -> list[InspectionRecord]:
         year = lambda r: (r.inspection_end or r.inspection_start)[:4]  # noqa: E731
@@ -298,7 +306,7 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
         mine = dated([r for r in records if r.council in named and is_graded(r, field)])
         if not mine and (years or since) and (held := dated([r for r in records if r.council in named and r.judgements])):
             return _not_judged(question, held, field, councils, started)
-        if _CHANGE.search(question) or not re.search(r"\b(?:latest|last|current|most\s+recent|now)\b", question, re.I):
+        if _CHANGE.search(question) or not re.search(r"\b(?:latest|last|current|most\s+recent|now|still)\b", question, re.I):
             shown = ["overall", *SUB_JUDGEMENTS] if field == "overall" else [field]
             if field == "overall" and _CHANGE.search(question):
                 # A later framework may make no overall judgement: its other grades still show the change.

@@ -222,3 +222,16 @@ def test_one_councils_inspections_set_side_by_side_are_its_change_of_grades(reco
     answer = answer_from_records(question, records)
     assert answer is not None
     assert answer.answer.splitlines()[-1].startswith("- Tameside, 2016 to 2023: overall effectiveness unchanged")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Is Tameside still inadequate?", "How did Tameside do in its latest Ofsted?", "how did tameside get on at the last inspection"],
+)
+def test_how_a_council_stands_is_its_latest_inspection(records: list[InspectionRecord], question: str) -> None:
+    answer = answer_from_records(question, records)
+    assert answer is not None and "2023-12-04" in answer.answer and "2016" not in answer.answer
+
+
+def test_how_a_piece_of_work_did_is_no_question_of_grades(records: list[InspectionRecord]) -> None:
+    assert answer_from_records("How did the assessments in Tameside do?", records) is None

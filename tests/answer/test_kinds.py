@@ -30,6 +30,8 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("were there any areas of strong practice despite the inadequate grade?", "fact"),
         ("what did they still need to improve after the outstanding judgement?", "list"),
         ("was the grade inadequate?", "judgement"),
+        ("which councils were rated outstanding", "judgement"),  # "rated" is no rate
+        ("what is the rate of re-referrals?", "number"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
