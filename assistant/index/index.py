@@ -406,7 +406,11 @@ class Index:
 
     def _build_vectors(self) -> None:
         """After a commit, at scale: write its vector matrix from the rows this writer holds open, so readers
-        find it at once rather than searching Chroma (and loading its vector index) while a child builds it."""
+        find it at once rather than searching Chroma (and loading its vector index) while a child builds it.
+        With a server, each instance's folder builds its own (this one's would not travel, and reading every
+        row over HTTP while holding the server's lease would hold up other writers)."""
+        if self._mirror is not None:
+            return
         if sum(entry.passages for entry in self._manifest.reports.values()) < matrices.MIN_PASSAGES:
             return
         try:
