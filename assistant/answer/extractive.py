@@ -249,16 +249,18 @@ class ExtractiveAnswerer:
             dated = [u for u in ranked[:8] if u.passage.id == best.passage.id and DATE.search(u.text)]
             chosen += dated[:1]
         else:
-            chosen += self._continuation(best, units, ranked)
+            # "There are also strengths.": a sentence saying nothing the question did not is a lead-in to the next.
+            lead_in = len(set(terms(best.text)) - set(terms(question))) < 2
+            chosen += self._continuation(best, units, ranked, lead_in=lead_in)
         return self._compose(chosen) + (self._evidence(best, kind, question, councils),)
 
-    def _continuation(self, best: Unit, units: list[Unit], ranked: list[Unit]) -> list[Unit]:
-        """The next sentence, when it carries on the same point and scores nearly as well."""
+    def _continuation(self, best: Unit, units: list[Unit], ranked: list[Unit], *, lead_in: bool = False) -> list[Unit]:
+        """The next sentence, when it carries on the same point and scores nearly as well (or the best leads into it)."""
         same = [u for u in units if u.passage.id == best.passage.id and not u.bullet]
         following = next((u for u in same if u.start > best.end and u.start - best.end < 3), None)
         if following is None:
             return []
-        if following.score >= 0.85 * best.score or (_CONTINUES.match(following.text) and following.score >= 0.7 * best.score):
+        if lead_in or following.score >= 0.85 * best.score or (_CONTINUES.match(following.text) and following.score >= 0.7 * best.score):
             return [following]
         return []
 

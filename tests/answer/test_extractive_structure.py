@@ -108,3 +108,13 @@ def test_standard_wording_a_finding_ran_on_into_never_answers() -> None:
     assert answerer.answer(question, hits, kind="fact", councils=[])[0].startswith("Ofsted regulates")
     text, _, _ = answerer.answer(question, hits, kind="fact", councils=[], standard=frozenset({" ".join(blurb.lower().split())}))
     assert "Ofsted regulates" not in text
+
+
+def test_a_sentence_saying_only_what_was_asked_leads_into_the_next() -> None:
+    text = (
+        "There are also strengths. Since the last inspection the council has improved its response to disabled children. "
+        "Recruitment remains a challenge for the service."
+    )
+    hits = [_hit(text, 1), _hit("Leaders know where practice is weaker and are acting on it.", 2)]
+    answer, _, _ = ExtractiveAnswerer(load_settings()).answer("what are the council's strengths?", hits, kind="fact", councils=[])
+    assert answer.startswith("There are also strengths. Since the last inspection") and "Recruitment" not in answer
