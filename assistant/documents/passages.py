@@ -132,7 +132,8 @@ def _continues(previous: _Line, line: _Line) -> bool:
     """A line carrying on the sentence the line before it left open (a PDF line or page break)."""
     if previous.kind in ("table", "heading") or re.search(r"[.!?:;]$", previous.text):
         return False
-    return line.text[0].islower() or line.text[0] == "(" or _unbalanced(line.text)
+    # "…for care leavers aged" over "18 to 25 ceases.": a number no paragraph's label carries on the sentence too.
+    return line.text[0].islower() or line.text[0] == "(" or _unbalanced(line.text) or (line.text[0].isdigit() and line.kind == "text")
 
 
 def _classify(lines: list[_Line]) -> None:

@@ -292,3 +292,15 @@ def test_a_heading_saying_what_requires_improvement_is_also_a_passage(count) -> 
     )
     passages = _split_text(text, count)
     assert any(p.text == "The Local Safeguarding Children Board requires improvement" for p in passages)
+
+
+def test_a_number_carrying_on_an_unfinished_sentence_is_no_new_paragraph(count) -> None:
+    text = (
+        "1. Ensure that support to the children in care council enables effective representation of children of all ages.\n"
+        "2. Ensure that the use of bed and breakfast accommodation for care leavers aged\n"
+        "18 to 25 ceases.\n"
+        "3. Review and update the corporate parenting strategy to give clarity to the work of the board.\n"
+    )
+    passages = _split_text(text, count)
+    assert next(p for p in passages if p.paragraph == "2").text.endswith("aged\n18 to 25 ceases.")
+    assert [p.paragraph for p in passages] == ["1", "2", "3"]
