@@ -223,7 +223,8 @@ class ExtractiveAnswerer:
         standard wording (publisher, footer), which like its title describe every passage of it. `reports`:
         the reports, oldest first, of one council's history that a question about change compares. `standard`:
         sentences of the library's standard wording (lower-cased, spaces collapsed), which never answer."""
-        units = [u for hit in hits for u in units_of(hit) if " ".join(u.text.lower().split()) not in standard]
+        # A unit of fewer than two words that mean anything ("(Recommendation)", a lone "1.") answers nothing.
+        units = [u for hit in hits for u in units_of(hit) if " ".join(u.text.lower().split()) not in standard and len(terms(u.text)) >= 2]
         if not units:
             return "", [], Evidence(0.0, 0.0, False)
         if query_vector is not None and unit_vectors:

@@ -222,6 +222,23 @@ _HOW_IT_DID = re.compile(
 )
 
 
+# "Tell me about South Glos", "how is Wigan doing?": nothing asked but how the council stands, its latest grades.
+_OVERVIEW = re.compile(
+    r"^\W*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?(?:tell\s+me\s+about|(?:give\s+me\s+)?(?:an?\s+)?(?:overview|summary)\s+of"
+    r"|summari[sz]e|what\s+about|how\s+is|how['’]s|how\s+are\s+things\s+in)\W+(?:doing|getting\s+on|performing|faring|now|please)?\W*$"
+    r"|^\W*(?:an?\s+)?(?:overview|summary)(?:\s+please)?\W*$",
+    re.I,
+)
+
+
+def _overview(question: str, named: Sequence[str]) -> bool:
+    if not named:
+        return False
+    for mention in reversed(gazetteer().find(question, known=list(named))):  # as typed: "south glos", "K&C"
+        question = question[: mention.start] + " " + question[mention.end :]
+    return bool(_OVERVIEW.match(_strip(question, named)))
+
+
 def _asks_grade(question: str) -> bool:
     """A question about grades: rating words, a grade, outcomes, or change in a judged area."""
     if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question) or _OWN_COMPARED.search(question):
@@ -302,7 +319,7 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
             if not graded:
                 return None  # no grade of one side: the passages compare what the reports say of both
             lines += graded
-    elif named and _asks_grade(question):
+    elif named and (_asks_grade(question) or _overview(question, named)):
         mine = dated([r for r in records if r.council in named and is_graded(r, field)])
         if not mine and (years or since) and (held := dated([r for r in records if r.council in named and r.judgements])):
             return _not_judged(question, held, field, councils, started)

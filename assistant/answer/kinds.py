@@ -21,7 +21,7 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|who['’]?s)\b|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:their|his|her|the\s+(?:\w+\s+)?\w+['’]s)\s+names?\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:called|named)\s*(?:now|today|these days)?\s*\??\s*$|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|long|far|often|high|low|big|large)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rates?|percentages?|numbers?|proportions?)\b|%|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),
-    ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat (?:are|were) the\b|\bneeds? (?:to )?improv\w*|\bto improve\b|\bareas? (?:for|of) (?:improvement|strength)\b", re.I)),
+    ("list", re.compile(r"\bwhat (?:areas|priorities|strengths|weaknesses|actions|recommendations|improvements|measures|changes|findings|examples)\b|\bwhich (?:areas|priorities)\b|\blist\b|\bwhat (?:are|were) the\b|\bneeds? (?:to )?improv\w*|\bto improve\b|\bareas? (?:for|of) (?:improvement|strength)\b|\brecommend(?:s|ed|ations?)?\b", re.I)),
     ("commitment", re.compile(r"\b(?:plan(?:ned|ning|s)? to|planned|planning|promis\w*|commit\w*|will|going to|intend\w*|scheduled|next|upcoming|future|due to|aim(?:s|ed|ing)?|targets?|expect(?:s|ed|ing)? to)\b", re.I)),
 ]
 COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?|differ|each council|both)\b", re.I)

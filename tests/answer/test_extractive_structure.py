@@ -112,9 +112,9 @@ def test_standard_wording_a_finding_ran_on_into_never_answers() -> None:
 
 def test_a_sentence_saying_only_what_was_asked_leads_into_the_next() -> None:
     text = (
-        "There are also strengths. Since the last inspection the council has improved its response to disabled children. "
+        "The council has strengths too. Since the last inspection the council has improved its response to disabled children. "
         "Recruitment remains a challenge for the service."
     )
     hits = [_hit(text, 1), _hit("Leaders know where practice is weaker and are acting on it.", 2)]
     answer, _, _ = ExtractiveAnswerer(load_settings()).answer("what are the council's strengths?", hits, kind="fact", councils=[])
-    assert answer.startswith("There are also strengths. Since the last inspection") and "Recruitment" not in answer
+    assert answer.startswith("The council has strengths too. Since the last inspection") and "Recruitment" not in answer

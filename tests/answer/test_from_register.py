@@ -235,3 +235,13 @@ def test_how_a_council_stands_is_its_latest_inspection(records: list[InspectionR
 
 def test_how_a_piece_of_work_did_is_no_question_of_grades(records: list[InspectionRecord]) -> None:
     assert answer_from_records("How did the assessments in Tameside do?", records) is None
+
+
+@pytest.mark.parametrize("question", ["Tell me about Tameside", "how is tameside doing?", "Tameside overview", "Can you give me an overview of Tameside?"])
+def test_a_bare_question_about_a_council_gets_its_grades(records: list[InspectionRecord], question: str) -> None:
+    answer = answer_from_records(question, records)
+    assert answer is not None and "2023-12-04" in answer.answer and "overall effectiveness inadequate" in answer.answer
+
+
+def test_a_council_asked_about_one_topic_is_no_overview(records: list[InspectionRecord]) -> None:
+    assert answer_from_records("How is Tameside doing with recruitment?", records) is None
