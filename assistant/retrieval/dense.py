@@ -6,15 +6,18 @@ keyword index's per-passage fields (assistant/index/bm25.py), so a council or a 
 contiguous slice and one matrix-vector product; a question searched several ways (filtered, then
 narrowed to a report) reuses the first product. Passages are read from the keyword index's copy.
 
-Measured at 100,000 passages (benchmarks/query.py, embedded Chroma, 2 cores shared with other work,
-old and new paths alternated question by question in one process): a council's slice (~25-30k rows)
-takes ~4 ms unloaded, the whole matrix ~25 ms; warm `ask` p50 fell to 0.5-0.7x of Chroma's path
-(filtered 0.52x, unfiltered 0.68x) and resident memory by ~60 MB (Chroma's vector index, ~215 MB,
-is never loaded; the matrix is ~150 MB). Chroma's query restricted to ~30k ids had cost 13-80 ms, and
-on the benchmark's hashed vectors (many identical) its graph search found nothing at all under a
-council filter, and ~170 of 400 unfiltered: the exact search finds the true nearest.
+Measured at 100,000 passages (benchmarks/query.py's index, embedded Chroma, 2 cores shared with other
+work at load ~5.5; Chroma's path and the matrix alternated in one process, medians of 12 questions):
+the 40 nearest under a council filter 71 -> 17 ms, a date filter 100 -> 32 ms, one report 2.6 -> 0.6 ms,
+but unfiltered 4 -> 44 ms (the whole matrix, ~150 MB, is read; Chroma's graph search reads little). Warm
+`ask`, question by question: p50 0.65x of Chroma's path unfiltered (95 -> 62 ms; most questions name a
+council), 0.40x with a council filter (78 -> 31 ms). Resident memory fell 665 -> 604 MB: Chroma's vector
+index (~215 MB once loaded) stays on disk. On the benchmark's hashed vectors (many identical), Chroma's
+graph search found nothing at all under a council filter and ~170 of 400 unfiltered; the exact search
+finds the true nearest (on real vectors, 154 eval answers were identical either way).
 
-Until the matrix is built (by a child process after each commit), and below vectors.MIN_PASSAGES,
+Until a commit's matrix is built (by its writer, or by a child process a reader starts: with a Chroma
+server, or on an index written before it), and below vectors.MIN_PASSAGES,
 Chroma searches, as measured before (100k: the 40 nearest ids ~3-5 ms, with text ~18 ms, with a
 `where` clause 600-1000 ms as it scans metadata in SQLite, restricted to ids 30-60 ms):
 - a filter keeping a good share of the library: to the nearest few hundred ids, here;
