@@ -27,11 +27,12 @@ def tune() -> ModuleType:
 def test_figures_redecide_refusals_at_the_threshold(tune: ModuleType) -> None:
     outcome = tune.Outcome
     outcomes = [
-        outcome(True, False, 0.6, True, True, 1),  # strong: answered at any threshold here
-        outcome(True, False, 0.38, True, False, 3),  # weak: refused from 0.40
-        outcome(True, False, None, True, True, None),  # register answer: never reads the threshold
-        outcome(False, False, 0.35, False, False, None),  # unanswerable, weak evidence
-        outcome(False, True, None, True, False, None),  # unanswerable, refused whatever the threshold
+        outcome(True, False, 0.6, True, True, 1, 2),  # strong: answered at any threshold here
+        # Weak: refused from 0.40, when its citations no longer lead the search (the gold passage 3rd, then 4th).
+        outcome(True, False, 0.38, True, False, 3, 4),
+        outcome(True, False, None, True, True, None, None),  # register answer: never reads the threshold
+        outcome(False, False, 0.35, False, False, None, None),  # unanswerable, weak evidence
+        outcome(False, True, None, True, False, None, None),  # unanswerable, refused whatever the threshold
     ]
     low = tune.figures(outcomes, 0.30)
     assert low["answer_hit"] == 1.0 and low["false_refusals"] == 0.0 and low["refusal_recall"] == 0.5
@@ -40,17 +41,18 @@ def test_figures_redecide_refusals_at_the_threshold(tune: ModuleType) -> None:
     assert high["answer_hit"] == pytest.approx(2 / 3) and high["false_refusals"] == pytest.approx(1 / 3)
     assert high["refusal_recall"] == 1.0 and high["cited_gold"] == 1.0
     assert high["recall@5"] == low["recall@5"] == pytest.approx(2 / 3)
-    assert high["mrr"] == pytest.approx((1 + 1 / 3) / 3)
+    assert low["mrr"] == pytest.approx((1 + 1 / 3) / 3)
+    assert high["mrr"] == pytest.approx((1 + 1 / 4) / 3)
 
 
 def test_fit_prefers_the_defaults_on_a_tie_and_uses_only_training_questions(tune: ModuleType) -> None:
     questions = [evaluate.Question(f"q{i}", "?", "fact", [], [], [], None) for i in range(4)]
-    same = {q.id: tune.Outcome(True, False, 0.9, True, True, 1) for q in questions}
+    same = {q.id: tune.Outcome(True, False, 0.9, True, True, 1, 1) for q in questions}
     fit = tune.fitter({0.3: same, 0.5: same}, (0.3, 0.40))
     assert fit(questions) == (0.3, 0.40)
     # q3 is answered only at dense 0.5: a fit on the others has no reason to move.
-    better = dict(same) | {"q3": tune.Outcome(True, False, 0.9, True, True, 1)}
-    worse = dict(same) | {"q3": tune.Outcome(True, True, None, False, False, None)}
+    better = dict(same) | {"q3": tune.Outcome(True, False, 0.9, True, True, 1, 1)}
+    worse = dict(same) | {"q3": tune.Outcome(True, True, None, False, False, None, None)}
     fit = tune.fitter({0.3: worse, 0.5: better}, (0.3, 0.40))
     assert fit(questions) == (0.5, 0.40)
     assert fit(questions[:3]) == (0.3, 0.40)
