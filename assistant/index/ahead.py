@@ -244,6 +244,8 @@ class Ahead:
         self._splitter: _Worker | None = None
         self._warmer: _Worker | None = None
         self._warming: Future[None] | None = None
+        self._wanted: tuple[Path, tuple[Derived, ...], dict[str, IndexedReport]] | None = None  # asked while one ran
+        self._warm_lock = threading.RLock()  # the collector thread begins a wanted warm-up when one ends
         self._picklable: bool | None = None  # whether the builders can be sent to a worker (a test's closure cannot)
 
     def read(self, path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Future[Outcome]:
@@ -268,11 +270,12 @@ class Ahead:
         return report
 
     def warm(self, root: Path, builders: Sequence[Derived], reports: dict[str, IndexedReport]) -> None:
-        """Warm the derived data from the reports committed so far, unless a warm-up is still running.
+        """Warm the derived data from the reports committed so far; while a warm-up runs, the latest ask waits.
 
-        Skipped rather than queued: the next commit's warm-up, or the ingest's own rebuild, covers it.
+        Asks that come while one runs are folded into one, begun when it ends: the worker keeps up with the
+        commits without queueing a warm-up per batch, and the ingest's own rebuild finds little left to do.
         """
-        if not builders or not reports or (self._warming is not None and not self._warming.done()):
+        if not builders or not reports:
             return
         if self._picklable is None:
             try:
@@ -282,17 +285,42 @@ class Ahead:
                 self._picklable = False
         if not self._picklable:
             return
+        with self._warm_lock:
+            if self._warming is not None and not self._warming.done():
+                self._wanted = (root, tuple(builders), dict(reports))
+                return
+            self._start_warm((root, tuple(builders), dict(reports)))
+
+    def _start_warm(self, task: tuple[Path, tuple[Derived, ...], dict[str, IndexedReport]]) -> None:
+        """Begin a warm-up (the caller holds `_warm_lock`)."""
         self._check(self._warming)
         if self._warmer is None:
             self._warmer = _Worker()
-        self._warming = self._warmer.submit("warm", root, tuple(builders), dict(reports))
+        self._warming = future = self._warmer.submit("warm", *task)
+        future.add_done_callback(self._warmed)
+
+    def _warmed(self, future: Future[None]) -> None:
+        with self._warm_lock:
+            wanted, self._wanted = self._wanted, None
+            if wanted is not None and future is self._warming and self._warmer is not None:
+                self._start_warm(wanted)
 
     def settle(self) -> None:
-        """Wait for a running warm-up: the derived data is then written by one process at a time."""
-        if self._warming is not None:
-            self._warming.exception()  # waits
-            self._check(self._warming)
-            self._warming = None
+        """Wait for the warm-ups running or asked for: the derived data is then written by one process at a time."""
+        while True:
+            with self._warm_lock:
+                future = self._warming
+                if future is None:
+                    return
+                if future.done():
+                    if self._wanted is None:
+                        self._check(future)
+                        self._warming = None
+                        return
+                    wanted, self._wanted = self._wanted, None  # its callback has not begun it yet
+                    self._start_warm(wanted)
+                    continue
+            future.exception()  # waits
 
     @staticmethod
     def _check(future: Future[None] | None) -> None:
@@ -305,9 +333,12 @@ class Ahead:
         for worker in (self._reader, self._splitter):
             if worker is not None:
                 worker.close(abandon=bool(worker.waiting()))
-        if self._warmer is not None:
-            self._warmer.close()
-        self._reader = self._splitter = self._warmer = None
+        with self._warm_lock:
+            warmer, self._wanted = self._warmer, None
+            self._warmer = None
+        if warmer is not None:
+            warmer.close()
+        self._reader = self._splitter = None
 
 
 if __name__ == "__main__":

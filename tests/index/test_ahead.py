@@ -15,6 +15,7 @@ from index_checks import NEW_REPORT, check_consistent
 from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf
 
 import assistant.index.ingest as batching
+from assistant.documents.passages import unit_spans
 from assistant.documents.read import read_bytes, read_report
 from assistant.errors import ReportError
 from assistant.index.ahead import Ahead
@@ -51,6 +52,15 @@ def test_a_file_read_ahead_is_the_report_read_in_place_and_errors_keep_their_kin
             except ReportError as exc:
                 got = (type(exc), str(exc))
             assert got == expected, path.name
+    finally:
+        ahead.close()
+
+
+def test_units_found_in_a_worker_are_those_the_store_finds() -> None:
+    texts = [*REPORT_LINES, "Lead inspector: Andy Waugh\n- (a) first item;\n- (b) second item.", ""]
+    ahead = Ahead()
+    try:
+        assert ahead.units(texts).result(timeout=60) == [unit_spans(text) for text in texts]
     finally:
         ahead.close()
 

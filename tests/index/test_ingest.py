@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf
 import assistant.index.ingest as batching
 from assistant.index.bm25 import BM25Store
 from assistant.index.index import Index
+from assistant.index.store import Store
 from assistant.library import open_index
 
 
@@ -207,3 +209,32 @@ def test_bad_manifest_stops_before_anything_is_written(sample_index: Index, corp
         "allowed: title, council, committee, date, author, kind, published"
     )
     assert snapshot(sample_index) == before
+
+
+def test_a_batch_is_stored_while_the_next_is_encoded(
+    sample_index: Index, corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batching, "EMBED_BATCH", 1)  # one report a batch
+    for number in (1, 2):
+        (corpus / f"review-{number}.txt").write_text(NEW_REPORT.replace("fourteen", f"{number} hundred"), encoding="utf-8")
+    encoding = threading.Event()
+    waited: list[bool] = []
+    store_one = Store._store
+
+    def store_when_encoding(self: Store, *args: Any, **kwargs: Any) -> Any:
+        if not waited:  # the first report's write waits (in vain, were batches encoded in turn) for the second's encode
+            waited.append(encoding.wait(timeout=30))
+        return store_one(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "_store", store_when_encoding)
+
+    class Encoder(CountingEmbedder):
+        def _embed_with_units(self, texts: Any, spans: Any, **kwargs: Any) -> Any:
+            if self.calls == 1:
+                encoding.set()
+            return super()._embed_with_units(texts, spans, **kwargs)
+
+    summary = open_index(sample_index.settings, embedder=Encoder(embedder)).ingest([corpus])
+    assert summary.count("added") == 2
+    assert waited == [True]
+    check_consistent(sample_index)
