@@ -7,6 +7,7 @@ spell out ("RI", "DCS"), plus those a report defines itself ("multi-agency safeg
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Mapping
 
@@ -48,11 +49,21 @@ SAME_THING = [("children in care", "looked after children", "children looked aft
 COMMON_WORDS = 150  # the library's most used words: what every report of it says
 
 
+# Worked out once per vocabulary (held, so its identity is not reused): a question mends several times.
+_common: dict[int, tuple[Mapping[str, int], frozenset[str]]] = {}
+
+
 def _common_words(vocab: Mapping[str, int]) -> frozenset[str]:
     """The library's most used words (none for a small library, where counts say little)."""
     if len(vocab) < 20 * COMMON_WORDS:
         return frozenset()
-    return frozenset(sorted(vocab, key=lambda w: -vocab[w])[:COMMON_WORDS])
+    held = _common.get(id(vocab))
+    if held is not None and held[0] is vocab:
+        return held[1]
+    common = frozenset(heapq.nlargest(COMMON_WORDS, vocab, key=vocab.__getitem__))
+    _common.clear()  # one library at a time: the previous vocabulary is let go
+    _common[id(vocab)] = (vocab, common)
+    return common
 
 
 def _correct(word: str, vocab: Mapping[str, int]) -> str | None:
@@ -68,6 +79,24 @@ def _correct(word: str, vocab: Mapping[str, int]) -> str | None:
         return None
     best = min(matches, key=lambda m: (m[1], -vocab[m[0]]))
     return str(best[0])
+
+
+_long: dict[int, tuple[Mapping[str, str], list[tuple[str, str]]]] = {}
+
+
+def _long_forms(abbreviations: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(short, " long form in plain lower-case words ") for every abbreviation of three letters or more, once per library."""
+    held = _long.get(id(abbreviations))
+    if held is not None and held[0] is abbreviations:
+        return held[1]
+    forms = [
+        (short, f" {re.sub(r'[^a-z]+', ' ', long.lower()).strip()} ")
+        for short, long in {**abbreviations, **GLOSSARY}.items()
+        if len(short) > 2
+    ]
+    _long.clear()
+    _long[id(abbreviations)] = (abbreviations, forms)
+    return forms
 
 
 def mend_question(
@@ -103,8 +132,8 @@ def mend_question(
     mended = WORD.sub(mend, question)
     # The long form typed, the short one printed: "multi agency safeguarding hub" finds "the MASH".
     flat = " " + re.sub(r"[^a-z]+", " ", mended.lower()) + " "
-    for short, long in glossary.items() if expand else ():
-        if len(short) > 2 and f" {re.sub(r'[^a-z]+', ' ', long.lower()).strip()} " in flat:
+    for short, long in _long_forms(abbreviations or {}) if expand else ():
+        if long in flat:
             extra.append(short.upper())
     for names in SAME_THING if expand else ():
         if any(f" {name} " in flat for name in names):
