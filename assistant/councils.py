@@ -7,7 +7,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 # Names that are also ordinary words: matched only when capitalised, beside a council word, or known.
 COMMON_WORD_NAMES = frozenset(
@@ -156,7 +156,14 @@ class Gazetteer:
         text) one typo is forgiven in names of seven letters or more, and a lower-case common-word name
         ("bury", "reading") counts only if it is among `known` (names of councils the library has reports for).
         """
-        return self._scan(text, case_sensitive=case_sensitive, known=known or (), gate=True)
+        if case_sensitive:  # report text: read once, at ingest
+            return self._scan(text, case_sensitive=True, known=known or (), gate=True)
+        # A question is read several times on its way to an answer (its scope, its filters, the register).
+        return list(self._question_mentions(text, frozenset(known or ())))
+
+    @lru_cache(maxsize=256)  # noqa: B019 - the gazetteer is one per process, held for its life
+    def _question_mentions(self, text: str, known: frozenset[str]) -> tuple[Mention, ...]:
+        return tuple(self._scan(text, case_sensitive=False, known=known, gate=True))
 
     def _scan(self, text: str, *, case_sensitive: bool, known: Collection[str], gate: bool) -> list[Mention]:
         known_names = {c.name for c in (self._by_key.get(normalise(k)) or self.lookup(k) for k in known) if c}
