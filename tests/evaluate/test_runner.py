@@ -65,10 +65,10 @@ def test_several_files_share_one_build_of_the_baselines(shared_engine, tmp_path,
 
 
 FIELD_QA = Path(__file__).resolve().parent.parent / "data" / "field_qa.jsonl"
-# Floors, not targets: the figures last measured (recall@5 0.93, MRR 0.75, answer hit 0.89, cited gold
-# 0.87, refusals 1.0, false refusals 0.02 on 2 cores), less a margin for noise and for questions on
+# Floors, not targets: the figures last measured (recall@5 0.93, MRR 0.87, answer hit 0.89, cited gold
+# 0.86, refusals 1.0, false refusals 0.01 on 2 cores), less a margin for noise and for questions on
 # the edge. A change that falls below them is a regression; the targets are printed beside them.
-FIELD_FLOORS = {"recall@5": 0.87, "mrr": 0.70, "answer_hit": 0.84, "cited_gold": 0.82, "refusal_recall": 0.9}
+FIELD_FLOORS = {"recall@5": 0.88, "mrr": 0.82, "answer_hit": 0.84, "cited_gold": 0.81, "refusal_recall": 0.9}
 FIELD_MAX_FALSE_REFUSALS = 0.05
 
 
