@@ -70,13 +70,22 @@ def is_follow_up(question: str) -> bool:
     )
 
 
+_AT_ANOTHER_TIME = re.compile(
+    r"^\s*(?:and|but|so)?\s*(?:(?:what|how)\s+about\s+)?(?:in|for|from|during)?\s*(?:the\s+)?"
+    r"((?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+)?(?:19|20)\d{2})"
+    r"(?:\s+(?:one|report|inspection|visit))?\s*\??\s*$",
+    re.I,
+)
 _TIME = re.compile(
     r"\b(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+)?(?:19|20)\d{2}\b", re.I
 )
 
 
-def rewrite(question: str, previous: str, councils: list[str]) -> str:
+def rewrite(question: str, previous: str, councils: list[str], *, subject: str = "") -> str:
     """Rewrite a follow-up to stand alone, given the previous standalone question.
+
+    `subject` is what the previous answer was about when its question names no topic of its own
+    ("the inspection", after one answered with an inspection's grades): "who led it?" asks of that.
 
     A question that names no council carries on the conversation's council and time ("the Dec
     2024 inspection"), follow-up or not: in a chat about one council's report, "what were the
@@ -87,7 +96,7 @@ def rewrite(question: str, previous: str, councils: list[str]) -> str:
     switch = _SWITCH.match(question) or _AND_X.match(question)
     if _names_a_council(question, councils) and not switch:
         return question  # "leeds ofsted grade" asks about Leeds, in the library or not
-    text = _resolve(question, previous, councils) if is_follow_up(question) else question
+    text = _resolve(question, previous, councils, subject) if is_follow_up(question) else question
     return _carry_scope(text, previous, councils)
 
 
@@ -96,8 +105,14 @@ def _names_a_council(question: str, councils: list[str]) -> bool:
     return bool(scope.councils or scope.missing)
 
 
-def _resolve(question: str, previous: str, councils: list[str]) -> str:
+def _resolve(question: str, previous: str, councils: list[str], subject: str = "") -> str:
     previous_councils = mentioned_councils(previous, councils)
+    if when := _AT_ANOTHER_TIME.match(question):
+        # "and in 2017?": the same question of another time.
+        asked = when.group(1)
+        if _TIME.search(previous):
+            return _TIME.sub(asked, previous, count=1)
+        return f"{previous.rstrip(' ?')} in {asked}?"
     switch = _SWITCH.match(question) or _AND_X.match(question)
     if switch:
         target = switch.group(1).strip()
@@ -110,8 +125,11 @@ def _resolve(question: str, previous: str, councils: list[str]) -> str:
                     return out
             return f"{previous.rstrip(' ?')} for {target}?"
         # "what about care leavers?": the same question, asked of another topic.
-        return f"{previous.rstrip(' ?')}: what about {target}?"
-    topic = _topic(previous)
+        topic = _topic(previous)
+        if topic and not mentioned_councils(topic, councils):
+            return previous.replace(topic, target, 1)
+        return f"{previous.rstrip(' ?')}, for {target}?"
+    topic = _topic(previous) or subject
     other = _AND_THE.match(question)
     if other and topic and not mentioned_councils(other.group(1), councils):
         # "and the IROs?" after "How high were caseloads in Darlington's referral teams?": the same question of
@@ -140,8 +158,9 @@ def _resolve(question: str, previous: str, councils: list[str]) -> str:
             text, replaced = re.subn(pronoun, topic, text, count=1, flags=re.I)
             if replaced and re.search(r"\b(?:[Ww]hat|[Ww]ho|[Ww]hen|[Hh]ow)['’]s " + re.escape(topic), text):
                 text = re.sub(r"(\w+)['’]s " + re.escape(topic), rf"\1 is {topic}", text, count=1)
-    if not replaced and len(text.split()) <= 4 and not mentioned_councils(text, councils):
-        # "Since when?": too short to stand alone; it asks about what the last question asked.
+    if not replaced and len(text.split()) <= 4 and not mentioned_councils(text, councils) and (topic or not previous_councils or not _IT.search(text)):
+        # "Since when?": too short to stand alone; it asks about what the last question asked. ("Who led it?"
+        # after a question of a council's inspection takes that council and time instead, as any question does.)
         context = f"{topic}" if topic else previous.rstrip(" ?")
         text = f"{text.rstrip(' ?')} ({context})?"
     return text
@@ -191,7 +210,9 @@ class Conversation:
         if filters is not None:
             self.filters = filters
         previous = self.turns[-1].standalone if self.turns else ""
-        standalone = rewrite(question, previous, self.engine.councils())
+        # An answer of an inspection's grades is about that inspection, whatever its question's words.
+        subject = "the inspection" if self.turns and self.turns[-1].answer.kind.startswith("inspection") else ""
+        standalone = rewrite(question, previous, self.engine.councils(), subject=subject)
         answer = self.engine.answer(question, standalone=standalone, filters=self.filters)
         if answer.refused and standalone != question and not is_follow_up(question):
             # A whole question took on the chat's council and time; when they find nothing, the library may.

@@ -216,7 +216,7 @@ _COMPARE_FILLER = {
 _OUTCOME = re.compile(r"\b(?:outcomes?|results?|better|worse|improv\w*|deteriorat\w*|declin\w*)\b", re.I)
 # "How did Derby do in its latest Ofsted?", "how did Tameside get on at its last inspection": its grades.
 _HOW_IT_DID = re.compile(
-    r"^(?=.*\b(?:ofsted|inspect\w*|ilacs)\b).*\bhow\s+(?:did|does|do|has|have|is|are|was|were)\b.{0,40}?"
+    r"^(?=.*\b(?:ofsted|inspect\w*|ilacs|(?:19|20)\d\d)\b).*\bhow\s+(?:did|does|do|has|have|is|are|was|were)\b.{0,40}?"
     r"\b(?:do|done|doing|fared?|fares|faring|get(?:ting)?\s+on|got\s+on|perform(?:ed|ing)?)\b",
     re.I,
 )

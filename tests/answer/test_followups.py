@@ -54,10 +54,31 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
             "and how long has the current one been in post",
             "How long has the current DCS been in post in Darlington (2020)?",
         ),
+        (
+            # Another time: the same question, of that year.
+            "Who led the inspection in Darlington (2015)?",
+            "and in 2017?",
+            "Who led the inspection in Darlington (2017)?",
+        ),
+        ("What grade did Worcestershire get?", "what about 2019?", "What grade did Worcestershire get in 2019?"),
+        (
+            # Another topic: the same question of it, in whole words, not "…: what about …".
+            "What did Ofsted say about the front door in Darlington?",
+            "what about care leavers?",
+            "What did Ofsted say about care leavers in Darlington?",
+        ),
+        ("What grade did Worcestershire get in 2019?", "what about care leavers?", "What grade did Worcestershire get in 2019, for care leavers?"),
     ],
 )
 def test_rewrite_follow_ups(previous: str, question: str, expected: str) -> None:
     assert rewrite(question, previous, COUNCILS) == expected
+
+
+def test_it_after_an_answer_about_an_inspection_is_that_inspection() -> None:
+    previous = "how did darlington do in 2015"
+    assert rewrite("who led it", previous, COUNCILS, subject="the inspection") == "Who led the inspection in Darlington (2015)?"
+    # Without it, the council and time carry over, never the whole last question in brackets.
+    assert rewrite("who led it", previous, COUNCILS) == "Who led it in Darlington (2015)?"
 
 
 def test_a_question_that_stands_alone_is_left_as_it_is() -> None:
