@@ -117,7 +117,7 @@ class Engine:
 
     def _answer_evidence(self, standalone: str, filters: Filters) -> list[SearchHit]:
         """The passages the answer cites, in its order (none when it refuses)."""
-        answer = self.answer(standalone, filters=filters)
+        answer = self.answer(standalone, filters=filters, write=False)  # the sentences chosen, without an LLM's call
         if answer.refused:
             return []
         ids = list(dict.fromkeys(c.passage_id for c in answer.citations if c.passage_id))
@@ -166,8 +166,11 @@ class Engine:
             return [s for _, s in held if prior.get(s, 0.0) >= 1.0][-MAX_COMPARED:]
         return [s for _, s in held][-2:]
 
-    def answer(self, question: str, *, standalone: str | None = None, filters: Filters | None = None) -> Answer:
-        """Answer `question`, searched as `standalone` (a chat's rewrite of a follow-up) within `filters`."""
+    def answer(
+        self, question: str, *, standalone: str | None = None, filters: Filters | None = None, write: bool = True
+    ) -> Answer:
+        """Answer `question`, searched as `standalone` (a chat's rewrite of a follow-up) within `filters`;
+        with `write` False, extractively even where an LLM is configured."""
         started = time.perf_counter()
         standalone = standalone or question
         filters = filters or Filters()
@@ -232,7 +235,7 @@ class Engine:
         )
         refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
         written_by = "extractive"
-        if not refused and self.settings.llm_url:
+        if not refused and write and self.settings.llm_url:
             written = self._llm_answer(standalone, hits)
             if written == "refuse":
                 refused = True

@@ -247,3 +247,8 @@ def test_llm_saying_not_in_reports_refuses(llm_engine, llm) -> None:
 def test_extractive_refusal_is_not_overridden(llm_engine, llm) -> None:
     answer = llm_engine.answer("Who is the Mayor of North Somerset?")
     assert answer.refused and llm.requests == []
+
+
+def test_the_search_an_answer_leads_calls_no_llm(llm_engine, llm) -> None:
+    hits = llm_engine.retrieve(QUESTION)
+    assert hits and llm.requests == []
