@@ -236,7 +236,9 @@ def _overview(question: str, named: Sequence[str]) -> bool:
         return False
     for mention in reversed(gazetteer().find(question, known=list(named))):  # as typed: "south glos", "K&C"
         question = question[: mention.start] + " " + question[mention.end :]
-    return bool(_OVERVIEW.match(_strip(question, named)))
+    # "Wandsworth Ofsted 2026 - overview": the report and its year name which inspection, nothing more.
+    rest = re.sub(r"\b(?:ofsted|inspections?|reports?|ilacs|latest|last|most\s+recent|the|its|their|(?:19|20)\d\d)\b", " ", _strip(question, named), flags=re.I)
+    return bool(_OVERVIEW.match(rest))
 
 
 def _asks_grade(question: str) -> bool:
