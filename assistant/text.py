@@ -9,7 +9,7 @@ Porter-stemmed, the same in BM25 and in answers.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Protocol
 
@@ -146,3 +146,31 @@ def rough_sentence_spans(text: str) -> list[tuple[int, int]]:
     if start < len(text):
         spans.append((start, len(text)))
     return spans
+
+
+class StandardWording:
+    """Sentences of a library's standard wording (lower-cased, spaces collapsed), found in a unit that is one
+    of them or that ends or begins with one: a PDF glues its back page's "Any complaints about the inspection
+    …" onto the line before ("Team inspectors: …"), which no full stop parts."""
+
+    AFFIX_WORDS = 8  # shorter standard lines ("good", "inspection report") are words in any sentence
+
+    def __init__(self, sentences: Collection[str]) -> None:
+        self.sentences = frozenset(sentences)
+        self._ends: dict[str, list[str]] = {}
+        self._starts: dict[str, list[str]] = {}
+        for sentence in self.sentences:
+            words = sentence.split()
+            if len(words) >= self.AFFIX_WORDS:
+                self._ends.setdefault(" ".join(words[-3:]), []).append(sentence)
+                self._starts.setdefault(" ".join(words[:3]), []).append(sentence)
+
+    def __contains__(self, text: object) -> bool:
+        if not isinstance(text, str):
+            return False
+        if text in self.sentences:
+            return True
+        words = text.split()
+        return any(text.endswith(s) for s in self._ends.get(" ".join(words[-3:]), ())) or any(
+            text.startswith(s) for s in self._starts.get(" ".join(words[:3]), ())
+        )

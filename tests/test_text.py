@@ -80,3 +80,15 @@ def test_words_are_every_word_as_written() -> None:
 def test_an_abbreviation_in_the_plural_is_the_abbreviation() -> None:
     assert terms("How many DCSs and IROs?") == terms("How many DCS and IRO?")
     assert terms("Our classes and bus") == ["class", "bus"]
+
+
+def test_standard_wording_is_found_glued_to_a_line_before_or_after_it() -> None:
+    from assistant.text import StandardWording
+
+    blurb = "any complaints about the inspection or the report should be made following the procedures set out."
+    standard = StandardWording([blurb, "good"])
+    assert blurb in standard
+    assert f"team inspectors: jo bloggs, sam smith {blurb}" in standard  # a page's last lines, unparted
+    assert f"{blurb} the local authority has since improved" in standard
+    assert "the local authority has since improved its front door." not in standard
+    assert "good progress has been made" not in standard  # a short standard line is no affix

@@ -26,7 +26,7 @@ from assistant.library import open_index
 from assistant.retrieval.search import Retriever
 from assistant.retrieval.spelling import mend_question
 from assistant.settings import Settings, load_settings
-from assistant.text import terms
+from assistant.text import StandardWording, terms
 from assistant.types import Answer, Citation, Filters, Passage, SearchHit
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Engine:
         self._llm: LLMAnswerer | None = None
         self._letterheads: dict[tuple[int, str], frozenset[str]] = {}
         self._speaking: dict[tuple[int, str], set[str]] = {}
-        self._standard: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._standard: tuple[int, StandardWording] = (-1, StandardWording(()))
 
     def _idf(self, term: str) -> float:
         df = self.index.bm25.doc_freq(term)
@@ -290,7 +290,7 @@ class Engine:
             return [hit.model_copy(update={"passage": p}) for p in run if p.id not in shown]
         return []
 
-    def _standard_sentences(self) -> frozenset[str]:
+    def _standard_sentences(self) -> StandardWording:
         """Sentences of the library's standard wording: a finding paragraph that ran on into a report's back
         page (the publisher's blurb, its address) still never answers with them."""
         generation = self.index.generation
@@ -302,7 +302,7 @@ class Engine:
                 for text in [passage.text]
                 for start, end, _, _ in unit_spans(text)
             }
-            self._standard = (generation, frozenset(found))
+            self._standard = (generation, StandardWording(found))
         return self._standard[1]
 
     def _letterhead(self, source: str) -> frozenset[str]:

@@ -7,7 +7,7 @@ must never write a claim the reports do not contain.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,7 +217,7 @@ class ExtractiveAnswerer:
         unit_vectors: UnitVectors | None = None,
         letterheads: Mapping[str, frozenset[str]] | None = None,
         reports: Sequence[str] = (),
-        standard: frozenset[str] = frozenset(),
+        standard: Container[str] = frozenset(),
     ) -> tuple[str, list[Citation], Evidence]:
         """The answer, its citations and how strong its evidence is. `letterheads`: per report, the terms of its
         standard wording (publisher, footer), which like its title describe every passage of it. `reports`:

@@ -184,10 +184,7 @@ def _numbered_list(lines: list[_Line]) -> int:
     ("1. Children who need help and protection Good", "2.1 Adoption performance Outstanding", …) head nothing,
     as headings nest two deep at most before text. The run's length when it does not."""
     numbered = [bool(_NUMBERED.match(line.text)) for line in lines]
-    for at in range(len(lines) - 2):
-        if all(numbered[at : at + 3]):
-            return at
-    return len(lines)
+    return next((at for at in range(len(lines) - 2) if all(numbered[at : at + 3])), len(lines))
 
 
 def _resolve_headings(lines: list[_Line]) -> None:
