@@ -168,6 +168,7 @@ class _Worker:
         self._futures: dict[int, Future[Any]] = {}
         self._lock = threading.Lock()
         self._count = 0
+        self._stopped = False  # its answers ended: a task given now fails at once
         # Tasks are written by a thread: a file's bytes can fill the pipe while the worker is busy.
         self._outbox: queue.Queue[tuple[int, str, tuple[Any, ...]] | None] = queue.Queue()
         threading.Thread(target=self._send, daemon=True, name="ahead-send").start()
@@ -177,6 +178,9 @@ class _Worker:
     def submit(self, name: str, *args: Any) -> Future[Any]:
         future: Future[Any] = Future()
         with self._lock:
+            if self._stopped:  # nothing would answer it
+                future.set_exception(RuntimeError(f"the ingest worker had stopped (exit code {self.process.poll()})"))
+                return future
             number = self._count = self._count + 1
             self._futures[number] = future
         self._outbox.put((number, name, args))
@@ -214,9 +218,10 @@ class _Worker:
                     future.set_result(value)
                 else:
                     future.set_exception(RuntimeError(f"ingest worker: {value}"))
-        except (EOFError, OSError, pickle.UnpicklingError):
-            pass
+        except Exception:  # noqa: BLE001 - whatever ended the answers, every task left must be failed
+            log.debug("ingest worker's answers ended", exc_info=True)
         with self._lock:
+            self._stopped = True
             left, self._futures = list(self._futures.values()), {}
         for future in left:
             future.set_exception(RuntimeError("the ingest worker stopped before it answered"))

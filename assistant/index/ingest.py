@@ -24,7 +24,8 @@ from assistant.types import Passage, Report, ReportMeta
 __all__ = ["EMBED_BATCH", "FileResult", "IngestSummary", "prepare", "run_ingest", "split_report"]
 
 # Passages embedded per call across files: enough for the encoder's length-sorted batches to
-# carry little padding, few enough that a batch's token vectors stay small in memory.
+# carry little padding, few enough that a batch's token vectors stay small in memory. A call is
+# made with a quarter of that when the encoder would otherwise wait for files still being read.
 EMBED_BATCH = 512
 # Read in place: plain text needs no parsing, so a worker would only add the cost of sending it.
 PLAIN = (".txt", ".md")
@@ -128,6 +129,8 @@ def run_ingest(
                 write(*encoding, more=False)
                 encoding = None
             raise item
+        if isinstance(item, Checked) and not _ready(item) and idle():
+            flush()  # the encoder has nothing to do while this file is read: it takes what is split so far
         prepared = item if isinstance(item, FileResult) else finish(item, hashes, split=split, max_mb=max_mb)
         if isinstance(prepared, FileResult):
             record(prepared)
@@ -136,8 +139,12 @@ def run_ingest(
         pending.append(prepared)
         # From the second file on, a worker finds the units while files before it are encoded.
         found.append(ahead.units([p.text for p in prepared.passages]) if splits > 1 else None)
-        if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
+        if sum(len(p.passages) for p in pending) >= EMBED_BATCH or idle():
             flush()
+
+    def idle() -> bool:
+        """Whether the encoder waits while enough is split for a batch worth its call (the first, or after slow reads)."""
+        return (encoding is None or encoding[1].done()) and sum(len(p.passages) for p in pending) >= EMBED_BATCH // 4
 
     # Files are checked in order, read ahead in a worker, then split and committed in order, so the
     # results are those of reading each in turn. The first file to parse is read here: a worker
