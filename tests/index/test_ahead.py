@@ -65,6 +65,21 @@ def test_units_found_in_a_worker_are_those_the_store_finds() -> None:
         ahead.close()
 
 
+def test_a_task_given_to_a_worker_that_stopped_fails_at_once() -> None:
+    ahead = Ahead()
+    try:
+        assert ahead.units(["First."]).result(timeout=60) == [unit_spans("First.")]
+        worker = ahead._splitter
+        assert worker is not None
+        worker.process.kill()  # as a worker dies that cannot import the code it runs
+        worker.process.wait()
+        worker._collector.join(timeout=30)
+        with pytest.raises(RuntimeError, match="stopped"):
+            ahead.units(["Second."]).result(timeout=30)
+    finally:
+        ahead.close()
+
+
 def test_an_ingest_through_workers_gives_the_results_of_reading_in_turn(sample_index: Index, tmp_path: Path) -> None:
     folder = _pdfs(tmp_path / "pdfs")
     hashes = {entry.hash: source for source, entry in sample_index.reports.items()}
