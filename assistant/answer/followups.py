@@ -33,6 +33,7 @@ _IT = re.compile(r"\b(it|its|it's|that|this|he|she|him|her|they|them)\b", re.I)
 _TOPIC = re.compile(
     r"\b((?:the|a|an|its|their|[A-Z][\w-]*['’]s)\s+[^?.,;]*?)(?=\s+(?:by|for|in|at|on|during|to|from|when|after|before)\b|[?.,;]|$)"
 )
+_ABOUT = re.compile(r"\babout\s+([^?.,;]+?)(?=\s+(?:in|for|at|during|since|by|from)\b|[?.,;]|$)", re.I)
 _WH = re.compile(r"^\s*(?:who|what|when|where|which|why|how|is|are|was|were|did|does|do|has|have|will|can)\b", re.I)
 
 
@@ -45,6 +46,8 @@ def _topic(question: str) -> str:
     """The main noun phrase of a question ('the mid-term review of Darlington's improvement plan')."""
     body = _WH.sub("", question.strip().rstrip("?"))
     candidates = [m.group(1).strip() for m in _TOPIC.finditer(body)]
+    # "What did Ofsted say about brighton's front door?": what it is about, however it is written.
+    candidates += [m.group(1).strip() for m in _ABOUT.finditer(body)]
     candidates = [c for c in candidates if len(c.split()) >= 2]
     if not candidates:
         return ""
@@ -126,7 +129,7 @@ def _resolve(question: str, previous: str, councils: list[str], subject: str = "
             return f"{previous.rstrip(' ?')} for {target}?"
         # "what about care leavers?": the same question, asked of another topic.
         topic = _topic(previous)
-        if topic and not mentioned_councils(topic, councils):
+        if topic:  # a council the topic named ("brighton's front door") is carried on afterwards
             return previous.replace(topic, target, 1)
         return f"{previous.rstrip(' ?')}, for {target}?"
     topic = _topic(previous) or subject

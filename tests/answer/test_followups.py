@@ -68,6 +68,7 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
             "What did Ofsted say about care leavers in Darlington?",
         ),
         ("What grade did Worcestershire get in 2019?", "what about care leavers?", "What grade did Worcestershire get in 2019, for care leavers?"),
+        ("what did ofsted say about darlington's front door", "what about care leavers?", "what did ofsted say about care leavers in Darlington?"),
     ],
 )
 def test_rewrite_follow_ups(previous: str, question: str, expected: str) -> None:
