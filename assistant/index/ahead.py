@@ -49,8 +49,12 @@ log = logging.getLogger(__name__)
 AHEAD = 12
 # Loggers whose level the workers copy, so a worker says what the main process would (pypdf's warnings).
 LOGGERS = ("pypdf", "assistant")
-# How much lower a worker's CPU priority is than the main process's.
+# How much lower a worker's CPU priority is than the main process's. A warm-up only saves the rebuild work,
+# so it takes what the encoder leaves. Reads and units feed the encoder: at a low priority they starved
+# whenever other work shared the machine (at a load of 9 on 2 cores, the encoder waited 194 s of a 610 s
+# ingest for reads), so they run at the encoder's priority and keep pace with it.
 NICENESS = 10
+FEEDING = 0
 
 # What a worker hands back for a file: the report, or the error to raise in its place.
 Outcome = tuple[Report | None, tuple[str, tuple[str, ...]] | None]
@@ -78,7 +82,7 @@ class _Kept(logging.Handler):
         return records
 
 
-def _start_worker(levels: dict[str, int]) -> None:
+def _start_worker(levels: dict[str, int], niceness: int) -> None:
     """In a worker: die when the main process dies, and log as it does."""
     try:
         import ctypes
@@ -89,10 +93,9 @@ def _start_worker(levels: dict[str, int]) -> None:
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     logging.captureWarnings(True)
-    # The encoder uses every core: a worker takes what it leaves (between batches, in its Python parts)
-    # rather than slowing it, which cost more than the overlap won.
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(NICENESS)
+    if niceness:
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(niceness)
 
 
 def _read(path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Outcome:
@@ -131,9 +134,9 @@ def _warm(root: Path, builders: Sequence[Derived], reports: dict[str, IndexedRep
 TASKS: dict[str, Callable[..., Any]] = {"read": _read, "units": _units, "warm": _warm}
 
 
-def serve(levels: dict[str, int]) -> None:
+def serve(levels: dict[str, int], niceness: int = NICENESS) -> None:
     """A worker's loop: (id, task, arguments) in on stdin, (id, ok, result or error text) out on stdout."""
-    _start_worker(levels)
+    _start_worker(levels, niceness)
     kept = _Kept()
     logging.getLogger().addHandler(kept)
     if os.getppid() == 1:  # the main process died while this one started
@@ -157,12 +160,12 @@ def serve(levels: dict[str, int]) -> None:
 class _Worker:
     """One worker process, its tasks done in the order given."""
 
-    def __init__(self) -> None:
+    def __init__(self, niceness: int) -> None:
         levels = {name: logging.getLogger(name).getEffectiveLevel() for name in LOGGERS}
         home = str(Path(assistant.__file__).resolve().parent.parent)  # the package this process runs, installed or not
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.index.ahead", json.dumps(levels)],
+            [sys.executable, "-m", "assistant.index.ahead", json.dumps(levels), str(niceness)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
         )
         self._futures: dict[int, Future[Any]] = {}
@@ -256,13 +259,13 @@ class Ahead:
     def read(self, path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Future[Outcome]:
         """Start reading a file; `report` gives its result."""
         if self._reader is None:
-            self._reader = _Worker()
+            self._reader = _Worker(FEEDING)
         return self._reader.submit("read", path, data, meta, max_mb)
 
     def units(self, texts: Sequence[str]) -> Future[list[Units]]:
         """Start finding the sentence units of passage texts (the store needs them beside each batch's vectors)."""
         if self._splitter is None:
-            self._splitter = _Worker()
+            self._splitter = _Worker(FEEDING)
         return self._splitter.submit("units", list(texts))
 
     @staticmethod
@@ -300,7 +303,7 @@ class Ahead:
         """Begin a warm-up (the caller holds `_warm_lock`)."""
         self._check(self._warming)
         if self._warmer is None:
-            self._warmer = _Worker()
+            self._warmer = _Worker(NICENESS)
         self._warming = future = self._warmer.submit("warm", *task)
         future.add_done_callback(self._warmed)
 
@@ -347,4 +350,4 @@ class Ahead:
 
 
 if __name__ == "__main__":
-    serve(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})
+    serve(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}, int(sys.argv[2]) if len(sys.argv) > 2 else NICENESS)
