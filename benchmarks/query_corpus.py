@@ -69,7 +69,8 @@ def synthetic_corpus(folder: Path, reports: int) -> Path:
 
 
 def _template(text: str) -> str:
-    return REFERENCE.sub("Reference 0000000: council paper copy.", text, count=1)
+    """The text with its reference number blanked, wherever it is repeated (a title read from the first lines holds it)."""
+    return REFERENCE.sub("Reference 0000000: council paper copy.", text)
 
 
 class HashEmbedder:
@@ -252,7 +253,7 @@ def reuse_register_extraction() -> None:
     def extract(report: list[Any], cache: Path | None, used: set[str]) -> Any:
         first = report[0]
         joined = _template("\n".join(p.text for p in report))
-        key = f"{first.council}|{first.date}|{first.title}|{joined}"
+        key = _template(f"{first.council}|{first.date}|{first.title}|{joined}")
         ref = REFERENCE.search(joined) and REFERENCE.search("\n".join(p.text for p in report))
         own = ("@" + first.id.rpartition("@")[2], first.source, ref.group(0) if ref else "")
         if key not in done:
