@@ -232,6 +232,7 @@ class Engine:
             unit_vectors=unit_vectors,
             letterheads=letterheads,
             reports=self._compared_reports(standalone, kind, search_filters),
+            report_weights=self._prior(standalone, filters),
         )
         refused = (not citations) or evidence.score < self.settings.refusal_threshold or not evidence.typed
         written_by = "extractive"

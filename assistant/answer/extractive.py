@@ -218,11 +218,14 @@ class ExtractiveAnswerer:
         letterheads: Mapping[str, frozenset[str]] | None = None,
         reports: Sequence[str] = (),
         standard: Container[str] = frozenset(),
+        report_weights: Mapping[str, float] | None = None,
     ) -> tuple[str, list[Citation], Evidence]:
         """The answer, its citations and how strong its evidence is. `letterheads`: per report, the terms of its
         standard wording (publisher, footer), which like its title describe every passage of it. `reports`:
         the reports, oldest first, of one council's history that a question about change compares. `standard`:
-        sentences of the library's standard wording (lower-cased, spaces collapsed), which never answer."""
+        sentences of the library's standard wording (lower-cased, spaces collapsed), which never answer.
+        `report_weights`: per report, how near it is to the time the question points at ("now": the latest), which
+        scales its sentences' scores; the refusal still reads how well the chosen sentence answers."""
         # A unit of fewer than two words that mean anything ("(Recommendation)", a lone "1.") answers nothing.
         units = [u for hit in hits for u in units_of(hit) if " ".join(u.text.lower().split()) not in standard and len(terms(u.text)) >= 2]
         if not units:
@@ -230,6 +233,10 @@ class ExtractiveAnswerer:
         if query_vector is not None and unit_vectors:
             _attach_semantic(units, query_vector, unit_vectors)
         self._score(units, question, inner_kind(question) if kind == "compare" else kind, councils, letterheads or {})
+        if report_weights and kind != "compare" and len(reports) < 2:
+            # "Is the MASH working now?": the 2015 report's plans for a MASH do not answer it, the 2024 one's findings do.
+            for unit in units:
+                unit.score *= report_weights.get(unit.passage.source, 1.0)
         ranked = sorted(units, key=lambda u: -u.score)
         if kind == "compare" and len(councils) >= 2:
             return self._compare(question, ranked, councils)

@@ -118,3 +118,18 @@ def test_a_sentence_saying_only_what_was_asked_leads_into_the_next() -> None:
     hits = [_hit(text, 1), _hit("Leaders know where practice is weaker and are acting on it.", 2)]
     answer, _, _ = ExtractiveAnswerer(load_settings()).answer("what are the council's strengths?", hits, kind="fact", councils=[])
     assert answer.startswith("The council has strengths too. Since the last inspection") and "Recruitment" not in answer
+
+
+def test_a_report_nearer_the_time_asked_about_answers_before_an_older_one() -> None:
+    hits = [
+        _hit("Work is well advanced to create a multi-agency safeguarding hub (MASH).", 1, pid="old:1"),
+        _hit("Social workers in the MASH evaluate information well and act quickly.", 2, pid="new:1"),
+    ]
+    hits[0].passage.source, hits[1].passage.source = "old.txt", "new.txt"
+    question = "is the MASH working now?"
+    answerer = ExtractiveAnswerer(load_settings())
+    unweighted, _, _ = answerer.answer(question, hits, kind="fact", councils=[])
+    text, citations, evidence = answerer.answer(question, hits, kind="fact", councils=[], report_weights={"old.txt": 0.6, "new.txt": 1.0})
+    assert "advanced" in unweighted  # on words alone the older report's sentence wins
+    assert "evaluate information well" in text and citations[0].source == "new.txt"
+    assert evidence.score > 0
