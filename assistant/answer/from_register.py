@@ -34,7 +34,7 @@ from assistant.register.ofsted import JUDGEMENT_LABELS, JUDGEMENTS, InspectionRe
 from assistant.register.query import query_inspections, select_commitments
 from assistant.register.store import Register, load_register
 from assistant.register.table import SUB_JUDGEMENTS
-from assistant.text import compile_table
+from assistant.text import compile_table, terms
 from assistant.timeexpr import find_times
 from assistant.types import Answer
 
@@ -241,9 +241,35 @@ def _overview(question: str, named: Sequence[str]) -> bool:
     return bool(_OVERVIEW.match(rest))
 
 
-def _asks_grade(question: str) -> bool:
-    """A question about grades: rating words, a grade, outcomes, or change in a judged area."""
-    if _RATING.search(question) or _GRADE_WORDS.search(question) or _OUTCOME.search(question) or _OWN_COMPARED.search(question):
+# Words a question about a council's grades may carry beside its councils, years, grades and judged areas.
+_GRADE_FILLER = frozenset(
+    t
+    for word in re.findall(
+        r"\w+",
+        "children child services social care council councils authority local ofsted inspection inspected report ilacs sif "
+        "still now latest last current currently recent most overall effectiveness rated year from to "
+        "get got getting go goes went gone become became stay stayed remain remained move moved",
+    )
+    for t in terms(word)
+)
+
+
+def _names_a_topic(question: str, named: Sequence[str]) -> bool:
+    """Whether the question names something beside councils, years, grades and the judged areas: "is Coventry's
+    early help any good?" asks about early help, which no judgement grades."""
+    for mention in reversed(gazetteer().find(question, known=list(named))):
+        question = question[: mention.start] + " " + question[mention.end :]
+    for pattern in (_GRADE_WORDS, YEAR, *(rule for rule in _FIELDS.values())):
+        question = pattern.sub(" ", question)
+    return bool(set(terms(question)) - _GRADE_FILLER)
+
+
+def _asks_grade(question: str, named: Sequence[str] = ()) -> bool:
+    """A question about grades: rating words, a grade, outcomes, or change in a judged area. A grade word alone
+    ("any good?") asks about a grade only of the council or a judged area, not of a topic no judgement grades."""
+    if _RATING.search(question) or _OUTCOME.search(question) or _OWN_COMPARED.search(question):
+        return True
+    if _GRADE_WORDS.search(question) and not _names_a_topic(question, named):
         return True
     if _HOW_IT_DID.search(question):
         return True
@@ -312,8 +338,8 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
             if not years and not since and mine:
                 mine = mine[-1:]  # "have an inadequate grade": as things stand, the latest inspection
             lines += [f"{council}: {record_line(r, cite, [field])}" for r in mine if r.judgements[field] in wanted]
-    elif len(named) >= 2 and (_COMPARE.search(question) or _asks_grade(question)):
-        if not _asks_grade(question) and set(re.findall(r"[a-z']+", _strip(question, named).lower())) - _COMPARE_FILLER:
+    elif len(named) >= 2 and (_COMPARE.search(question) or _asks_grade(question, named)):
+        if not _asks_grade(question, named) and set(re.findall(r"[a-z']+", _strip(question, named).lower())) - _COMPARE_FILLER:
             return None  # "compare Trafford and Wigan on caseloads": not a question of grades
         kind = "inspections compared"
         for council in named:
@@ -321,7 +347,7 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
             if not graded:
                 return None  # no grade of one side: the passages compare what the reports say of both
             lines += graded
-    elif named and (_asks_grade(question) or _overview(question, named)):
+    elif named and (_asks_grade(question, named) or _overview(question, named)):
         mine = dated([r for r in records if r.council in named and is_graded(r, field)])
         if not mine and (years or since) and (held := dated([r for r in records if r.council in named and r.judgements])):
             return _not_judged(question, held, field, councils, started)

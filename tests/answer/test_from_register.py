@@ -43,6 +43,12 @@ def test_answer_which_councils_by_grade(records: list[InspectionRecord]) -> None
     assert care is not None and "Tameside: 2023-12-04" in care.answer and "2016" not in care.answer
 
 
+@pytest.mark.parametrize("question", ["is tameside inadequate?", "Did Tameside go from inadequate to requires improvement?", "was tameside good for care leavers"])
+def test_a_grade_word_alone_asks_for_the_grades_of_a_council_or_judged_area(records: list[InspectionRecord], question: str) -> None:
+    answer = answer_from_records(question, records)
+    assert answer is not None and answer.kind == "inspections" and "Tameside" in answer.answer
+
+
 def test_answer_compare(records: list[InspectionRecord]) -> None:
     answer = answer_from_records("Compare Tameside and Kensington and Chelsea", records)
     assert answer is not None
@@ -57,6 +63,8 @@ def test_answer_compare(records: list[InspectionRecord]) -> None:
         "What was Tameside's overall grade in 2019?",
         "How many agency social workers does Tameside have?",
         "Which councils were outstanding overall in 2016?",
+        "is tameside's early help any good",  # a topic no judgement grades: the reports answer
+        "how good is the MASH in Tameside now?",
     ],
 )
 def test_questions_the_register_cannot_settle_fall_through(records: list[InspectionRecord], question: str) -> None:
