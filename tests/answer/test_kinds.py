@@ -157,3 +157,16 @@ def test_who_inspected_asks_for_the_lead_inspector() -> None:
 )
 def test_a_councils_own_reports_compared_are_its_grades_unless_a_topic_is_named(question: str, settled: bool) -> None:
     assert register_can_answer(question, ["Wigan"], lambda q: q) is settled
+
+
+def test_a_question_ending_on_date_asks_when_and_up_to_date_does_not() -> None:
+    assert question_kind("north somerset ofsted date") == "when"
+    assert question_kind("Wigan inspection date?") == "when"
+    assert question_kind("are the care plans kept up to date in Wigan") != "when"
+
+
+def test_the_next_event_is_a_date_looked_forward_to_not_the_one_reported() -> None:
+    question = "when is the next inspection of sunderland"
+    assert not holds_kind("Inspection dates: 27 to 31 January 2025", "when", question, set())
+    assert holds_kind("The next monitoring visit is scheduled for February 2026.", "when", question, set())
+    assert holds_kind("Inspection dates: 27 to 31 January 2025", "when", "when was the inspection of sunderland", set())
