@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from assistant.answer.from_register import JUDGED_AREAS
 from assistant.answer.scope import read_scope
 from assistant.types import Answer, Filters
 
@@ -129,6 +130,14 @@ def _resolve(question: str, previous: str, councils: list[str], subject: str = "
             return f"{previous.rstrip(' ?')} for {target}?"
         # "what about care leavers?": the same question, asked of another topic.
         topic = _topic(previous)
+        area = next((m for rule in JUDGED_AREAS.values() if (m := rule.search(topic or previous))), None)
+        if area and any(rule.search(target) for rule in JUDGED_AREAS.values()):
+            # "the care leavers judgement" then "what about children in care?": the same of another judged area.
+            source = topic or previous
+            return previous.replace(source, source[: area.start()] + target + source[area.end() :], 1)
+        if topic and re.match(rf"\s*what\s+(?:is|are|was|were)\s+{re.escape(topic)}", previous, re.I):
+            # "What were the main problems?" then "what about care leavers?": the same thing asked of them.
+            return previous.replace(topic, f"{topic} for {target}", 1)
         if topic:  # a council the topic named ("brighton's front door") is carried on afterwards
             return previous.replace(topic, target, 1)
         return f"{previous.rstrip(' ?')}, for {target}?"

@@ -200,7 +200,8 @@ _OWN_COMPARED = re.compile(r"\b(?:compar\w*|up\s+or\s+down|(?:go|goes|gone|went)
                            r"|\b(?:ofsted|inspections?|reports?|ilacs)\b.*\b(?:compar\w*|up\s+or\s+down)\b", re.I)
 _LIST = re.compile(r"\b(?:which|what|list|name)\b.{0,30}\b(?:councils?|authorities|local\s+authorities|LAs)\b", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?)\b", re.I)
-_FIELDS = compile_table({
+# The areas an Ofsted judgement grades, as questions name them.
+JUDGED_AREAS = compile_table({
     "care_leavers": r"\bcare\s+leavers?\b",
     "help_and_protection": r"\bhelp\s+and\s+protection\b|\bchild\s+protection\b",
     "in_care": r"\b(?:children\s+in\s+care|looked[\s-]+after|in\s+care)\b",
@@ -259,7 +260,7 @@ def _names_a_topic(question: str, named: Sequence[str]) -> bool:
     early help any good?" asks about early help, which no judgement grades."""
     for mention in reversed(gazetteer().find(question, known=list(named))):
         question = question[: mention.start] + " " + question[mention.end :]
-    for pattern in (_GRADE_WORDS, YEAR, *(rule for rule in _FIELDS.values())):
+    for pattern in (_GRADE_WORDS, YEAR, *(rule for rule in JUDGED_AREAS.values())):
         question = pattern.sub(" ", question)
     return bool(set(terms(question)) - _GRADE_FILLER)
 
@@ -273,11 +274,11 @@ def _asks_grade(question: str, named: Sequence[str] = ()) -> bool:
         return True
     if _HOW_IT_DID.search(question):
         return True
-    return bool(_CHANGE.search(question) and any(rule.search(question) for rule in _FIELDS.values()))
+    return bool(_CHANGE.search(question) and any(rule.search(question) for rule in JUDGED_AREAS.values()))
 
 
 def _field(question: str) -> str:
-    return first_label(_FIELDS.items(), question, "overall")
+    return first_label(JUDGED_AREAS.items(), question, "overall")
 
 
 def _unrecorded_named(question: str, records: Sequence[InspectionRecord], recorded: Sequence[str]) -> bool:

@@ -69,6 +69,10 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ),
         ("What grade did Worcestershire get in 2019?", "what about care leavers?", "What grade did Worcestershire get in 2019, for care leavers?"),
         ("what did ofsted say about darlington's front door", "what about care leavers?", "what did ofsted say about care leavers in Darlington?"),
+        # What was asked, of another group; another judged area in place of the one asked about.
+        ("what were the main problems in Darlington?", "and what about care leavers", "what were the main problems for care leavers in Darlington?"),
+        ("What is the care leavers judgement in Darlington?", "what about children in care?", "What is the children in care judgement in Darlington?"),
+        ("What grade did Darlington get for care leavers?", "what about adoption?", "What grade did Darlington get for adoption?"),
     ],
 )
 def test_rewrite_follow_ups(previous: str, question: str, expected: str) -> None:
