@@ -79,6 +79,9 @@ _PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it i
 # question's frame, not words its answer must hold.
 _FRAMING = frozenset(terms("say said says think thought thinks describe described describes comment commented mention mentioned tell told"))
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
+# How members name what inspectors found lacking, and the words reports head such a list with.
+_SHORTCOMINGS = frozenset(terms("problems weaknesses concerns issues failings shortcomings fixing wrong criticisms criticised"))
+_IMPROVE = frozenset(terms("needs improve improvement"))
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 
 
@@ -279,6 +282,8 @@ class ExtractiveAnswerer:
         standard wording ("Ofsted", "report") describe every list in it, as its heading does."""
         weights = self.question_weights(question, councils)
         total = sum(weights.values()) or 1.0
+        # "What were the main problems?" asks for what a report lists under "What needs to improve".
+        asked = set(weights) | (_IMPROVE if set(weights) & _SHORTCOMINGS else set())
         blocks: dict[str, list[Unit]] = {}
         for unit in units:
             blocks.setdefault(unit.passage.id, []).append(unit)
@@ -286,7 +291,7 @@ class ExtractiveAnswerer:
         for group in blocks.values():
             items = [u for u in group if u.bullet]
             heading = {t for t in terms(group[0].passage.section) if not t.isdigit()}  # footnote marks aside
-            echo = len(heading & set(weights)) / len(heading) if len(heading) >= 2 else 0.0
+            echo = len(heading & asked) / len(heading) if len(heading) >= 2 else 0.0
             # One item under a heading the question echoes is still the list asked for.
             if len(items) < (1 if echo >= 0.5 else 2):
                 continue

@@ -133,3 +133,18 @@ def test_a_report_nearer_the_time_asked_about_answers_before_an_older_one() -> N
     assert "advanced" in unweighted  # on words alone the older report's sentence wins
     assert "evaluate information well" in text and citations[0].source == "new.txt"
     assert evidence.score > 0
+
+
+def test_the_problems_asked_for_are_the_list_under_what_needs_to_improve() -> None:
+    items = "• The response to children suffering neglect\n• Sufficient placements for children in care"
+    hits = [
+        _hit("Leaders have a clear understanding of the main strengths of the service.", 1),
+        _hit(items, 2, section="What needs to improve?", pid="r.txt:list"),
+    ]
+    answerer = ExtractiveAnswerer(load_settings())
+    for question in ("what were the main problems?", "what are the weaknesses"):
+        text, citations, evidence = answerer.answer(question, hits, kind="list", councils=[])
+        assert "Sufficient placements" in text and citations[0].paragraph == "2"
+        assert evidence.score >= load_settings().refusal_threshold
+    text, _, _ = answerer.answer("what were the main strengths?", hits, kind="list", councils=[])
+    assert "Sufficient placements" not in text
