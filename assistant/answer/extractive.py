@@ -77,7 +77,10 @@ _ASIDES = compile_table({
 _PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it its whos whats hows wheres whens thats"))
 # Verbs that ask what a report says ("what did Ofsted think of…", "how did inspectors describe…"): the
 # question's frame, not words its answer must hold.
-_FRAMING = frozenset(terms("say said says think thought thinks describe described describes comment commented mention mentioned tell told"))
+_FRAMING = frozenset(terms("say said says think thought thinks describe described describes comment commented mention mentioned tell told find found"))
+# Who says it, in a question framed so ("what did Ofsted say about kinship care?"): the reports' author, not their subject.
+_SPEAKERS = frozenset(terms("ofsted inspectors inspector"))
+_FRAMED = re.compile(r"\b(?:say|said|says|think|thought|describe[sd]?|comment(?:s|ed)?|mention(?:s|ed)?|tell|told|find|found|make\s+of)\b", re.I)
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
 # How members name what inspectors found lacking, and the words reports head such a list with.
 _SHORTCOMINGS = frozenset(terms("problems weaknesses concerns issues failings shortcomings fixing wrong criticisms criticised"))
@@ -130,8 +133,9 @@ class ExtractiveAnswerer:
         # so they should not make a report's dateline outscore its findings.
         time_terms = _terms_of("date_terms", question)
         weights: dict[str, float] = {}
+        framed = _FRAMED.search(question) is not None
         for term in dict.fromkeys(terms(question)):
-            if term in council_terms or term in time_terms or term in _PRONOUNS or term in _FRAMING:
+            if term in council_terms or term in time_terms or term in _PRONOUNS or term in _FRAMING or (framed and term in _SPEAKERS):
                 continue
             weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
         return weights

@@ -148,3 +148,10 @@ def test_the_problems_asked_for_are_the_list_under_what_needs_to_improve() -> No
         assert evidence.score >= load_settings().refusal_threshold
     text, _, _ = answerer.answer("what were the main strengths?", hits, kind="list", councils=[])
     assert "Sufficient placements" not in text
+
+
+def test_who_is_asked_what_they_said_is_not_what_the_answer_must_hold() -> None:
+    answerer = ExtractiveAnswerer(load_settings())
+    assert set(answerer.question_weights("what did ofsted say about kinship care", [])) == {"kinship", "care"}
+    assert set(answerer.question_weights("what did inspectors find about the MASH", [])) == {"mash"}
+    assert "ofst" in answerer.question_weights("when was the ofsted inspection", [])
