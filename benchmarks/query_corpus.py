@@ -50,22 +50,59 @@ DIM = 384
 def synthetic_corpus(folder: Path, reports: int) -> Path:
     """`reports` distinct reports: sample i mod 5, a swap set from i div 5, and a fixed-width reference number."""
     folder.mkdir(parents=True, exist_ok=True)
-    samples = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))]
-    variants: dict[tuple[int, int], str] = {}
+    texts = Variants()
     for number in range(reports):
-        key = (number % len(samples), (number // len(samples)) % (1 << len(SWAPS)))
-        text = variants.get(key)
-        if text is None:
-            text = samples[key[0]]
-            for bit, (old, new) in enumerate(SWAPS):
-                if key[1] >> bit & 1:
-                    text = re.sub(rf"\b{old}\b", new, text)
-            text = text.replace("\n", "\nReference 0000000: council paper copy.\n", 1)
-            variants[key] = text
         path = folder / f"synthetic_{number:07d}.txt"
         if not path.exists():
-            path.write_text(text.replace("Reference 0000000", f"Reference {number:07d}", 1), encoding="utf-8")
+            path.write_text(texts.report(number), encoding="utf-8")
     return folder
+
+
+class Variants:
+    """The text of synthetic report i: sample i mod 5 with swap set i div 5 (so it repeats every
+    len(samples) * 2 ** len(SWAPS) reports but for its reference number)."""
+
+    def __init__(self) -> None:
+        self.samples = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))]
+        self.cycle = len(self.samples) << len(SWAPS)
+        self._texts: dict[int, str] = {}
+
+    def report(self, number: int) -> str:
+        variant = number % self.cycle
+        text = self._texts.get(variant)
+        if text is None:
+            text = self.samples[variant % len(self.samples)]
+            for bit, (old, new) in enumerate(SWAPS):
+                if variant // len(self.samples) >> bit & 1:
+                    text = re.sub(rf"\b{old}\b", new, text)
+            text = self._texts[variant] = text.replace("\n", "\nReference 0000000: council paper copy.\n", 1)
+        return text.replace("Reference 0000000", f"Reference {number:07d}", 1)
+
+
+def reports_for(passages: int, probes: Path, split: Callable[[Any], list[Any]], max_mb: float) -> int:
+    """The fewest reports of synthetic_corpus that hold at least `passages` passages. Each distinct text is
+    read and split once (in `probes`, under its own name) to count its passages; ingest's split takes
+    them from there."""
+    from assistant.index import ingest
+
+    texts = Variants()
+    probes.mkdir(parents=True, exist_ok=True)
+    sizes: list[int] = []
+    reports, total = 0, 0
+    while total < passages:
+        variant = reports % texts.cycle
+        if variant == len(sizes):
+            path = probes / f"synthetic_{variant:07d}.txt"
+            path.write_text(texts.report(variant), encoding="utf-8")
+            sizes.append(len(split(ingest.read_report(path, max_mb=max_mb))))
+            if len(sizes) == texts.cycle and not sum(sizes):
+                raise ValueError(f"the synthetic reports in {probes} split into no passages")
+        if len(sizes) == texts.cycle and passages - total > sum(sizes):  # skip whole cycles
+            cycles = (passages - total) // sum(sizes) - 1
+            reports, total = reports + cycles * texts.cycle, total + cycles * sum(sizes)
+        total += sizes[reports % texts.cycle]
+        reports += 1
+    return max(1, reports)
 
 
 def _template(text: str) -> str:
@@ -337,10 +374,6 @@ def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | 
     from assistant.library import open_index
     from assistant.settings import Settings
 
-    reports = max(1, passages // PER_REPORT)
-    started = time.perf_counter()
-    synthetic_corpus(corpus, reports)
-    print(f"  wrote {reports:,} reports in {time.perf_counter() - started:.0f} s", flush=True)
     # Few commits: each rewrites the whole manifest (58 MB at a million passages). Rows are still sent in
     # requests within a server's largest batch (5,461 on `chroma run` 1.5).
     ingest.EMBED_BATCH = 25_000
@@ -352,6 +385,10 @@ def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | 
     reuse_content_words()
     index = open_index(Settings(index_dir=index_dir, chroma_url=chroma_url), embedder=HashEmbedder(default_model_dir()))
     index.split = reuse_splits(index.split)  # type: ignore[method-assign]
+    started = time.perf_counter()
+    reports = reports_for(passages, corpus.parent / "probes", index.split, index.settings.max_file_mb)
+    synthetic_corpus(corpus, reports)
+    print(f"  wrote {reports:,} reports in {time.perf_counter() - started:.0f} s", flush=True)
     # The register is extracted once per distinct text here (above); a worker warming it from every
     # committed report, after each commit, would redo all of that extraction for nothing.
     from assistant.index.ahead import Ahead

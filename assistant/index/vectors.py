@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.files import atomic_save_array
+from assistant.index.prune import GATHER, Head, load_head, save_head
 
 if TYPE_CHECKING:
     from assistant.index.bm25 import BM25Store
@@ -46,6 +47,8 @@ RETRY_SECONDS = 60.0  # a failed or abandoned build is tried again after this lo
 BATCH = 2000
 # Below this many passages Chroma's search is a few ms and its vector index small: no matrix is built.
 MIN_PASSAGES = 20_000
+# A search reading more rows than this is pruned (prune.py): its exact scan costs ~100 ms on two busy cores.
+PRUNE_ABOVE = 150_000
 # The settings the child process is given, and its exit status when the index was not in a state to build from.
 CHILD_SETTINGS = {"index_dir", "chroma_url", "collection", "model_path", "max_passage_tokens"}
 NOT_NOW = 3
@@ -71,25 +74,50 @@ def layout(bm25: BM25Store) -> np.ndarray:
 class Vectors:
     """One commit's matrix: exact cosine search over all rows, or over the rows a filter keeps."""
 
-    def __init__(self, matrix: np.ndarray, order: np.ndarray) -> None:
+    def __init__(self, matrix: np.ndarray, order: np.ndarray, head: Head | None = None) -> None:
         self.matrix = matrix  # unit rows, in `order`
+        self.head = head  # for pruning searches of more than PRUNE_ABOVE rows (built for large matrices)
         self.order = order  # matrix row -> keyword-index row
         self.where = np.empty_like(order)  # keyword-index row -> matrix row
         self.where[order] = np.arange(len(order))
         # The last question's scores over a span of rows: a question is searched several ways (filtered,
         # then narrowed to a report), and each is a slice of the first.
         self._last: tuple[bytes, int, int, np.ndarray] | None = None
+        # The last filter's rows in matrix order (the keyword index hands out the same mask for a filter):
+        # reordering a mask costs ~5 ms at a million rows, and a question is searched twice or more.
+        self._kept: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
 
-    def _scores(self, vector: np.ndarray, low: int, high: int) -> np.ndarray:
-        key = vector.tobytes()
+    def kept(self, keep: np.ndarray | None) -> np.ndarray | None:
+        """The matrix rows `keep` marks (by keyword-index row), ascending; None for every row."""
+        if keep is None:
+            return None
+        held = self._kept
+        if held is not None and held[0] is keep:
+            return held[1]
+        rows = np.flatnonzero(keep[self.order])
+        self._kept = (keep, rows)
+        return rows
+
+    def cost(self, keep: np.ndarray | None) -> int:
+        """How many rows an exact search under `keep` reads (what its time grows with)."""
+        rows = self.kept(keep)
+        if rows is None:
+            return len(self.order)
+        return 0 if not len(rows) else min(len(rows) * GATHER, int(rows[-1]) - int(rows[0]) + 1)
+
+    def _covered(self, key: bytes, low: int, high: int) -> bool:
+        """Whether the last scores kept are this question's over these rows."""
         last = self._last
-        if last is not None and last[0] == key and last[1] <= low and high <= last[2]:
+        return last is not None and last[0] == key and last[1] <= low and high <= last[2]
+
+    def _scores(self, unit: np.ndarray, key: bytes, low: int, high: int) -> np.ndarray:
+        last = self._last
+        if last is not None and self._covered(key, low, high):
             return last[3][low - last[1] : high - last[1]]
-        unit = vector / (float(np.linalg.norm(vector)) or 1.0)
         scores = self.matrix[low:high] @ unit
         self._last = (key, low, high, scores)
         return scores
@@ -98,24 +126,30 @@ class Vectors:
         """The n rows nearest the vector (among those `keep` marks, by keyword-index row), as
         (keyword-index row, cosine similarity), nearest first."""
         vector = np.asarray(vector, dtype=np.float32)
-        if keep is None:
-            low, high, kept = 0, len(self.order), None
-        else:
-            in_order = keep[self.order]
-            found = np.flatnonzero(in_order)
-            if not len(found):
-                return []
-            low, high = int(found[0]), int(found[-1]) + 1
-            kept = in_order[low:high]
-        scores = self._scores(vector, low, high)
-        count = min(n, high - low if kept is None else int(np.count_nonzero(kept)))
-        if count <= 0:
+        unit, key = vector / (float(np.linalg.norm(vector)) or 1.0), vector.tobytes()
+        rows = self.kept(keep)
+        if n <= 0 or (rows is not None and not len(rows)):
             return []
-        if kept is not None and count < high - low:
-            scores = np.where(kept, scores, -np.inf)
+        span = (0, len(self.order)) if rows is None else (int(rows[0]), int(rows[-1]) + 1)
+        if self.head is not None and self.cost(keep) > PRUNE_ABOVE and not self._covered(key, *span):
+            found, cosines = self.head.nearest(self.matrix, unit, n, rows)
+            return [(int(self.order[i]), float(c)) for i, c in zip(found, cosines, strict=True)]
+        if rows is None:
+            scores = self._scores(unit, key, 0, len(self.order))
+        else:
+            low, high = span
+            last = self._last
+            if last is not None and self._covered(key, low, high):
+                scores = last[3][rows - last[1]]  # a slice of scores this question already has
+            elif len(rows) * GATHER < high - low:
+                scores = self.matrix[rows] @ unit  # few rows spread wide (a council's latest reports): read only those
+            else:
+                scores = self._scores(unit, key, low, high)[rows - low]
+        count = min(n, len(scores))
         top = np.argpartition(-scores, count - 1)[:count]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.order[low + i]), float(scores[i])) for i in top]
+        at = top if rows is None else rows[top]
+        return [(int(self.order[i]), float(scores[j])) for i, j in zip(at, top, strict=True)]
 
     def cosines(self, rows: list[int], vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of the vector to these keyword-index rows."""
@@ -147,7 +181,7 @@ def load(root: Path, key: str, rows: int) -> Vectors | None:
         for path in (matrix_path, order_path):
             path.unlink(missing_ok=True)
         return None
-    return Vectors(matrix, order)
+    return Vectors(matrix, order, load_head(root / FOLDER, key, rows, int(matrix.shape[1])))
 
 
 def build(root: Path, collection: Collection, bm25: BM25Store, key: str) -> Path | None:
@@ -174,6 +208,8 @@ def build(root: Path, collection: Collection, bm25: BM25Store, key: str) -> Path
     matrix /= np.where(norms > 0, norms, 1.0)
     matrix_path, order_path = paths(root, key)
     atomic_save_array(order_path, order.astype(np.int64))
+    if len(matrix) > PRUNE_ABOVE:
+        save_head(root / FOLDER, key, matrix)
     atomic_save_array(matrix_path, matrix)
     for old in (root / FOLDER).iterdir():
         if old.name.startswith("."):  # another build's file being written, or one a killed build left
