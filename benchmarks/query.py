@@ -265,6 +265,10 @@ def measure(folder: Path, repeats: int, chroma_url: str | None) -> dict[str, flo
     verdict = "meets" if filtered_p50 <= FILTERED_P50_TARGET_MS else "MISSES"
     print(f"  warm ask with a council filter: p50 {filtered_p50:.0f} ms, p95 {filtered_p95:.0f} ms over {n} questions "
           f"({verdict} the target p50 <= {FILTERED_P50_TARGET_MS} ms)")
+    matrix = large.vectors
+    if matrix is not None and matrix.head is not None:
+        proven, searches = matrix.head.proven
+        print(f"  pruned matrix searches whose bound proved them exact: {proven} of {searches} (assistant/index/prune.py)")
     rss = rss_mb()
     verdict = "meets" if rss <= RSS_TARGET_MB else "MISSES"
     print(f"  resident memory of this process (indexes and model): {rss:.0f} MB ({type(small.embedder).__name__}; "

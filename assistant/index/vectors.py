@@ -13,6 +13,8 @@ ingest or removal names another file: a reader finds the matrix of the index as 
 never a stale one. Each file is written whole and renamed into place. The folder is hidden, so a
 Chroma server's mirror (mirror.py) leaves it alone: each instance builds its own from the server.
 Rows grouped by council and report make a council's or a report's filter one contiguous slice.
+Above PRUNE_ABOVE rows, the matrix has a head beside it (`<key>.basis|head|rest.npy`, prune.py,
+written before the matrix): searches of more rows than that read it first and rescore few rows.
 """
 
 from __future__ import annotations
