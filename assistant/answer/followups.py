@@ -35,6 +35,7 @@ _TOPIC = re.compile(
     r"\b((?:the|a|an|its|their|[A-Z][\w-]*['’]s)\s+[^?.,;]*?)(?=\s+(?:by|for|in|at|on|during|to|from|when|after|before)\b|[?.,;]|$)"
 )
 _ABOUT = re.compile(r"\babout\s+([^?.,;]+?)(?=\s+(?:in|for|at|during|since|by|from)\b|[?.,;]|$)", re.I)
+_BARE_WH = re.compile(r"^(?:since|from|until|by)?\s*(?:when|why|how|where|how long|how many|how much|how come|by whom|who by)\s*\??$", re.I)
 _WH = re.compile(r"^\s*(?:who|what|when|where|which|why|how|is|are|was|were|did|does|do|has|have|will|can)\b", re.I)
 
 
@@ -170,6 +171,9 @@ def _resolve(question: str, previous: str, councils: list[str], subject: str = "
             text, replaced = re.subn(pronoun, topic, text, count=1, flags=re.I)
             if replaced and re.search(r"\b(?:[Ww]hat|[Ww]ho|[Ww]hen|[Hh]ow)['’]s " + re.escape(topic), text):
                 text = re.sub(r"(\w+)['’]s " + re.escape(topic), rf"\1 is {topic}", text, count=1)
+    if _BARE_WH.match(text):
+        # "since when?": the last question asked again, with this.
+        return f"{previous.strip().rstrip(' ?')}, and {text.rstrip(' ?').lower()}?"
     if not replaced and len(text.split()) <= 4 and not mentioned_councils(text, councils) and (topic or not previous_councils or not _IT.search(text)):
         # "Since when?": too short to stand alone; it asks about what the last question asked. ("Who led it?"
         # after a question of a council's inspection takes that council and time instead, as any question does.)

@@ -73,6 +73,9 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("what were the main problems in Darlington?", "and what about care leavers", "what were the main problems for care leavers in Darlington?"),
         ("What is the care leavers judgement in Darlington?", "what about children in care?", "What is the children in care judgement in Darlington?"),
         ("What grade did Darlington get for care leavers?", "what about adoption?", "What grade did Darlington get for adoption?"),
+        # A bare question word asks the last question again, with it.
+        ("Who runs children's social care for Darlington?", "since when?", "Who runs children's social care for Darlington, and since when?"),
+        ("Was Darlington rated inadequate in 2019?", "why?", "Was Darlington rated inadequate in 2019, and why?"),
     ],
 )
 def test_rewrite_follow_ups(previous: str, question: str, expected: str) -> None:
