@@ -140,7 +140,12 @@ def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_co
         return bool(_NUMBER.search(undated))
     if kind == "who":
         # "What is the front door called?": a name, which a report may give as a term it defines ("the integrated front door (IFD)").
-        return _names_role(text, role_terms, own_councils) or bool(_NAME_ASKED.search(question) and _DEFINED_TERM.search(text))
+        # "Who runs children's services?" (no role named): a person, or an organisation ("… Children's Trust (NCT)").
+        return (
+            _names_role(text, role_terms, own_councils)
+            or bool(_NAME_ASKED.search(question) and _DEFINED_TERM.search(text))
+            or bool(not role_terms and _ORGANISATION.search(text))
+        )
     if kind == "judgement":
         return bool(_GRADE.search(text))
     if kind == "commitment":
@@ -207,6 +212,11 @@ def _within_bound(text: str, question: str) -> bool:
 
 _NAME_ASKED = re.compile(r"\b(?:called|named)\b", re.I)  # a thing's name; "their name" asks for a person
 _DEFINED_TERM = re.compile(r"\b[a-z][\w'’-]*(?:\s+[\w'’-]+){0,5}\s+\([A-Z][A-Za-z]{1,6}\)")
+# An organisation's name: capitalised words ending in what it is, or given with its short form ("Together for Children (TfC)").
+_ORGANISATION = re.compile(
+    r"\b(?:[A-Z][\w’'&-]*\s+){1,5}(?:Trust|Partnership|Company|Limited|Ltd|Foundation|Alliance|CIC)\b"
+    r"|\b[A-Z][\w’'-]*(?:\s+(?:for|of|and|the|[A-Z][\w’'-]*)){1,5}\s+\([A-Z][A-Za-z]{1,6}\)"
+)
 _NOT_COUNTED = frozenset(terms("how many more much number total did does do have has were was"))
 
 

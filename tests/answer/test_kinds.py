@@ -170,3 +170,12 @@ def test_the_next_event_is_a_date_looked_forward_to_not_the_one_reported() -> No
     assert not holds_kind("Inspection dates: 27 to 31 January 2025", "when", question, set())
     assert holds_kind("The next monitoring visit is scheduled for February 2026.", "when", question, set())
     assert holds_kind("Inspection dates: 27 to 31 January 2025", "when", "when was the inspection of sunderland", set())
+
+
+def test_who_runs_a_service_is_answered_by_an_organisation_and_a_role_by_a_person() -> None:
+    question = "who delivers children's services for Sunderland now?"
+    delegated = "Statutory functions have been delegated to Together for Children (TfC)."
+    assert holds_kind(delegated, "who", question, set())
+    assert holds_kind("Services are delivered by Northamptonshire Children’s Trust.", "who", question, set())
+    assert not holds_kind("Services are delivered well by the council.", "who", question, set())
+    assert not holds_kind(delegated, "who", "who is the director?", {"director"})
