@@ -144,7 +144,7 @@ def holds_kind(text: str, kind: str, question: str, role_terms: set[str], own_co
         return (
             _names_role(text, role_terms, own_councils)
             or bool(_NAME_ASKED.search(question) and _DEFINED_TERM.search(text))
-            or bool(not role_terms and _ORGANISATION.search(text))
+            or bool(not role_terms and not _PERSON_ASKED.search(question) and _ORGANISATION.search(text))
         )
     if kind == "judgement":
         return bool(_GRADE.search(text))
@@ -217,6 +217,7 @@ _ORGANISATION = re.compile(
     r"\b(?:[A-Z][\w’'&-]*\s+){1,5}(?:Trust|Partnership|Company|Limited|Ltd|Foundation|Alliance|CIC)\b"
     r"|\b[A-Z][\w’'-]*(?:\s+(?:for|of|and|the|[A-Z][\w’'-]*)){1,5}\s+\([A-Z][A-Za-z]{1,6}\)"
 )
+_PERSON_ASKED = re.compile(r"\b(?:their|his|her)\s+names?\b", re.I)
 _NOT_COUNTED = frozenset(terms("how many more much number total did does do have has were was"))
 
 
