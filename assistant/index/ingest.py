@@ -23,10 +23,12 @@ from assistant.types import Passage, Report, ReportMeta
 
 __all__ = ["EMBED_BATCH", "FileResult", "IngestSummary", "prepare", "run_ingest", "split_report"]
 
-# Passages embedded per call across files: enough for the encoder's length-sorted batches to
-# carry little padding, few enough that a batch's token vectors stay small in memory. A call is
-# made with a quarter of that when the encoder would otherwise wait for files still being read.
-EMBED_BATCH = 512
+# Passages embedded per call across files: enough for the encoder's length-sorted batches to carry
+# little padding (2,048 field passages sorted by tokens: 5% padding; 512: 20%, which the raw encoder,
+# given them all at once, does not pay). The encoder pools each batch of 64 as it goes, so a call holds
+# few token vectors. A call is made with a quarter of that when the encoder would otherwise wait for
+# files still being read.
+EMBED_BATCH = 2048
 # Read in place: plain text needs no parsing, so a worker would only add the cost of sending it.
 PLAIN = (".txt", ".md")
 

@@ -44,3 +44,23 @@ def test_span_vectors_come_from_the_same_pass(embedder: SentenceTransformerEmbed
     assert units[0].shape == (2, 384) and np.allclose(np.linalg.norm(units[0], axis=1), 1.0, atol=1e-5)
     caseloads = embedder.embed_query("caseloads went down")
     assert units[0][0] @ caseloads > units[0][1] @ caseloads
+
+
+def test_texts_batched_by_token_length_come_back_in_the_order_given(
+    embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of two, so the texts are encoded out of order (longest first) and across several batches.
+    monkeypatch.setattr(embedder, "batch_size", 2)
+    texts = [
+        "Short.",
+        "A much longer passage about the council's plans for children in care, which runs on for a while.",
+        "Agency staff.",
+        "The inspection found that leaders know their services well and act on what they find.",
+        "Caseloads fell.",
+    ]
+    spans = [[(0, len(text))] for text in texts]
+    vectors, units = embedder.embed_with_units(texts, spans)
+    expected = embedder.embed_batch(texts)
+    assert np.allclose(vectors, expected, atol=1e-4)
+    # A span covering the whole text pools the same tokens as the text's own vector (less [CLS] and [SEP]).
+    assert all(units[i].shape == (1, 384) and float(units[i][0] @ vectors[i]) > 0.9 for i in range(len(texts)))
