@@ -58,6 +58,8 @@ _IRREGULAR = {
     "judgment": "judge", "judged": "judge", "publication": "publish", "provision": "provide",
     "conclusion": "conclude", "admission": "admit", "inclusion": "include", "extension": "extend",
     "author": "write", "authors": "write", "authored": "write",
+    "delivery": "deliver", "deliveries": "deliver", "referral": "refer", "referrals": "refer", "recovery": "recover",
+    "failure": "fail", "failures": "fail", "closure": "close", "closures": "close", "departure": "depart", "departures": "depart",
 }
 
 

@@ -54,7 +54,7 @@ def test_terms_drop_stopwords_and_join_word_forms() -> None:
 @pytest.mark.parametrize(
     ("word", "stemmed"),
     [("inspector", "inspect"), ("inspection", "inspect"), ("director", "direct"), ("leader", "leader"), ("kept", "keep"),
-     ("went", "go"), ("decisions", "decid")],
+     ("went", "go"), ("decisions", "decid"), ("delivery", stem("delivers")), ("referrals", stem("referred"))],
 )
 def test_stem(word: str, stemmed: str) -> None:
     assert stem(word) == stemmed
