@@ -197,7 +197,8 @@ class ExtractiveAnswerer:
             bonus = self.typed_bonus if self._typed(unit, kind, question, role_terms) else 0.0
             if kind == "commitment" and not FUTURE.search(unit.text):
                 bonus = 0.0
-            if unit.lead_in and kind != "list":
+            if (unit.lead_in and kind != "list") or (kind not in ("judgement", "list") and _is_heading(unit)):
+                # A lead-in, or a heading ("The experiences and progress of care leavers: good"), names what follows.
                 bonus -= 0.1
             a, b, c, d = self.weights
             unit.score = a * (unit.lexical + 0.5 * in_letterhead / total) + b * sem_n + c * (unit.hit.dense_score or 0.0) + d * rank_prior + bonus
@@ -424,6 +425,12 @@ def _attach_semantic(units: list[Unit], query_vector: np.ndarray, unit_vectors: 
             if start == unit.start and end == unit.end:
                 unit.semantic = float(np.dot(vector, query_vector))
                 break
+
+
+def _is_heading(unit: Unit) -> bool:
+    """Whether the unit is its passage's heading, standing as a passage of its own."""
+    heading = unit.passage.section.rsplit(" › ", 1)[-1]
+    return " ".join(unit.text.split()).rstrip(" .:?") == " ".join(heading.split()).rstrip(" .:?") != ""
 
 
 def _count_asked(question: str) -> int | None:

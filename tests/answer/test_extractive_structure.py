@@ -155,3 +155,14 @@ def test_who_is_asked_what_they_said_is_not_what_the_answer_must_hold() -> None:
     assert set(answerer.question_weights("what did ofsted say about kinship care", [])) == {"kinship", "care"}
     assert set(answerer.question_weights("what did inspectors find about the MASH", [])) == {"mash"}
     assert "ofst" in answerer.question_weights("when was the ofsted inspection", [])
+
+
+def test_a_heading_standing_alone_names_what_follows_rather_than_answers() -> None:
+    heading = "The experiences and progress of care leavers: good"
+    hits = [
+        _hit(heading, 1, section=heading),
+        _hit("Personal advisers keep in touch with care leavers and know them well.", 2, section=heading),
+    ]
+    answerer = ExtractiveAnswerer(load_settings())
+    assert "Personal advisers" in answerer.answer("what did ofsted say about care leavers", hits, kind="fact", councils=[])[0]
+    assert answerer.answer("care leavers judgement?", hits, kind="judgement", councils=[])[0].startswith(heading)
