@@ -154,6 +154,27 @@ def test_a_commit_names_another_matrix_and_a_reader_never_uses_the_old_one(
     assert gone <= {p.id for p, _ in dense.nearest(reader, vector, 500, Filters())}
 
 
+def test_reports_far_apart_are_read_row_by_row_and_found_as_chroma_finds_them(
+    sample_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matrix = built(sample_index)
+    monkeypatch.setattr(vectors, "GATHER", 1)  # any gap between the reports kept: read their rows alone
+    source = sample_index.bm25.meta["source"][matrix.order]  # each matrix row's report, in matrix order
+    names = sample_index.bm25.names["source"]
+    apart = Filters(sources=sorted({names[source[0]], names[source[-1]]}))
+    keep = sample_index.bm25.rows(apart)
+    rows = matrix.kept(keep)
+    assert rows is not None and len(rows) < int(rows[-1]) - int(rows[0]) + 1  # a gap: the rows are gathered
+    assert matrix.kept(keep) is rows  # a filter's rows are worked out once
+    for question in QUESTIONS:
+        vector = sample_index.embedder.embed_query(question)
+        matrix._last = None  # no earlier scores to take them from
+        expected = sample_index.nearest(vector, 10, apart)
+        got = dense.nearest(sample_index, vector, 10, apart)
+        assert [p.id for p, _ in got] == [p.id for p, _ in expected], question
+        assert [c for _, c in got] == pytest.approx([c for _, c in expected], abs=1e-5)
+
+
 def test_a_damaged_or_misshapen_matrix_is_dropped_and_rebuilt(sample_index: Index) -> None:
     matrix = built(sample_index)
     vector = sample_index.embedder.embed_query(QUESTIONS[1])
@@ -212,3 +233,32 @@ def test_an_instance_with_an_empty_folder_builds_its_matrix_from_the_server(serv
         expected = reader.nearest(vector, 10, filters)
         assert [p.id for p, _ in dense.nearest(reader, vector, 10, filters)] == [p.id for p, _ in expected]
     assert matrix.matrix.shape[0] == writer.collection.count()
+
+
+@pytest.mark.slow
+def test_on_a_server_an_unfiltered_search_of_a_large_library_is_the_servers_graph_search(
+    server: str, tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = open_index(Settings(index_dir=tmp_path / "a", chroma_url=server, collection="graph-test"), embedder=embedder)
+    assert not index.ingest([SAMPLES]).failed
+    built(index)
+    monkeypatch.setattr(dense, "GRAPH_ABOVE", 0)  # the sample library stands for one past the size
+    asked: list[object] = []
+    collection = index.collection
+    original = collection.query
+
+    def query(**kwargs: Any) -> Any:
+        asked.append(kwargs.get("where"))
+        return original(**kwargs)
+
+    monkeypatch.setattr(collection, "query", query)
+    vector = embedder.embed_query(QUESTIONS[0])
+    expected = [p.id for p, _ in index.nearest(vector, 10, Filters())]
+    asked.clear()
+    assert [p.id for p, _ in dense.nearest(index, vector, 10, Filters())] == expected
+    assert asked == [None]  # one unfiltered query to the server
+    council = Filters(councils=[index.councils[0]])
+    expected = [p.id for p, _ in index.nearest(vector, 10, council)]
+    asked.clear()
+    assert [p.id for p, _ in dense.nearest(index, vector, 10, council)] == expected
+    assert asked == []  # a filter is searched in the matrix
