@@ -190,7 +190,7 @@ def answer_from_facts(question: str, facts: Sequence[Fact], councils: Sequence[s
 _GRADE_WORDS = re.compile(r"\b(?:outstanding|good|requires?\s+improvement|inadequate)\b", re.I)
 _RATING = re.compile(r"\b(?:ratings?|rated|grades?|graded|judge?ments?|judged|inspection\s+results?)\b", re.I)
 _CHANGE = re.compile(
-    r"\b(?:chang\w*|over\s+(?:the\s+)?(?:years|time)|history|improv\w*|trend|since|progress\w*|declin\w*|deteriorat\w*"
+    r"\b(?:chang\w*|over\s+(?:the\s+)?(?:years|time)|history|improv\w*|trend|since|progress\w*|declin\w*|deteriorat\w*|better|worse"
     r"|compar\w*|up\s+or\s+down|(?:go|goes|gone|went)\s+(?:up|down))\b",
     re.I,
 )

@@ -34,6 +34,11 @@ def test_answer_how_grades_changed(records: list[InspectionRecord]) -> None:
         assert f"[{c.n}]" in answer.answer
 
 
+def test_better_than_last_time_is_a_change_not_the_latest_grades(records: list[InspectionRecord]) -> None:
+    answer = answer_from_records("was Tameside's inspection better than last time?", records)
+    assert answer is not None and "2016-09-26" in answer.answer and "→" in answer.answer
+
+
 def test_answer_which_councils_by_grade(records: list[InspectionRecord]) -> None:
     answer = answer_from_records("Which councils were outstanding overall in 2024?", records)
     assert answer is not None and answer.answer.startswith("- Kensington and Chelsea: 2024-11-11 to 2024-11-15")
