@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from assistant.index.vocabulary import WORD
 from assistant.text import STOPWORDS
@@ -81,6 +82,20 @@ def _correct(word: str, vocab: Mapping[str, int]) -> str | None:
     return str(best[0])
 
 
+@lru_cache(maxsize=1024)
+def _stopword(word: str) -> str | None:
+    """The question word the typed one slipped from by a letter left out ("wat", "abut") or two swapped ("teh");
+    a longer one first. A letter added or changed ("care", "dogs") may be a word of its own, and stays."""
+
+    def slipped(w: str) -> bool:
+        if len(w) == len(word) + 1:
+            return any(w[:i] + w[i + 1 :] == word for i in range(len(w)))
+        return len(w) == len(word) and any(w[:i] + w[i + 1] + w[i] + w[i + 2 :] == word for i in range(len(w) - 1))
+
+    near = [w for w in STOPWORDS if w.isalpha() and slipped(w)]
+    return max(near, key=lambda w: (len(w), w)) if near else None
+
+
 _long: dict[int, tuple[Mapping[str, str], list[tuple[str, str]]]] = {}
 
 
@@ -116,6 +131,10 @@ def mend_question(
             if telling(glossary[lower]):
                 extra.append(glossary[lower])
             return word
+        if vocab and len(lower) in (3, 4) and lower.isalpha() and not word.isupper() and lower not in vocab and lower not in STOPWORDS:
+            # "wat did ofstd say abut …": a short word the library lacks, a slip from a word of the question's frame,
+            # must not count as the rare word it seems.
+            return _stopword(lower) or word
         if not vocab or len(lower) < 5 or lower in vocab or lower in STOPWORDS or not lower.isalpha():
             return word
         fixed = _correct(lower, vocab)

@@ -50,3 +50,12 @@ def test_everyday_words_become_the_reports_and_one_thing_is_searched_by_all_its_
     searched = mend_question("how many kids in care?", vocab)
     assert "looked after children" in searched and "children looked after" in searched
     assert mend_question("how many looked after children?", vocab).count("children in care") == 1
+
+
+def test_a_short_slip_from_a_question_word_is_that_word_not_a_rare_term() -> None:
+    vocab = {"croydon": 9, "inspection": 4, "leavers": 3, "send": 2}
+    assert mend_question("wat did ofsted say abut care leavers", vocab) == "what did ofsted say about care leavers"
+    assert mend_question("wht is teh plan", vocab) == "what is the plan"
+    # A word the library has, an abbreviation in capitals, or one a letter longer than a question word or with
+    # one changed ("dogs", not "does") stays as typed.
+    assert mend_question("send the WAT ehcp dogs", vocab, expand=False) == "send the WAT ehcp dogs"
