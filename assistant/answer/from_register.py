@@ -187,6 +187,7 @@ def answer_from_facts(question: str, facts: Sequence[Fact], councils: Sequence[s
 
 # ------------------------------------------------------------------ grades over time
 
+_RI = re.compile(r"\bRI\b")
 _GRADE_WORDS = re.compile(r"\b(?:outstanding|good|requires?\s+improvement|inadequate)\b", re.I)
 _RATING = re.compile(r"\b(?:ratings?|rated|grades?|graded|judge?ments?|judged|inspection\s+results?)\b", re.I)
 _CHANGE = re.compile(
@@ -248,7 +249,7 @@ _GRADE_FILLER = frozenset(
     for word in re.findall(
         r"\w+",
         "children child services social care council councils authority local ofsted inspection inspected report ilacs sif "
-        "still now latest last current currently recent most overall effectiveness rated year from to "
+        "still now latest last current currently recent most overall effectiveness rated year from to area areas "
         "get got getting go goes went gone become became stay stayed remain remained move moved",
     )
     for t in terms(word)
@@ -299,6 +300,7 @@ def answer_from_records(question: str, records: Sequence[InspectionRecord], coun
     started = time.perf_counter()
     if not records:
         return None
+    question = _RI.sub("requires improvement", question)  # "did Croydon get RI?": the sector's short form
     in_question = councils_in(question, records)
     if _unrecorded_named(question, records, in_question):
         return None  # "… in Worcestershire and North Somerset?", one never inspected here: the passages compare

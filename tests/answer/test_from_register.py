@@ -48,7 +48,11 @@ def test_answer_which_councils_by_grade(records: list[InspectionRecord]) -> None
     assert care is not None and "Tameside: 2023-12-04" in care.answer and "2016" not in care.answer
 
 
-@pytest.mark.parametrize("question", ["is tameside inadequate?", "Did Tameside go from inadequate to requires improvement?", "was tameside good for care leavers"])
+@pytest.mark.parametrize(
+    "question",
+    ["is tameside inadequate?", "Did Tameside go from inadequate to requires improvement?", "was tameside good for care leavers",
+     "did tameside get RI?", "RI areas for tameside"],
+)
 def test_a_grade_word_alone_asks_for_the_grades_of_a_council_or_judged_area(records: list[InspectionRecord], question: str) -> None:
     answer = answer_from_records(question, records)
     assert answer is not None and answer.kind == "inspections" and "Tameside" in answer.answer
