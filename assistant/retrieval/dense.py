@@ -24,7 +24,9 @@ At 1,000,000 passages (~1.5 GB of matrix) a full exact scan took 225-690 ms and 
 - a filter keeping few rows spread far apart (each council's latest reports) reads only those rows.
 Warm `ask` on `chroma run`, this against the matrix's full scans alternated in one process (load ~9,
 36 asks each): p50 383 -> 282 ms, p95 806 -> 633 ms; with a council filter p50 237 -> 167 ms. At
-100,000 passages nothing changes (p50 89 vs 93 ms, filtered 53 vs 53 ms, same run).
+100,000 passages nothing changes (p50 89 vs 93 ms, filtered 53 vs 53 ms, same run). At a million, most
+of what is left of an ask is the answer's weighing of every report by time (answer/scope.py
+report_prior, ~190 ms of the 306 ms p50 in one A/B run), then two keyword searches (~20-50 ms each).
 
 Until a commit's matrix is built (by its writer, or by a child process a reader starts: with a Chroma
 server, or on an index written before it), and below vectors.MIN_PASSAGES,
