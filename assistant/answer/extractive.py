@@ -133,11 +133,12 @@ class ExtractiveAnswerer:
         # so they should not make a report's dateline outscore its findings.
         time_terms = _terms_of("date_terms", question)
         weights: dict[str, float] = {}
-        framed = _FRAMED.search(question) is not None
         for term in dict.fromkeys(terms(question)):
-            if term in council_terms or term in time_terms or term in _PRONOUNS or term in _FRAMING or (framed and term in _SPEAKERS):
+            if term in council_terms or term in time_terms or term in _PRONOUNS or term in _FRAMING:
                 continue
             weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
+        if _FRAMED.search(question) and set(weights) - _SPEAKERS:  # "what did Ofsted find?" alone asks for its findings
+            weights = {t: w for t, w in weights.items() if t not in _SPEAKERS}
         return weights
 
     def concepts(self, question: str) -> dict[str, frozenset[str]]:

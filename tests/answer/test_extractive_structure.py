@@ -155,6 +155,7 @@ def test_who_is_asked_what_they_said_is_not_what_the_answer_must_hold() -> None:
     assert set(answerer.question_weights("what did ofsted say about kinship care", [])) == {"kinship", "care"}
     assert set(answerer.question_weights("what did inspectors find about the MASH", [])) == {"mash"}
     assert "ofst" in answerer.question_weights("when was the ofsted inspection", [])
+    assert set(answerer.question_weights("What did Ofsted find in Worcestershire?", ["Worcestershire"])) == {"ofst"}
 
 
 def test_a_heading_standing_alone_names_what_follows_rather_than_answers() -> None:
