@@ -112,30 +112,45 @@ def reports_of_years(
 PRESENT_WEIGHT = 0.8
 
 
-def report_prior(scope: Scope, reports: Mapping[str, IndexedReport], councils: Collection[str]) -> dict[str, float]:
+@dataclass
+class ReportTimes:
+    """Per council, its reports with the years that name them (inspected or published) and whether each is the
+    council's latest: read once per state of the library, since a question weighs reports two or three times."""
+
+    by_council: dict[str, list[tuple[str, frozenset[int], bool]]] = field(default_factory=dict)
+
+
+def report_times(reports: Mapping[str, IndexedReport]) -> ReportTimes:
+    latest: dict[str, str] = {}
+    for entry in reports.values():
+        if entry.date > latest.get(entry.council, ""):
+            latest[entry.council] = entry.date
+    times = ReportTimes()
+    for source, entry in reports.items():
+        years = frozenset(int(d[:4]) for d in (entry.date, entry.published) if d[:4].isdigit())
+        times.by_council.setdefault(entry.council, []).append((source, years, entry.date == latest.get(entry.council)))
+    return times
+
+
+def report_prior(
+    scope: Scope, reports: Mapping[str, IndexedReport], councils: Collection[str], times: ReportTimes | None = None
+) -> dict[str, float]:
     """A weight per report for the time a question points at: its year(s), the latest report, or (naming
-    no time and asking about no change) a lean towards each council's latest report."""
+    no time and asking about no change) a lean towards each council's latest report. `times`: the reports'
+    `report_times`, when the caller holds them."""
     weights: dict[str, float] = {}
     present = not (scope.years or scope.latest or scope.change)
     if not (scope.years or scope.latest or present):
         return weights
-    latest: dict[str, str] = {}
-    for entry in reports.values():
-        council = entry.council
-        if entry.date > latest.get(council, ""):
-            latest[council] = entry.date
-    for source, entry in reports.items():
-        council = entry.council
-        if councils and council not in councils:
-            continue
-        dated = [d[:4] for d in (entry.date, entry.published)]
-        if scope.since and scope.change:
-            # "Changed since 2016" spans that year's report and every later one.
-            weights[source] = 1.0 if any(d.isdigit() and int(d) >= scope.since for d in dated) else 0.5
-        elif scope.years:
-            # A report is "the 2025 one" by its inspection or its publication year.
-            weights[source] = 1.0 if any(d.isdigit() and int(d) in scope.years for d in dated) else 0.5
-        else:
-            older = 0.6 if scope.latest else PRESENT_WEIGHT
-            weights[source] = 1.0 if entry.date == latest.get(council) else older
+    times = times or report_times(reports)
+    for council in councils or times.by_council:
+        for source, years, latest in times.by_council.get(council, ()):
+            if scope.since and scope.change:
+                # "Changed since 2016" spans that year's report and every later one.
+                weights[source] = 1.0 if any(y >= scope.since for y in years) else 0.5
+            elif scope.years:
+                # A report is "the 2025 one" by its inspection or its publication year.
+                weights[source] = 1.0 if years & set(scope.years) else 0.5
+            else:
+                weights[source] = 1.0 if latest else (0.6 if scope.latest else PRESENT_WEIGHT)
     return weights

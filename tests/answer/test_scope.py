@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answer.scope import Scope, read_scope, report_prior, reports_of_years, search_text
+from assistant.answer.scope import Scope, read_scope, report_prior, report_times, reports_of_years, search_text
 from assistant.types import IndexedReport
 
 LIBRARY = ["West Sussex", "Worcestershire", "Darlington", "Tameside"]
@@ -55,6 +55,11 @@ def test_reports_of_years_and_the_prior_they_give() -> None:
     since = read_scope("How have West Sussex's services changed since its first Ofsted inspection in 2020?", LIBRARY)
     assert since.since == 2020
     assert report_prior(since, REPORTS, []) == {"ws-2020.txt": 1.0, "ws-2021.txt": 1.0, "darl.txt": 0.5}
+    # The reports' times read once give the same weights.
+    times = report_times(REPORTS)
+    for scope in (Scope(years=[2021]), Scope(latest=True), Scope(), since):
+        assert report_prior(scope, REPORTS, [], times) == report_prior(scope, REPORTS, [])
+    assert report_prior(Scope(latest=True), REPORTS, ["West Sussex"], times) == latest
 
 
 def test_a_report_heading_is_no_question_about_change() -> None:
