@@ -15,7 +15,7 @@ import time
 from assistant.answer.extractive import ExtractiveAnswerer, UnitVectors
 from assistant.answer.followups import Conversation
 from assistant.answer.from_register import answer_from_register
-from assistant.answer.kinds import inner_kind, question_kind, register_can_answer, without_given_grade
+from assistant.answer.kinds import heading_terms, inner_kind, question_kind, register_can_answer, without_given_grade
 from assistant.answer.llm import LLMAnswerer
 from assistant.answer.scope import ReportTimes, read_scope, report_prior, report_times, reports_of_years, search_text
 from assistant.councils import gazetteer
@@ -298,7 +298,24 @@ class Engine:
                     break
                 run.append(p)
             return [hit.model_copy(update={"passage": p}) for p in run if p.id not in shown]
-        return []
+        return self._listed_under(hits, heading_terms(asked))
+
+    def _listed_under(self, hits: list[SearchHit], asked: set[str]) -> list[SearchHit]:
+        """The passages under a heading the question means ("any recommendations?": "What needs to improve?")
+        in the report the search ranked first, when the search found none of them."""
+        if not hits:
+            return []
+        heading_of = lambda p: {t for t in terms(p.section.rsplit(" › ", 1)[-1]) if not t.isdigit()}  # noqa: E731
+        if any(len(heading_of(h.passage)) >= 2 and heading_of(h.passage) <= asked for h in hits):
+            return []
+        try:
+            passages = self.index.load_report(hits[0].passage.source)[1]
+        except AssistantError:
+            return []
+        shown = {h.passage.id for h in hits}
+        section = next((p.section for p in passages if len(heading_of(p)) >= 2 and heading_of(p) <= asked), None)
+        under = [p for p in passages if section is not None and p.section == section][:LIST_ITEMS]
+        return [hits[0].model_copy(update={"passage": p, "rank": len(hits) + 1}) for p in under if p.id not in shown]
 
     def _standard_sentences(self) -> StandardWording:
         """Sentences of the library's standard wording: a finding paragraph that ran on into a report's back

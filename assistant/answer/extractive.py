@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.kinds import COMPARE, DATE, FUTURE, MONTH, holds_kind, inner_kind, role_stems
+from assistant.answer.kinds import COMPARE, DATE, FUTURE, MONTH, heading_terms, holds_kind, inner_kind, role_stems
 from assistant.documents.passages import unit_spans
 from assistant.retrieval.spelling import GLOSSARY
 from assistant.settings import Settings
@@ -82,9 +82,6 @@ _FRAMING = frozenset(terms("say said says think thought thinks describe describe
 _SPEAKERS = frozenset(terms("ofsted inspectors inspector"))
 _FRAMED = re.compile(r"\b(?:say|said|says|think|thought|describe[sd]?|comment(?:s|ed)?|mention(?:s|ed)?|tell|told|find|found|make\s+of)\b", re.I)
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
-# How members name what inspectors found lacking, and the words reports head such a list with.
-_SHORTCOMINGS = frozenset(terms("problems weaknesses concerns issues failings shortcomings fixing wrong criticisms criticised"))
-_IMPROVE = frozenset(terms("needs improve improvement"))
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 
 
@@ -288,8 +285,7 @@ class ExtractiveAnswerer:
         standard wording ("Ofsted", "report") describe every list in it, as its heading does."""
         weights = self.question_weights(question, councils)
         total = sum(weights.values()) or 1.0
-        # "What were the main problems?" asks for what a report lists under "What needs to improve".
-        asked = set(weights) | (_IMPROVE if set(weights) & _SHORTCOMINGS else set())
+        asked = heading_terms(set(weights))
         blocks: dict[str, list[Unit]] = {}
         for unit in units:
             blocks.setdefault(unit.passage.id, []).append(unit)

@@ -98,6 +98,17 @@ def question_kind(question: str, councils_named: int = 0) -> str:
     return "fact"
 
 
+# How members name what inspectors found lacking or asked for, and the words reports head such a list with.
+_SHORTCOMINGS = frozenset(terms("problems weaknesses concerns issues failings shortcomings fixing wrong criticisms recommendations"))
+_IMPROVE = frozenset(terms("needs improve improvement"))
+
+
+def heading_terms(asked: set[str]) -> set[str]:
+    """A question's terms with those of the heading it means: "the main problems", "any recommendations"
+    ask for what a report lists under "What needs to improve", as do "areas for improvement"."""
+    return asked | (_IMPROVE if asked & (_SHORTCOMINGS | _IMPROVE) else set())
+
+
 # ---------------------------------------------------------------- does a sentence hold the fact asked for
 
 

@@ -150,3 +150,22 @@ def test_a_list_a_report_numbers_paragraph_by_paragraph_is_answered_whole_in_its
     assert [c.paragraph for c in answer.citations] == ["1", "2", "3"]  # every one of them, in the report's order
     assert [line[:2] for line in answer.answer.splitlines()] == ["- "] * 3
     assert all(line.startswith("- That Executive") and line.endswith(f"[{n}]") for n, line in enumerate(answer.answer.splitlines(), 1))
+
+
+@pytest.mark.slow
+def test_a_list_asked_in_other_words_is_found_under_the_heading_it_means(embedder, tmp_path) -> None:
+    from conftest import FIELD_SHIPPED
+
+    from assistant.answer.engine import Engine
+    from assistant.library import open_index
+    from assistant.settings import Settings
+
+    settings = Settings(index_dir=tmp_path / "index")
+    index = open_index(settings, embedder=embedder)
+    assert not index.ingest([FIELD_SHIPPED / "ofsted-2532287-2022-02-11.pdf"]).failed
+    engine = Engine(settings, index=index)
+    for question in ("any recommendations for BCP?", "what were the main weaknesses in BCP?"):
+        answer = engine.answer(question)
+        assert not answer.refused, question
+        assert answer.citations[0].section.startswith("What needs to improve"), (question, answer.citations[0].section)
+        assert "recruitment and retention of a workforce" in answer.answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.kinds import asks_inspection_fact, defined_subject, holds_kind, question_kind, register_can_answer
-from assistant.text import stem
+from assistant.text import stem, terms
 
 COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
 
@@ -179,3 +179,13 @@ def test_who_runs_a_service_is_answered_by_an_organisation_and_a_role_by_a_perso
     assert holds_kind("Services are delivered by Northamptonshire Children’s Trust.", "who", question, set())
     assert not holds_kind("Services are delivered well by the council.", "who", question, set())
     assert not holds_kind(delegated, "who", "who is the director?", {"director"})
+
+
+def test_the_heading_a_list_question_means() -> None:
+    from assistant.answer.kinds import heading_terms
+
+    improve = set(terms("needs improve"))
+    assert improve <= heading_terms(set(terms("any recommendations")))
+    assert improve <= heading_terms(set(terms("the main problems")))
+    assert improve <= heading_terms(set(terms("areas for improvement")))
+    assert not improve & heading_terms(set(terms("the main strengths")))
