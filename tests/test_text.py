@@ -92,3 +92,57 @@ def test_standard_wording_is_found_glued_to_a_line_before_or_after_it() -> None:
     assert f"{blurb} the local authority has since improved" in standard
     assert "the local authority has since improved its front door." not in standard
     assert "good progress has been made" not in standard  # a short standard line is no affix
+
+
+# Texts where pysbd's own rules matter: abbreviations, numbers, quotes, lists, repeats, lines broken mid-sentence.
+TRICKY = [
+    "Yes. Yes. Yes.",
+    "No. 10 is the plan. See no. 4 and p. 7. It was agreed.",
+    "Staff (e.g. social workers, i.e. qualified staff) will join. Dr. Smith, Mrs Jones and St. Mary's agreed.",
+    "Growth was 3.5% in 2023. The rate rose to 4.25 by Q2. Costs were £1.2m.",
+    'He said "it works." Then he left. \'Good\' Rating is next.',
+    "The plan has three parts: (a) training; (b) audit; and (c) review. It ends in 2025.",
+    "1) first item 2) second item 3) third item",
+    "a. one b. two c. three",
+    "Leaders met in\nMarch. The board\nagreed the plan.",
+    "The council will review the policy by March 2025",
+    "A single sentence ending in a full stop.",
+    "Is it done? Yes! Really?! Wow...",
+    "Visit www.example.gov.uk or read report.pdf for more. It is 9 a.m. Then 5 p.m. Meeting.",
+    # "\u017f" (long s) matches "s" under re.IGNORECASE, so pysbd takes "\u017ft." for the abbreviation "st.".
+    "The first visit was to \u017ft. mary today. Then home.",
+    "The U.S. team met. The U.K. team did not.",
+    "Items \u2022 one \u2022 two. The end.",
+    "“Quoted sentence one.” “Quoted sentence two.” Plain.",
+]
+
+
+def _pysbd_spans(text: str) -> list[tuple[int, int]]:
+    import pysbd
+
+    spans = []
+    for piece in pysbd.Segmenter(language="en", clean=False, char_span=True).segment(text):
+        sentence = piece.sent.strip()
+        if sentence:
+            start = piece.start + len(piece.sent) - len(piece.sent.lstrip())
+            spans.append((start, start + len(sentence)))
+    return spans
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_sentence_spans_are_pysbds_own(text: str) -> None:
+    # sentence_spans speeds pysbd up (literal search for its sentences, abbreviations with no full stop skipped):
+    # the spans must stay exactly the ones pysbd itself gives.
+    assert sentence_spans(text) == _pysbd_spans(text)
+
+
+def test_a_repeated_sentence_is_found_at_each_place() -> None:
+    assert _pieces("Yes. Yes. Yes.", sentence_spans("Yes. Yes. Yes.")) == ["Yes.", "Yes.", "Yes."]
+    assert sentence_spans("Yes. Yes. Yes.") == [(0, 4), (5, 9), (10, 14)]
+
+
+def test_an_abbreviation_before_a_full_stop_still_holds_the_sentence_together() -> None:
+    text = "Staff e.g. social workers met Dr. Smith at no. 4 Main St. in the town. It went well."
+    assert _pieces(text, sentence_spans(text)) == [
+        "Staff e.g. social workers met Dr. Smith at no. 4 Main St. in the town.", "It went well.",
+    ]
