@@ -184,13 +184,19 @@ def _segmenter() -> _Segmenter:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, without the whitespace around it."""
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=16384)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    # Held by text: a passage's lines are segmented for its units and again, as the same text, by the register.
     spans: list[tuple[int, int]] = []
     for piece in _segmenter().segment(text):
         sentence = piece.sent.strip()
         if sentence:
             start = piece.start + len(piece.sent) - len(piece.sent.lstrip())
             spans.append((start, start + len(sentence)))
-    return spans
+    return tuple(spans)
 
 
 def rough_sentence_spans(text: str) -> list[tuple[int, int]]:
