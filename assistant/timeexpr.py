@@ -317,8 +317,15 @@ def _resolve(build: Builder, anchor: Anchor, tense: str) -> tuple[date, date] | 
     return min(candidates, key=lambda s: abs((s[0] + (s[1] - s[0]) / 2) - middle))
 
 
+# What every pattern above needs somewhere in the text: a digit, a month's name (as the patterns spell it, case and
+# all) or a word of their own. Most sentences hold none, and are spared running every pattern over them.
+_MAY_HOLD = re.compile(r"\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|(?i:year|month|week|soon|shortly|imminently|near|about|spring|summer|autumn|winter)")
+
+
 def _matches(text: str) -> Iterator[tuple[str, re.Match[str]]]:
     """All pattern matches, longest first at each position, never overlapping."""
+    if not _MAY_HOLD.search(text):
+        return
     found = [(m.start(), -(m.end() - m.start()), order, name, m) for order, (name, pattern) in enumerate(PATTERNS) for m in pattern.finditer(text)]
     found.sort(key=lambda item: item[:3])
     taken_until = -1

@@ -131,3 +131,27 @@ def test_two_expressions_in_one_sentence() -> None:
 def test_year_less_dates_need_a_report_date() -> None:
     assert find_times("in July", None, "future") == []
     assert [s.text for s in find_times("in July 2021", None, "future")] == ["in July 2021"]
+
+
+WORDED = [
+    "We will act soon, shortly or imminently, in the near future, in the coming weeks, in the next few months.",
+    "The board is about to meet this year, next year and next month; the year ahead; the coming 12 months.",
+    "Within six months, over the next two years, in the remainder of the year, later this year, last year.",
+    "In spring, early summer, autumn of 2021 and winter; in Sept and Dec. 2020; mid-March; the end of June.",
+    "The first week of May, the week commencing 3 May, Q1 2021, H2 2022, the first half of 2023, 2021/22.",
+]
+
+
+@pytest.mark.parametrize("text", [case[1] for case in CASES] + WORDED)
+def test_every_time_expression_holds_what_the_quick_check_looks_for(text: str) -> None:
+    # find_times skips a text that holds no digit, month or time word (_MAY_HOLD): every pattern's match must hold one.
+    from assistant.timeexpr import _MAY_HOLD, PATTERNS
+
+    matched = [m.group() for _name, pattern in PATTERNS for m in pattern.finditer(text)]
+    assert matched
+    assert [m for m in matched if not _MAY_HOLD.search(m)] == []
+
+
+def test_a_text_without_digit_month_or_time_word_has_no_time() -> None:
+    assert find_times("The council's plan is agreed and staff are ready.", Anchor.parse("2021-03-19"), "future") == []
+    assert [s.text for s in find_times("It will happen shortly.", Anchor.parse("2021-03-19"), "future")] == ["shortly"]
