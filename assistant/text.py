@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 # A line that starts a list item: a bullet, "(a)", "1." or "2.1".
 LIST_START = re.compile(r"^\s*(?:[-•*–]\s|\(?[a-z]{1,4}\)\s|\(?\d+[.)]?\s|\d+\.\d+\s)", re.I)
@@ -115,37 +115,54 @@ class Normaliser:
         return [stem(w) for w in words]
 
 
+# pysbd, made faster without changing a single span: tests/test_text.py holds spans pysbd 0.3.4 itself gives
+# for tricky texts, and each shortcut below skips only work that cannot change the text it works on.
 _SPACES = re.compile(r"\s*")
 # The characters other than ASCII letters that `re.IGNORECASE` matches to one (İ, ı, ſ, the Kelvin sign).
 _FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+_LETTERS_BEFORE_STOP = re.compile(r"([a-z]+)\.")
+# What pysbd's list patterns need: a one-letter word before a full stop ("a. Item"), a number before a full stop
+# and a space or bracket ("1. Item"), a number before a bracket ("1) Item"); or its own list marks.
+_LETTER_ITEM = re.compile(r"(?<!\S)[a-z](?=\.)")
+_NUMBER_ITEM = re.compile(r"\d\.[\s)]|♨")
+_NUMBER_PAREN_ITEM = re.compile(r"\d\)|☝")
 
 
 @lru_cache(maxsize=1)
 def _segmenter() -> _Segmenter:
-    """pysbd's English segmenter (loads its rules once), finding its sentences in the text without regexes."""
+    """pysbd's English segmenter (loads its rules once), with the shortcuts above."""
     import pysbd
     from pysbd.languages import Language
-    from pysbd.utils import TextSpan
+    from pysbd.lists_item_replacer import ListItemReplacer
+    from pysbd.processor import Processor
+    from pysbd.utils import Text, TextSpan
 
     # pysbd passes pattern strings to `re` on every call; past the re module's cache of 512
     # patterns they are recompiled over and over, which was half of segmentation time at ingest.
     if getattr(re, "_MAXCACHE", 4096) < 4096:
         re._MAXCACHE = 4096  # type: ignore[attr-defined]
 
-    english = Language.get_language_code("en")
+    english: Any = Language.get_language_code("en")
+    # pysbd's abbreviations are lower-case words ("dr", "etc") but for a few with inner dots ("e.g"), checked always.
+    dotted = [a for a in english.Abbreviation.ABBREVIATIONS if not (a.isascii() and a.isalpha() and a.islower())]
+    longest = max(map(len, english.Abbreviation.ABBREVIATIONS))
 
-    class Replacer(english.AbbreviationReplacer):  # type: ignore[misc,name-defined]
+    class Replacer(english.AbbreviationReplacer):
         def search_for_abbreviations_in_string(self, text: str) -> str:
             """pysbd's own, skipping an abbreviation no full stop follows: all it does is mark the full stop after
             one (as `re.IGNORECASE` matched it: an ASCII word, save where the text holds one of `_FOLDS_TO_ASCII`).
             pysbd ran two regexes for every abbreviation inside a word ("is", "p", "man"), most of its time."""
             lowered = text.lower()
-            plain = _FOLDS_TO_ASCII.isdisjoint(text)
-            for abbr in self.lang.Abbreviation.ABBREVIATIONS:
+            abbreviations: list[str] = self.lang.Abbreviation.ABBREVIATIONS
+            if _FOLDS_TO_ASCII.isdisjoint(text):
+                # The words a full stop follows (every ending of the letters before each), in pysbd's order.
+                before_stop = {run[-k:] for run in _LETTERS_BEFORE_STOP.findall(lowered) for k in range(1, min(len(run), longest) + 1)}
+                abbreviations = [a for a in abbreviations if a in before_stop or a in dotted] if before_stop else list(dotted)
+            for abbr in abbreviations:
                 stripped = abbr.strip()
-                if stripped not in lowered or (plain and stripped.isalpha() and f"{stripped}." not in lowered):
+                if stripped not in lowered:
                     continue
-                abbrev_match = re.findall(r"(?:^|\s|\r|\n){}".format(stripped), text, flags=re.IGNORECASE)
+                abbrev_match = re.findall(rf"(?:^|\s|\r|\n){stripped}", text, flags=re.IGNORECASE)
                 if not abbrev_match:
                     continue
                 next_word_start = r"(?<={" + str(re.escape(stripped)) + "} ).{1}"
@@ -154,10 +171,52 @@ def _segmenter() -> _Segmenter:
                     text = self.scan_for_replacements(text, match, ind, char_array)
             return text
 
-    class English(english):  # type: ignore[misc,name-defined]
-        AbbreviationReplacer = Replacer
+    class Lists(ListItemReplacer):
+        """pysbd's list finder, skipping each kind of list the text holds no sign of (whose patterns find nothing)."""
 
-    class Segmenter(pysbd.Segmenter):  # type: ignore[misc]
+        def add_line_breaks_for_alphabetical_list_with_periods(self, roman_numeral: bool = False) -> str:
+            if not _LETTER_ITEM.search(self.text):
+                return str(self.text)
+            return str(super().add_line_breaks_for_alphabetical_list_with_periods(roman_numeral))
+
+        def add_line_breaks_for_alphabetical_list_with_parens(self, roman_numeral: bool = False) -> str:
+            if ")" not in self.text:
+                return str(self.text)
+            return str(super().add_line_breaks_for_alphabetical_list_with_parens(roman_numeral))
+
+        def format_numbered_list_with_periods(self) -> None:
+            if _NUMBER_ITEM.search(self.text):
+                super().format_numbered_list_with_periods()
+
+        def format_numbered_list_with_parens(self) -> None:
+            if _NUMBER_PAREN_ITEM.search(self.text):
+                super().format_numbered_list_with_parens()
+
+    class Processing(Processor):
+        text: str
+
+        def process(self) -> list[str] | str:
+            """pysbd's own, with `Lists` for its list finder."""
+            text: str = self.text
+            if not text:
+                return text
+            self.text = text.replace("\n", "\r")
+            self.text = Lists(self.text).add_line_break()
+            self.replace_abbreviations()
+            self.replace_numbers()
+            self.replace_continuous_punctuation()
+            self.replace_periods_before_numeric_references()
+            self.text = Text(self.text).apply(
+                self.lang.Abbreviation.WithMultiplePeriodsAndEmailRule, self.lang.GeoLocationRule, self.lang.FileFormatRule
+            )
+            sentences: list[str] = self.split_into_segments()
+            return sentences
+
+    class English(english):
+        AbbreviationReplacer = Replacer
+        Processor = Processing
+
+    class Segmenter(pysbd.Segmenter):
         def sentences_with_char_spans(self, sentences: list[str]) -> list[TextSpan]:
             """pysbd's own, with `str.find` where it compiled a pattern of each sentence's text followed by spaces
             (one no cache holds: a third of segmentation time). Same matches, in the same order."""
