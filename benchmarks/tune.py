@@ -1,8 +1,9 @@
-"""Held-out figures for the fitted settings: fusion weights and refusal threshold chosen by cross-validation.
+"""Held-out figures for the fitted settings: fusion weights, lifts and refusal threshold chosen by cross-validation.
 
     ASSISTANT_INDEX_DIR=/tmp/evalidx python benchmarks/tune.py ../shared/eval/dev_qa.jsonl ../shared/eval/field_qa.jsonl
 
-`dense_weight`/`bm25_weight` and `refusal_threshold` were chosen by looking at the questions, so the eval's
+`dense_weight`/`bm25_weight`, the phrase lift (retrieval/search.py PHRASE_WEIGHT), the topic sentence's bonus
+(answer/extractive.py lead_bonus) and `refusal_threshold` were chosen by looking at the questions, so the eval's
 figure at those defaults is a fitted (in-sample) figure. This script fits them on k-1 folds of the dev and
 field questions together (whole follow-up chains per fold, several seeds) and scores each fold with the
 parameters fitted without it: the held-out figure is the honest one.
@@ -34,18 +35,23 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import assistant.retrieval.search as search  # noqa: E402
 from assistant.answer.engine import Engine  # noqa: E402
-from assistant.answer.extractive import Evidence  # noqa: E402
+from assistant.answer.extractive import ExtractiveAnswerer  # noqa: E402
+from assistant.answer.units import Evidence  # noqa: E402
 from assistant.evaluate import Question, Report, cross_validate, load_questions, run_questions  # noqa: E402
 from assistant.evaluate.metrics import Ranking  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.types import Filters  # noqa: E402
 
-DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5)
+DENSE_WEIGHTS = (0.3, 0.4, 0.5)
+PHRASE_WEIGHTS = (0.0, 0.1, 0.2)
+LEAD_BONUSES = (0.0, 0.04, 0.08)
 THRESHOLDS = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55)
 METRICS = ("recall@5", "mrr", "answer_hit", "cited_gold", "refusal_recall", "false_refusals")
 
-Point = tuple[float, float]  # (dense_weight, refusal_threshold); bm25_weight = 1 - dense_weight
+Weights = tuple[float, float, float]  # (dense_weight, phrase lift, lead bonus): what a run of the questions is asked with
+Point = tuple[Weights, float]  # and the refusal threshold, re-decided from a run; bm25_weight = 1 - dense_weight
 
 
 @dataclass(frozen=True)
@@ -150,12 +156,14 @@ def objective(f: dict[str, float]) -> float:
     return f["answer_hit"] - f["false_refusals"] + f["refusal_recall"] / 2
 
 
-def fitter(runs: dict[float, dict[str, Outcome]], default: Point) -> Callable[[list[Question]], Point]:
+def fitter(runs: dict[Weights, dict[str, Outcome]], default: Point) -> Callable[[list[Question]], Point]:
     def fit(train: list[Question]) -> Point:
-        def key(point: Point) -> tuple[float, float]:
-            outcomes = [runs[point[0]][q.id] for q in train]
-            # Ties go to the point nearest the current defaults: no change without evidence for it.
-            return (round(objective(figures(outcomes, point[1])), 9), -abs(point[0] - default[0]) - abs(point[1] - default[1]))
+        def key(point: Point) -> tuple[float, float, float]:
+            outcomes = figures([runs[point[0]][q.id] for q in train], point[1])
+            # Among equal answers, the one whose search ranks the evidence higher (the sources a user reads);
+            # then the point nearest the current defaults: no change without evidence for it.
+            distance = sum(abs(a - b) for a, b in zip(point[0], default[0], strict=True)) + abs(point[1] - default[1])
+            return (round(objective(outcomes), 9), round(outcomes["recall@5"], 9), -distance)
 
         return max(((w, t) for w in runs for t in THRESHOLDS), key=key)
 
@@ -179,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--dense", type=float, nargs="+", default=list(DENSE_WEIGHTS), help="dense weights to try")
+    parser.add_argument("--phrase", type=float, nargs="+", default=list(PHRASE_WEIGHTS), help="phrase lifts to try")
+    parser.add_argument("--lead", type=float, nargs="+", default=list(LEAD_BONUSES), help="topic-sentence bonuses to try")
     parser.add_argument("--no-check", action="store_true", help="skip the real run that checks the threshold shortcut")
     args = parser.parse_args(argv)
 
@@ -188,15 +198,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(file_of) != len(questions):
         raise SystemExit("question ids repeat across files; they must be unique to pool the files")
     base = load_settings()
-    default: Point = (base.dense_weight, base.refusal_threshold)
+    default: Point = ((base.dense_weight, search.PHRASE_WEIGHT, ExtractiveAnswerer.lead_bonus), base.refusal_threshold)
     engine = Engine(base)
     engine.index.require_ready()
 
-    runs: dict[float, dict[str, Outcome]] = {}
-    for n, dense in enumerate(args.dense, start=1):
+    runs: dict[Weights, dict[str, Outcome]] = {}
+    grid = [(dense, phrase, lead) for dense in args.dense for phrase in args.phrase for lead in args.lead]
+    for n, (dense, phrase, lead) in enumerate(grid, start=1):
         settings = base.model_copy(update={"dense_weight": dense, "bm25_weight": round(1 - dense, 6), "refusal_threshold": 0.0})
-        print(f"grid point {n}/{len(args.dense)}: dense_weight {dense}, bm25_weight {1 - dense:.1f}", file=sys.stderr)
-        runs[dense] = ask_all(questions, settings, engine, f"dense {dense}")[1]
+        print(f"grid point {n}/{len(grid)}: dense_weight {dense}, bm25_weight {1 - dense:.1f}, phrase {phrase}, lead {lead}", file=sys.stderr)
+        runs[(dense, phrase, lead)] = _with_lifts(phrase, lead, questions, settings, engine)
 
     if not args.no_check:
         # The shortcut, checked: a real run at the defaults must match the re-decided threshold-0 run.
@@ -215,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  shortcut holds: same refusals, ranks and figures as the real run", file=sys.stderr)
 
     if default[0] not in runs:
-        raise SystemExit(f"the grid must include the default dense_weight {default[0]} to report the defaults")
+        raise SystemExit(f"the grid must include the default (dense_weight, phrase, lead) {default[0]} to report the defaults")
     fit = fitter(runs, default)
     every = [q.id for q in questions]
     out: list[str] = [f"## Fusion weights and refusal threshold: {len(questions)} questions ({', '.join(f'{k} {len(v)}' for k, v in files.items())})", ""]
@@ -232,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f = figures([runs[default[0]][q.id] for q in qs], default[1])
         out.append(row(f"  defaults, {name} only", f, f"{objective(f):.3f}"))
     out += ["", "objective on all questions per grid point (in-sample):", ""]
-    out += ["| dense \\ threshold | " + " | ".join(f"{t:.2f}" for t in THRESHOLDS) + " |", "|---" * (len(THRESHOLDS) + 1) + "|"]
+    out += ["| dense, phrase, lead \\ threshold | " + " | ".join(f"{t:.2f}" for t in THRESHOLDS) + " |", "|---" * (len(THRESHOLDS) + 1) + "|"]
     for dense in sorted(runs):
         cells = [objective(figures([runs[dense][i] for i in every], t)) for t in THRESHOLDS]
         out.append(f"| {dense} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
@@ -264,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in [*files, "all"]:
         f = {m: statistics.fmean(p[m] for p in pooled[name]) for m in METRICS}
         out.append(row(f"pooled held-out, {name}", f, f"{objective(f):.3f}"))
-    out += ["", "chosen (dense_weight, refusal_threshold) per fold, fitted on the other folds:"]
+    out += ["", "chosen ((dense_weight, phrase, lead), refusal_threshold) per fold, fitted on the other folds:"]
     out += [f"  {line}" for line in chosen]
     out += ["", "objective = answer_hit - false_refusals + refusal_recall/2 (see objective() for why)"]
     print("\n".join(out))
@@ -272,7 +283,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def figures_pooled(questions: Sequence[Question], held: dict[str, Point], runs: dict[float, dict[str, Outcome]]) -> dict[str, float]:
+def _with_lifts(
+    phrase: float, lead: float, questions: Sequence[Question], settings: Settings, engine: Engine
+) -> dict[str, Outcome]:
+    """A run with the search's phrase lift and the answerer's lead bonus set (constants of the code, not settings)."""
+    kept = search.PHRASE_WEIGHT, ExtractiveAnswerer.lead_bonus
+    search.PHRASE_WEIGHT, ExtractiveAnswerer.lead_bonus = phrase, lead
+    try:
+        return ask_all(questions, settings, engine, f"dense {settings.dense_weight} phrase {phrase} lead {lead}")[1]
+    finally:
+        search.PHRASE_WEIGHT, ExtractiveAnswerer.lead_bonus = kept
+
+
+def figures_pooled(questions: Sequence[Question], held: dict[str, Point], runs: dict[Weights, dict[str, Outcome]]) -> dict[str, float]:
     """Figures over questions each answered with the point fitted without its fold (one seed's predictions)."""
     # Thresholds differ between folds: each outcome's refusal is decided at its own fold's threshold.
     decided = [_decided(runs[held[q.id][0]][q.id], held[q.id][1]) for q in questions]

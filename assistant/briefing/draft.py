@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from assistant.answer.engine import Engine
-from assistant.answer.extractive import Unit, units_of
 from assistant.answer.followups import mentioned_councils
+from assistant.answer.units import Unit, units_of
 from assistant.briefing.history import history_rows, series_values
 from assistant.briefing.model import Briefing, Citer, CommitmentRow, Point, Question, SourceEntry
 from assistant.briefing.points import (

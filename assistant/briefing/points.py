@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer.extractive import Unit, units_of
 from assistant.answer.kinds import YEAR
+from assistant.answer.units import Unit, units_of
 from assistant.dates import Anchor
 from assistant.dates import human_month as month
 from assistant.dates import human_span as span_label

@@ -167,3 +167,19 @@ def test_a_heading_standing_alone_names_what_follows_rather_than_answers() -> No
     answerer = ExtractiveAnswerer(load_settings())
     assert "Personal advisers" in answerer.answer("what did ofsted say about care leavers", hits, kind="fact", councils=[])[0]
     assert answerer.answer("care leavers judgement?", hits, kind="judgement", councils=[])[0].startswith(heading)
+
+
+def test_an_open_question_is_answered_by_the_paragraph_that_is_about_it() -> None:
+    detail = (
+        "Leaders have strengthened the front door. Managers review contacts daily. "
+        "This has been strengthened by focused training for managers in the MASH."
+    )
+    topic = "The MASH is not always effective in identifying risk. Partners do not always share information quickly."
+    hits = [_hit(detail, 1), _hit(topic, 2)]
+    question = "is the MASH working properly?"
+    answerer = ExtractiveAnswerer(load_settings())
+    text, citations, _ = answerer.answer(question, hits, kind="fact", councils=[])
+    assert text.startswith("The MASH is not always effective") and citations[0].paragraph == "2"
+    # Without the topic sentence's bonus the search's first passage wins, on its passing mention.
+    answerer.lead_bonus = 0.0
+    assert answerer.answer(question, hits, kind="fact", councils=[])[1][0].paragraph == "1"

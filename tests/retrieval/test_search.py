@@ -8,6 +8,7 @@ from assistant.retrieval.search import (
     asks_quantity,
     collapse_duplicates,
     echoes_heading,
+    shared_pairs,
     states_grade,
     states_quantity,
 )
@@ -104,3 +105,16 @@ def test_a_question_echoing_a_heading_asks_for_what_sits_under_it() -> None:
     assert not echoes_heading(set(terms("what did she say about plans")), under)
     one_word = under.model_copy(update={"section": "Summary"})
     assert not echoes_heading(set(terms("give me the summary")), one_word)  # too short a heading to tell a topic
+
+
+def test_words_side_by_side_in_question_and_passage_are_a_phrase() -> None:
+    asked = terms("Swindon - were there any areas of strong practice despite the grade?")
+    pairs = set(zip(asked, asked[1:]))
+    assert shared_pairs(pairs, passage("a", "There are pockets of strong practice, notably with disabled children.")) == 1
+    # The same words apart, or in the other order, are no phrase.
+    assert shared_pairs(pairs, passage("b", "Practice with partners is not yet strong enough.")) == 0
+    # Stopwords between them do not part them; stems join word forms ("runs" / "running").
+    care = terms("who runs the social care of children")
+    care_pairs = set(zip(care, care[1:]))
+    assert shared_pairs(care_pairs, passage("c", "The trust is running social care for children in the area.")) == 3
+    assert shared_pairs(set(), passage("d", "strong practice")) == 0
