@@ -328,10 +328,13 @@ def sentence_facts(sentence: str, passage: Passage, previous: Sequence[Fact] = (
                     number = float(rate.group("num").replace(",", ""))
                     found.append(fact.model_copy(update={"metric": metric.per, "value": number, "unit": UNITS["rate"]}))
         return found
+    by_kind: dict[str, list[_Value]] = {}  # a sentence's values of a kind, found once for all its metrics
     for metric in METRICS:
         if not (metric.lead or metric.trail):
             continue
-        values = _values(sentence, metric.kind)
+        if metric.kind not in by_kind:
+            by_kind[metric.kind] = _values(sentence, metric.kind)
+        values = by_kind[metric.kind]
         if not values or (metric.kind == "caseload" and _CUES["not_all_caseloads"].search(sentence)):
             continue
         hits = (_led(metric, sentence, values, dater) if metric.lead else []) + (_trailed(metric, sentence, values, dater) if metric.trail else [])
