@@ -99,7 +99,9 @@ def _stemmer() -> _Stemmer:
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    # Held by word: the register stems every word of every passage, most of them many times over.
     stemmed = _stemmer().stemWord(_IRREGULAR.get(word, word))
     # The agent noun meets its verb: "inspector"/"inspection"/"inspected", "director"/"directed";
     # Porter leaves them apart. ("-er" nouns stay: a "Leader" is not a "Lead".)
