@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.documents.metadata import infer_metadata
 from assistant.errors import (
@@ -89,45 +91,68 @@ def _junk_share(text: str) -> float:
     return junk / len(sample)
 
 
-def _read_pdf(path: Path, data: bytes) -> str:
-    import io
+# pdfium is not thread-safe; the web UI may read two uploads at once.
+_PDFIUM = threading.Lock()
 
-    from pypdf import PasswordType, PdfReader
-    from pypdf.errors import DependencyError, PdfReadError
+
+def _read_pdf(path: Path, data: bytes) -> str:
+    with _PDFIUM:
+        return _read_pdf_locked(path, data)
+
+
+def _read_pdf_locked(path: Path, data: bytes) -> str:
+    import pypdfium2 as pdfium
 
     from assistant.documents.pdf import pdf_text
 
-    locked = UnreadableReport(path, "encrypted: re-export without a password")
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            # An empty user password opens many "protected" PDFs (AES ones through `cryptography`).
-            try:
-                opened = reader.decrypt("")
-            except DependencyError:
-                raise UnreadableReport(
-                    path, "encrypted with AES, which needs the cryptography package", "pip install cryptography"
-                ) from None
-            except Exception:
-                opened = PasswordType.NOT_DECRYPTED
-            if opened == PasswordType.NOT_DECRYPTED:
-                raise locked
-        text = pdf_text(reader)
+        # pdfium opens a PDF with an empty user password (owner-only "protection", RC4 or AES) by itself.
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+            raise UnreadableReport(path, "encrypted: re-export without a password") from None
+        # "Failed to load document (PDFium: Data format error)." says "data format error".
+        found = re.search(r"PDFium: ([^)]+)", str(exc))
+        reason = found.group(1).lower() if found else str(exc)
+        raise UnreadableReport(path, f"corrupt PDF ({reason})", "re-export the PDF") from None
+    try:
+        text = pdf_text(document, _pypdf_layout(data))
     except ReportError:
         raise
-    except DependencyError:
-        raise UnreadableReport(path, "encrypted with AES, which needs the cryptography package", "pip install cryptography") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except Exception as exc:  # pdfium raises on pages it cannot load
         raise UnreadableReport(path, f"corrupt PDF ({exc})", "re-export the PDF") from None
-    except Exception as exc:  # pypdf raises many kinds on damaged files
-        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
-            raise locked from None
-        raise UnreadableReport(path, f"corrupt PDF ({exc})", "re-export the PDF") from None
+    finally:
+        document.close()
     if not text.strip():
         raise UnreadableReport(
             path, "the PDF has no text layer (scanned?)", "run it through OCR first, then ingest"
         )
     return text
+
+
+def _pypdf_layout(data: bytes) -> Callable[[int], str]:
+    """Page n in pypdf's layout mode, which keeps a table's columns apart; opened only when first asked.
+
+    A page pypdf cannot lay out reads as plain text (no table rows), not as a damaged file.
+    """
+    reader: list[Any] = []
+
+    def layout(number: int) -> str:
+        import io
+
+        from pypdf import PdfReader
+
+        try:
+            if not reader:
+                opened = PdfReader(io.BytesIO(data))
+                if opened.is_encrypted:
+                    opened.decrypt("")
+                reader.append(opened)
+            return reader[0].pages[number].extract_text(extraction_mode="layout") or ""
+        except Exception:  # pypdf raises many kinds on damaged files; the plain text stands
+            return ""
+
+    return layout
 
 
 def _read_docx(path: Path, data: bytes) -> str:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import pypdfium2 as pdfium
 import pytest
+from report_files import _pdf, text_pdf
 
-from assistant.documents.pdf import _join_pages, strip_running_lines, tables_into
+from assistant.documents.pdf import (
+    Line,
+    _join_pages,
+    page_lines,
+    strip_running_lines,
+    tables_into,
+    with_paragraph_breaks,
+)
 
 # pypdf's layout mode keeps a table's columns apart; plain extraction interleaves its wrapped cells.
 LAYOUT = """Ofsted judgements
@@ -86,3 +95,41 @@ def test_two_pages_are_too_few_to_tell_a_running_line() -> None:
 )
 def test_pages_join(before: str, after: str, joined: str) -> None:
     assert _join_pages(before, after) == joined
+
+
+def _pdfium_text(data: bytes) -> str:
+    document = pdfium.PdfDocument(data)
+    try:
+        return with_paragraph_breaks(page_lines(document[0]))
+    finally:
+        document.close()
+
+
+def test_an_empty_line_between_paragraphs_comes_back_as_a_blank_line() -> None:
+    # pdfium drops the empty line itself; the two-line step in the baselines brings it back.
+    lines = ["The service has improved", "since the last inspection", "and leaders know", "it well.", "", "Caseloads have fallen."]
+    assert _pdfium_text(text_pdf(lines)) == "\n".join(lines)
+
+
+def test_a_title_in_a_larger_font_stays_one_paragraph() -> None:
+    title = [Line("Inspection of Anyshire local authority", 780.0, 26.0), Line("children's services", 748.0, 26.0)]
+    body = [Line(f"Body line {n}", 700.0 - 14 * n, 11.0) for n in range(4)]
+    gap = [Line("After an empty line", 700.0 - 14 * 5, 11.0)]
+    assert with_paragraph_breaks(title + body + gap).split("\n") == [
+        "Inspection of Anyshire local authority",
+        "children's services",
+        "",
+        *(f"Body line {n}" for n in range(4)),
+        "",
+        "After an empty line",
+    ]
+
+
+def test_a_page_without_geometry_keeps_its_lines() -> None:
+    assert with_paragraph_breaks([Line("One", None, None), Line("Two", None, None)]) == "One\nTwo"
+
+
+def test_a_line_end_hyphen_and_a_paragraph_number_set_off_by_a_tab_read_as_pypdf_gives_them() -> None:
+    # pdfium marks a word broken at a line end with U+FFFE and glues a number to a word a tab stop set off.
+    content = b"BT /F1 11 Tf 14 TL 50 800 Td (26.) Tj 16 0 Td (All multi-) Tj -16 -14 Td (agency work) Tj ET"
+    assert _pdfium_text(_pdf(content)) == "26. All multi-agency work"

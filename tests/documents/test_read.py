@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf, write_docx
+from report_files import REPORT_LINES, _pdf, encrypted_pdf, scanned_pdf, text_pdf, write_docx
 
 from assistant.documents.read import (
     clean_text,
@@ -229,6 +229,22 @@ def test_unreadable_files_raise_an_error_naming_the_file(
     assert message.startswith(f"{name}: ")
     assert words_in_message in message
     assert "\n" not in message
+
+
+def test_a_pdf_keeps_its_paragraphs_and_its_judgement_table(tmp_path: Path) -> None:
+    """pdfium reads the text; an empty line between paragraphs and a table's columns survive it."""
+    rows = [("Judgement", "Grade"), ("Overall effectiveness", "Good"), ("Children in care", "Requires improvement")]
+    ops = [b"BT /F1 11 Tf 50 800 Td (Ofsted judgements) Tj ET"]
+    for n, (judgement, grade) in enumerate(rows):
+        y = 772 - 14 * n
+        ops += [b"BT /F1 11 Tf 50 %d Td (%s) Tj ET" % (y, judgement.encode()), b"BT /F1 11 Tf 300 %d Td (%s) Tj ET" % (y, grade.encode())]
+    prose = ["The service has improved since the last", "inspection in every area.", "", "Leaders know their service well."]
+    ops += [b"BT /F1 11 Tf 14 TL 50 700 Td"] + [b"(%s) Tj T*" % line.encode() for line in prose] + [b"ET"]
+    path = tmp_path / "judgements.pdf"
+    path.write_bytes(_pdf(b"\n".join(ops)))
+    text = read_report(path).text
+    assert "Judgement\tGrade\nOverall effectiveness\tGood\nChildren in care\tRequires improvement\n" in text
+    assert text.endswith("The service has improved since the last inspection in every area.\n\nLeaders know their service well.\n")
 
 
 def test_a_pdf_with_an_empty_user_password_is_read(tmp_path: Path) -> None:
