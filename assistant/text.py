@@ -146,8 +146,10 @@ def _segmenter() -> _Segmenter:
 
     english: Any = Language.get_language_code("en")
     # pysbd's abbreviations are lower-case words ("dr", "etc") but for a few with inner dots ("e.g"), checked always.
-    dotted = [a for a in english.Abbreviation.ABBREVIATIONS if not (a.isascii() and a.isalpha() and a.islower())]
-    longest = max(map(len, english.Abbreviation.ABBREVIATIONS))
+    every = english.Abbreviation.ABBREVIATIONS
+    dotted = {i for i, a in enumerate(every) if not (a.isascii() and a.isalpha() and a.islower())}
+    place = {a: i for i, a in enumerate(every) if i not in dotted}
+    longest = max(map(len, every))
 
     class Replacer(english.AbbreviationReplacer):
         def search_for_abbreviations_in_string(self, text: str) -> str:
@@ -159,7 +161,7 @@ def _segmenter() -> _Segmenter:
             if _FOLDS_TO_ASCII.isdisjoint(text):
                 # The words a full stop follows (every ending of the letters before each), in pysbd's order.
                 before_stop = {run[-k:] for run in _LETTERS_BEFORE_STOP.findall(lowered) for k in range(1, min(len(run), longest) + 1)}
-                abbreviations = [a for a in abbreviations if a in before_stop or a in dotted] if before_stop else list(dotted)
+                abbreviations = [every[i] for i in sorted(dotted.union(place[w] for w in before_stop if w in place))]
             for abbr in abbreviations:
                 stripped = abbr.strip()
                 if stripped not in lowered:
