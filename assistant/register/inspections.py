@@ -64,9 +64,15 @@ class InspectionEvent(BaseModel, Dated):
     published: bool = Field(False, description="The date is that of the published report or letter, not the visit.")
 
 
+# A word every name in EVENT_KINDS holds: most sentences hold none, and are spared running every pattern over them.
+_MAY_MENTION = re.compile(r"inspection|visit|review|commissioner|ofsted|ilacs", re.I)
+
+
 def _mentions(text: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of each event named in a sentence; an earlier, more specific name wins its span."""
     taken: list[tuple[int, int, str]] = []
+    if not _MAY_MENTION.search(text):
+        return taken
     for kind, pattern in EVENT_KINDS:
         for m in pattern.finditer(text):
             if not any(m.start() < e and s < m.end() for s, e, _ in taken):

@@ -54,3 +54,30 @@ def test_inspection_focus(register: Register) -> None:
     assert focus[("Worcestershire", "2017-05-23")] == "the Family Front Door service"
     assert focus[("Worcestershire", "2018-02-01")] == "to be decided"
     assert focus[("West Sussex", "2020-05-08")] == "services to Children Looked After"
+
+
+NAMED = [
+    "The ILACS and the Inspection of Local Authority Children's Services; the SEND area inspection; a peer review.",
+    "The re-inspection, the post-monitoring single inspection, a focused visit and the second and third visits.",
+    "Monitoring visits, the single inspection, the Inspection of services for children in need of help.",
+    "The DfE carried out a review; a review by the Department for Education; the Commissioner's report.",
+    "The report of the Commissioner, a full service inspection, the Ofsted report, Ofsted judgement, Ofsted inspected.",
+]
+
+
+@pytest.mark.parametrize("text", NAMED)
+def test_every_event_name_holds_what_the_quick_check_looks_for(text: str) -> None:
+    # _mentions skips a sentence holding none of _MAY_MENTION's words: every name of an event must hold one.
+    from assistant.register.inspections import _MAY_MENTION, EVENT_KINDS, _mentions
+
+    names = [m.group() for _kind, pattern in EVENT_KINDS for m in pattern.finditer(text)]
+    assert names
+    assert [n for n in names if not _MAY_MENTION.search(n)] == []
+    assert _mentions(text)
+
+
+def test_a_sentence_naming_no_event_has_no_mentions() -> None:
+    from assistant.register.inspections import _mentions
+
+    assert _mentions("Caseloads fell to 18 per worker in March 2019.") == []
+    assert [kind for _s, _e, kind in _mentions("The focused visit in March 2019 found progress.")] == ["focused visit"]
