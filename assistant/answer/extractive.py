@@ -38,6 +38,8 @@ _FRAMING = frozenset(terms("say said says think thought thinks describe describe
 _SPEAKERS = frozenset(terms("ofsted inspectors inspector"))
 _FRAMED = re.compile(r"\b(?:say|said|says|think|thought|describe[sd]?|comment(?:s|ed)?|mention(?:s|ed)?|tell|told|find|found|make\s+of)\b", re.I)
 _CONTINUES = re.compile(r"^(?:he|she|it|they|this|these|in addition|also|further|furthermore|the (?:minister|commissioner|report|letter))\b", re.I)
+# A sentence scoring this share of the best one's says the question's point nearly as well.
+NEARLY = 0.85
 _NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 
 
@@ -230,6 +232,8 @@ class ExtractiveAnswerer:
             # "There are also strengths.": a sentence saying nothing the question did not is a lead-in to the next.
             lead_in = len(set(terms(best.text)) - set(terms(question))) < 2
             chosen += self._continuation(best, units, ranked, lead_in=lead_in)
+            if kind == "fact":
+                chosen += _corroboration(best, ranked)
         return self._compose(chosen) + (self._evidence(best, kind, question, councils),)
 
     def _continuation(self, best: Unit, units: list[Unit], ranked: list[Unit], *, lead_in: bool = False) -> list[Unit]:
@@ -238,7 +242,7 @@ class ExtractiveAnswerer:
         following = next((u for u in same if u.start > best.end and u.start - best.end < 3), None)
         if following is None:
             return []
-        if lead_in or following.score >= 0.85 * best.score or (_CONTINUES.match(following.text) and following.score >= 0.7 * best.score):
+        if lead_in or following.score >= NEARLY * best.score or (_CONTINUES.match(following.text) and following.score >= 0.7 * best.score):
             return [following]
         return []
 
@@ -374,6 +378,14 @@ class ExtractiveAnswerer:
             parts.append(f"{unit.passage.council or unit.passage.title}, report of {dated}: {unit.text} [{n}]")
         strongest = max(kept, key=lambda u: u.score)
         return "\n".join(parts), citations, self._evidence(strongest, inner, question, councils)
+
+
+def _corroboration(best: Unit, ranked: list[Unit]) -> list[Unit]:
+    """A second finding of the same report, from another paragraph, that answers nearly as well: "is the MASH
+    working?" is answered by what the report says of it in its summary and in its detail, not by one line."""
+    same_report = (u for u in ranked[1:] if u.passage.source == best.passage.source and u.passage.id != best.passage.id)
+    other = next((u for u in same_report if not is_heading(u)), None)
+    return [other] if other is not None and other.score >= NEARLY * best.score else []
 
 
 def _count_asked(question: str) -> int | None:
