@@ -233,7 +233,7 @@ class ExtractiveAnswerer:
             lead_in = len(set(terms(best.text)) - set(terms(question))) < 2
             chosen += self._continuation(best, units, ranked, lead_in=lead_in)
             if kind == "fact":
-                chosen += _corroboration(best, ranked)
+                chosen += self._corroboration(best, ranked, question, councils)
         return self._compose(chosen) + (self._evidence(best, kind, question, councils),)
 
     def _continuation(self, best: Unit, units: list[Unit], ranked: list[Unit], *, lead_in: bool = False) -> list[Unit]:
@@ -245,6 +245,19 @@ class ExtractiveAnswerer:
         if lead_in or following.score >= NEARLY * best.score or (_CONTINUES.match(following.text) and following.score >= 0.7 * best.score):
             return [following]
         return []
+
+    def _corroboration(self, best: Unit, ranked: list[Unit], question: str, councils: list[str]) -> list[Unit]:
+        """A second finding of the same report, from another paragraph, that answers nearly as well and speaks of
+        what the first does (its rarest word of the question): "is the MASH working?" is answered by what the report says of it in its summary and in
+        its detail, not by one line; a weak first answer does not bring in a line on another topic."""
+        same_report = (u for u in ranked[1:] if u.passage.source == best.passage.source and u.passage.id != best.passage.id)
+        other = next((u for u in same_report if not is_heading(u)), None)
+        if other is None or other.score < NEARLY * best.score:
+            return []
+        weights = self.question_weights(question, councils)
+        matched = [t for t in weights if t in self._unit_terms(best.text)]
+        # Speaking of the same thing: it holds the rarest of the question's words that the first answer holds.
+        return [other] if not matched or max(matched, key=weights.__getitem__) in self._unit_terms(other.text) else []
 
     def _best_list(
         self, question: str, units: list[Unit], best: Unit, councils: list[str], letterheads: Mapping[str, frozenset[str]]
@@ -378,14 +391,6 @@ class ExtractiveAnswerer:
             parts.append(f"{unit.passage.council or unit.passage.title}, report of {dated}: {unit.text} [{n}]")
         strongest = max(kept, key=lambda u: u.score)
         return "\n".join(parts), citations, self._evidence(strongest, inner, question, councils)
-
-
-def _corroboration(best: Unit, ranked: list[Unit]) -> list[Unit]:
-    """A second finding of the same report, from another paragraph, that answers nearly as well: "is the MASH
-    working?" is answered by what the report says of it in its summary and in its detail, not by one line."""
-    same_report = (u for u in ranked[1:] if u.passage.source == best.passage.source and u.passage.id != best.passage.id)
-    other = next((u for u in same_report if not is_heading(u)), None)
-    return [other] if other is not None and other.score >= NEARLY * best.score else []
 
 
 def _count_asked(question: str) -> int | None:
