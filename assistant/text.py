@@ -130,6 +130,32 @@ _NUMBER_ITEM = re.compile(r"\d\.[\s)]|♨")
 _NUMBER_PAREN_ITEM = re.compile(r"\d\)|☝")
 
 
+# What can make pysbd end a sentence before a text's end, or change the text it returns: a full stop, "!" or "?"
+# before the last character; a line break; a closing bracket (lists "a) … b)", "(ii) Word"); its own placeholder
+# characters; full-width punctuation; a backslash; a closing quote after "-" before a capital (`_QUOTE_END`).
+_ONE_SENTENCE_BREAKS = frozenset(
+    "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029)\\ǃ∯ȸȹ♨☝∮♬♭ᓰᓱᓳᓴᓷᓸ☉☇☈☄✂⌬ƪ♟♝☏⎋。．！？（）「」"
+)
+_STOPS = re.compile(r"[.!?]")
+_QUOTE_END = re.compile(r"[!?.-][\"'“”]\s[A-Z]")  # pysbd's QUOTATION_AT_END_OF_SENTENCE_REGEX
+
+
+def _one_sentence(text: str) -> bool:
+    """True when pysbd would find `text` to be one sentence, all of it: a text with no sentence break but a
+    last full stop, nothing that pysbd takes for a list or a quotation, and no space around it.
+    Most of a report's lines and list items are such, and each cost pysbd as much as a paragraph."""
+    return (
+        len(text) >= 2
+        and not text[0].isspace()
+        and not text[-1].isspace()
+        and text[0] not in "'\"“‘(["
+        and text[-1] not in "!?"
+        and not _STOPS.search(text, 0, len(text) - 1)
+        and _ONE_SENTENCE_BREAKS.isdisjoint(text)
+        and not _QUOTE_END.search(text)
+    )
+
+
 @lru_cache(maxsize=1)
 def _segmenter() -> _Segmenter:
     """pysbd's English segmenter (loads its rules once), with the shortcuts above."""
@@ -253,6 +279,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 @lru_cache(maxsize=16384)
 def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     # Held by text: a passage's lines are segmented for its units and again, as the same text, by the register.
+    if _one_sentence(text):
+        return ((0, len(text)),)
     spans: list[tuple[int, int]] = []
     for piece in _segmenter().segment(text):
         sentence = piece.sent.strip()

@@ -149,3 +149,42 @@ def test_an_abbreviation_before_a_full_stop_still_holds_the_sentence_together() 
     assert _pieces(text, sentence_spans(text)) == [
         "Staff e.g. social workers met Dr. Smith at no. 4 Main St. in the town.", "It went well.",
     ]
+
+
+# No full stop inside, yet pysbd ends a sentence: a list by brackets, a quotation closed after "-", a line break.
+SPLIT_WITHOUT_FULL_STOP = ["a) first item b) second item", "1) first 2) second", "The so-called 'pre-' Assessment was made", "Next steps\rNew line"]
+ONE_SENTENCE = [
+    "The council will review the policy by March 2025",
+    "A single sentence ending in a full stop.",
+    "for care leavers aged",
+    "18 to 25 ceases.",
+    "Staff eg social workers and Dr Smith will join the Ofsted 'Good' Rating panel.",
+    "Growth was 3 per cent (see appendix B; costs £1,200 – a rise of 4% – in 2023/24.",
+    "He said 'go' Then left",
+    "• Children’s services: “outstanding” overall",
+]
+
+
+@pytest.mark.parametrize("text", SPLIT_WITHOUT_FULL_STOP)
+def test_texts_pysbd_splits_without_a_full_stop_go_to_pysbd(text: str) -> None:
+    from assistant.text import _one_sentence
+
+    assert not _one_sentence(text)
+    assert len(sentence_spans(text)) == 2
+    assert sentence_spans(text) == _pysbd_spans(text)
+
+
+@pytest.mark.parametrize("text", ONE_SENTENCE)
+def test_a_text_with_no_break_but_its_last_full_stop_is_one_sentence_as_pysbd_finds(text: str) -> None:
+    from assistant.text import _one_sentence
+
+    assert _one_sentence(text)
+    assert sentence_spans(text) == _pysbd_spans(text) == [(0, len(text))]
+
+
+@pytest.mark.parametrize("text", [" padded.", "Two. Sentences.", "Really?", "Wow!", "(a bracket", "'quoted' start", "x", "A line\nbreak"])
+def test_the_quick_check_leaves_anything_else_to_pysbd(text: str) -> None:
+    from assistant.text import _one_sentence
+
+    assert not _one_sentence(text)
+    assert sentence_spans(text) == _pysbd_spans(text)
