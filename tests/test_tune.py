@@ -48,11 +48,21 @@ def test_figures_redecide_refusals_at_the_threshold(tune: ModuleType) -> None:
 def test_fit_prefers_the_defaults_on_a_tie_and_uses_only_training_questions(tune: ModuleType) -> None:
     questions = [evaluate.Question(f"q{i}", "?", "fact", [], [], [], None) for i in range(4)]
     same = {q.id: tune.Outcome(True, False, 0.9, True, True, 1, 1) for q in questions}
-    fit = tune.fitter({0.3: same, 0.5: same}, (0.3, 0.40))
-    assert fit(questions) == (0.3, 0.40)
+    low, high = (0.3, 0.1, 0.0), (0.5, 0.1, 0.0)
+    fit = tune.fitter({low: same, high: same}, (low, 0.40))
+    assert fit(questions) == (low, 0.40)
     # q3 is answered only at dense 0.5: a fit on the others has no reason to move.
     better = dict(same) | {"q3": tune.Outcome(True, False, 0.9, True, True, 1, 1)}
     worse = dict(same) | {"q3": tune.Outcome(True, True, None, False, False, None, None)}
-    fit = tune.fitter({0.3: worse, 0.5: better}, (0.3, 0.40))
-    assert fit(questions) == (0.5, 0.40)
-    assert fit(questions[:3]) == (0.3, 0.40)
+    fit = tune.fitter({low: worse, high: better}, (low, 0.40))
+    assert fit(questions) == (high, 0.40)
+    assert fit(questions[:3]) == (low, 0.40)
+
+
+def test_among_equal_answers_the_fit_takes_the_search_that_ranks_the_evidence_higher(tune: ModuleType) -> None:
+    questions = [evaluate.Question(f"q{i}", "?", "fact", [], [], [], None) for i in range(3)]
+    plain = {q.id: tune.Outcome(True, False, 0.9, True, True, 1, 1) for q in questions}
+    lifted = dict(plain) | {"q2": tune.Outcome(True, False, 0.9, True, True, 1, 1)}
+    plain = dict(plain) | {"q2": tune.Outcome(True, False, 0.9, True, True, 7, 7)}  # same answer, evidence 7th
+    without, phrase = (0.4, 0.0, 0.0), (0.4, 0.2, 0.0)
+    assert tune.fitter({without: plain, phrase: lifted}, (without, 0.40))(questions) == (phrase, 0.40)
