@@ -117,8 +117,8 @@ class Normaliser:
         return [stem(w) for w in words]
 
 
-# pysbd, made faster without changing a single span: tests/test_text.py holds spans pysbd 0.3.4 itself gives
-# for tricky texts, and each shortcut below skips only work that cannot change the text it works on.
+# pysbd, made faster without changing a single span: each shortcut below skips only work that cannot change the
+# text it works on, and tests/test_text.py checks the spans against pysbd's own on tricky texts.
 _SPACES = re.compile(r"\s*")
 # The characters other than ASCII letters that `re.IGNORECASE` matches to one (İ, ı, ſ, the Kelvin sign).
 _FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
