@@ -30,6 +30,8 @@ _ASIDES = compile_table({
 })
 # Who a follow-up points back at ("what did she say"), and question words typed without their apostrophe
 # ("whos the dcs"): never the words an answer must hold.
+# Words a speaker adds for emphasis ("who actually runs …"): rare in reports, so they would weigh most of all.
+_FILLERS = frozenset(terms("actually really basically exactly just please kindly literally honestly"))
 _PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it its whos whats hows wheres whens thats"))
 # Verbs that ask what a report says ("what did Ofsted think of…", "how did inspectors describe…"): the
 # question's frame, not words its answer must hold.
@@ -92,7 +94,7 @@ class ExtractiveAnswerer:
         time_terms = _terms_of("date_terms", question)
         weights: dict[str, float] = {}
         for term in dict.fromkeys(terms(question)):
-            if term in council_terms or term in time_terms or term in _PRONOUNS or term in _FRAMING:
+            if term in council_terms or term in time_terms or term in _PRONOUNS or term in _FRAMING or term in _FILLERS:
                 continue
             weights[term] = self.idf(term) * (0.3 if term in context else 1.0)
         if _FRAMED.search(question) and set(weights) - _SPEAKERS:  # "what did Ofsted find?" alone asks for its findings

@@ -197,3 +197,14 @@ def test_an_open_question_gets_a_second_finding_of_the_same_report_that_answers_
     assert len(when[1]) == 1
     weak = ExtractiveAnswerer(load_settings()).answer("is the MASH working?", [summary, _hit("Staff morale is high.", 2)], kind="fact", councils=[])
     assert len(weak[1]) == 1
+
+
+def test_words_added_for_emphasis_weigh_nothing() -> None:
+    answerer = ExtractiveAnswerer(load_settings(), idf=lambda term: 6.0 if term in {"actual", "realli"} else 1.0)
+    plain = answerer.question_weights("is the MASH working?", [])
+    assert answerer.question_weights("is the MASH actually working?", []) == plain
+    assert answerer.question_weights("is the MASH really working, please?", []) == plain
+    # So the evidence for an answer is not diluted by them: the same sentence answers as strongly.
+    hits = [_hit("The MASH is working well and decisions are timely.", 1)]
+    strength = lambda q: answerer.answer(q, hits, kind="fact", councils=[])[2].score  # noqa: E731
+    assert strength("is the MASH actually working?") == strength("is the MASH working?")
