@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -38,3 +39,22 @@ def atomic_save_array(path: Path, array: np.ndarray) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def replace_path(new: Path, path: Path) -> None:
+    """Put the file or folder `new` where `path` is, on the same file system.
+
+    A file is replaced in one rename. A folder takes two (the old one aside, the new one in): a reader
+    between them finds none, never a mix, and the caller's stamps say whether it is the one wanted.
+    """
+    if not new.is_dir():
+        os.replace(new, path)
+        return
+    if not path.exists():
+        new.rename(path)
+        return
+    old = path.with_name(path.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    path.rename(old)
+    new.rename(path)
+    shutil.rmtree(old, ignore_errors=True)

@@ -26,7 +26,23 @@ def build_register(root: Path, passages: Sequence[Passage]) -> None:
     write_register(root, passages)
 
 
-REGISTER = Derived("register", REGISTER_FILE, build_register)
+def stage_register(root: Path, passages: Sequence[Passage], folder: Path) -> None:
+    """The register of `passages` written into `folder`, to be moved into `root`."""
+    from assistant.register.store import write_register
+
+    write_register(root, passages, into=folder)
+
+
+def warm_register(root: Path, passages: Sequence[Passage]) -> None:
+    """Each report's own extraction cached ahead of the register's build."""
+    from assistant.register.store import warm_register as warm
+
+    warm(root, passages)
+
+
+REGISTER = Derived(
+    "register", REGISTER_FILE, build_register, stage=stage_register, staged=REGISTER_FILE, warm=warm_register
+)
 
 
 def open_index(

@@ -7,9 +7,11 @@ while the main process encodes, instead of after it:
 - `read` reads and cleans a file the ingest will reach soon (the main process splits and checks it
   in order, so results, messages and duplicate checks are as if read in place);
 - `units` finds the sentence units of a file's passages once it is split (pure Python, ~2 ms a passage),
-  in a worker of its own so it never queues behind the reads;
-- `warm` builds the derived data other than the keyword index from what is committed so far, so its
-  per-report caches are filled when the ingest's own rebuild runs (which still builds it all).
+  in a worker of its own so it never queues behind the reads; the same worker then `warm`s the derived
+  data's per-report caches (the register's extraction) from those passages, reusing the sentences it
+  just found;
+- `stage` builds all derived data (assistant/index/derived.py) ahead, once every file is split, while
+  the last batches are encoded: the ingest takes it after its last commit instead of rebuilding.
 
 A worker is `python -m assistant.index.ahead`, fed pickled tasks on stdin and answering on stdout:
 not multiprocessing, whose `spawn` runs the caller's main script again in each worker, and whose
@@ -38,9 +40,9 @@ import assistant
 from assistant.documents.passages import unit_spans
 from assistant.documents.read import read_report
 from assistant.errors import AssistantError, ReportError
-from assistant.index.derived import Derived
+from assistant.index.derived import Derived, stage_all
 from assistant.index.files import ReportFiles
-from assistant.types import IndexedReport, Report, ReportMeta
+from assistant.types import IndexedReport, Passage, Report, ReportMeta
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,10 @@ log = logging.getLogger(__name__)
 AHEAD = 12
 # Loggers whose level the workers copy, so a worker says what the main process would (pypdf's warnings).
 LOGGERS = ("pypdf", "assistant")
-# How much lower a worker's CPU priority is than the main process's. A warm-up only saves the rebuild work,
-# so it takes what the encoder leaves. Reads and units feed the encoder: at a low priority they starved
-# whenever other work shared the machine (at a load of 9 on 2 cores, the encoder waited 194 s of a 610 s
-# ingest for reads), so they run at the encoder's priority and keep pace with it.
+# How much lower a worker's CPU priority is than the main process's. Building derived data ahead is wanted
+# only when the encoder is done, so it takes what the encoder leaves. Reads and units feed the encoder: at a
+# low priority they starved whenever other work shared the machine (at a load of 9 on 2 cores, the encoder
+# waited 194 s of a 610 s ingest for reads), so they run at the encoder's priority and keep pace with it.
 NICENESS = 10
 FEEDING = 0
 
@@ -124,14 +126,26 @@ def _units(texts: Sequence[str]) -> list[Units]:
     return [unit_spans(text) for text in texts]
 
 
-def _warm(root: Path, builders: Sequence[Derived], reports: dict[str, IndexedReport]) -> None:
-    """Build derived data from the committed reports' passages (their files are read here, not sent)."""
-    passages = list(ReportFiles(root).all_passages(reports))
+def _warm(root: Path, builders: Sequence[Derived], passages: list[Passage]) -> None:
+    """Fill the builders' per-report caches from passages not yet committed."""
     for item in builders:
-        item.build(root, passages)
+        if item.warm is not None:
+            item.warm(root, passages)
 
 
-TASKS: dict[str, Callable[..., Any]] = {"read": _read, "units": _units, "warm": _warm}
+def _stage(
+    root: Path, folder: Path, builders: Sequence[Derived], committed: dict[str, IndexedReport], fresh: dict[str, list[Passage]]
+) -> None:
+    """Build the derived data of the index as it will be: the committed reports (read from their files here, not
+    sent) with the fresh ones, in the order the index lists its passages (by source)."""
+    files = ReportFiles(root)
+    passages: list[Passage] = []
+    for source in sorted({*committed, *fresh}):
+        passages.extend(fresh[source] if source in fresh else files.load(source, committed[source])[1])
+    stage_all(root, builders, folder, passages)
+
+
+TASKS: dict[str, Callable[..., Any]] = {"read": _read, "units": _units, "warm": _warm, "stage": _stage}
 
 
 def serve(levels: dict[str, int], niceness: int = NICENESS) -> None:
@@ -250,11 +264,8 @@ class Ahead:
     def __init__(self) -> None:
         self._reader: _Worker | None = None
         self._splitter: _Worker | None = None
-        self._warmer: _Worker | None = None
-        self._warming: Future[None] | None = None
-        self._wanted: tuple[Path, tuple[Derived, ...], dict[str, IndexedReport]] | None = None  # asked while one ran
-        self._warm_lock = threading.RLock()  # the collector thread begins a wanted warm-up when one ends
-        self._picklable: bool | None = None  # whether the builders can be sent to a worker (a test's closure cannot)
+        self._stager: _Worker | None = None
+        self._sendable: dict[tuple[Derived, ...], bool] = {}  # builders a worker can be sent (a test's closure cannot)
 
     def read(self, path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Future[Outcome]:
         """Start reading a file; `report` gives its result."""
@@ -264,9 +275,38 @@ class Ahead:
 
     def units(self, texts: Sequence[str]) -> Future[list[Units]]:
         """Start finding the sentence units of passage texts (the store needs them beside each batch's vectors)."""
+        return self._split_worker().submit("units", list(texts))
+
+    def warm(self, root: Path, builders: Sequence[Derived], passages: list[Passage]) -> None:
+        """Fill derived data's per-report caches from a split file's passages, after the units asked before.
+
+        Only a cache is filled: a failure leaves the build to do the work, and is not reported."""
+        builders = tuple(item for item in builders if item.warm is not None)
+        if builders and self._can_send(builders):
+            self._split_worker().submit("warm", root, builders, passages)
+
+    def _split_worker(self) -> _Worker:
         if self._splitter is None:
             self._splitter = _Worker(FEEDING)
-        return self._splitter.submit("units", list(texts))
+        return self._splitter
+
+    def stage(
+        self,
+        root: Path,
+        folder: Path,
+        builders: Sequence[Derived],
+        committed: dict[str, IndexedReport],
+        fresh: dict[str, list[Passage]],
+    ) -> Future[None] | None:
+        """Start building the derived data of `committed` plus `fresh` into `folder`; None when it cannot be sent.
+
+        It runs at a lower priority: it needs only what the encoder leaves, and is wanted only when the
+        encoder is done."""
+        if not self._can_send(tuple(builders)):
+            return None
+        if self._stager is None:
+            self._stager = _Worker(NICENESS)
+        return self._stager.submit("stage", root, folder, tuple(builders), dict(committed), fresh)
 
     @staticmethod
     def report(future: Future[Outcome]) -> Report:
@@ -277,76 +317,21 @@ class Ahead:
         assert report is not None
         return report
 
-    def warm(self, root: Path, builders: Sequence[Derived], reports: dict[str, IndexedReport]) -> None:
-        """Warm the derived data from the reports committed so far; while a warm-up runs, the latest ask waits.
-
-        Asks that come while one runs are folded into one, begun when it ends: the worker keeps up with the
-        commits without queueing a warm-up per batch, and the ingest's own rebuild finds little left to do.
-        """
-        if not builders or not reports:
-            return
-        if self._picklable is None:
+    def _can_send(self, builders: tuple[Derived, ...]) -> bool:
+        if builders not in self._sendable:
             try:
-                pickle.dumps(tuple(builders))
-                self._picklable = True
-            except Exception:  # noqa: BLE001 - any pickling failure means: warm nothing
-                self._picklable = False
-        if not self._picklable:
-            return
-        with self._warm_lock:
-            if self._warming is not None and not self._warming.done():
-                self._wanted = (root, tuple(builders), dict(reports))
-                return
-            self._start_warm((root, tuple(builders), dict(reports)))
-
-    def _start_warm(self, task: tuple[Path, tuple[Derived, ...], dict[str, IndexedReport]]) -> None:
-        """Begin a warm-up (the caller holds `_warm_lock`)."""
-        self._check(self._warming)
-        if self._warmer is None:
-            self._warmer = _Worker(NICENESS)
-        self._warming = future = self._warmer.submit("warm", *task)
-        future.add_done_callback(self._warmed)
-
-    def _warmed(self, future: Future[None]) -> None:
-        with self._warm_lock:
-            wanted, self._wanted = self._wanted, None
-            if wanted is not None and future is self._warming and self._warmer is not None:
-                self._start_warm(wanted)
-
-    def settle(self) -> None:
-        """Wait for the warm-ups running or asked for: the derived data is then written by one process at a time."""
-        while True:
-            with self._warm_lock:
-                future = self._warming
-                if future is None:
-                    return
-                if future.done():
-                    if self._wanted is None:
-                        self._check(future)
-                        self._warming = None
-                        return
-                    wanted, self._wanted = self._wanted, None  # its callback has not begun it yet
-                    self._start_warm(wanted)
-                    continue
-            future.exception()  # waits
-
-    @staticmethod
-    def _check(future: Future[None] | None) -> None:
-        if future is not None and future.done() and not future.cancelled() and future.exception() is not None:
-            # Only a warm-up: the rebuild that follows does the work again and reports any error itself.
-            log.debug("warming derived data failed", exc_info=future.exception())
+                pickle.dumps(builders)
+                self._sendable[builders] = True
+            except Exception:  # noqa: BLE001 - any pickling failure means: not in a worker
+                self._sendable[builders] = False
+        return self._sendable[builders]
 
     def close(self) -> None:
-        """Stop the workers: reads left over (the run failed) are dropped; a warm-up under way is let finish."""
-        for worker in (self._reader, self._splitter):
+        """Stop the workers: work left over (the run failed, or a cache no one will read) is dropped."""
+        for worker in (self._reader, self._splitter, self._stager):
             if worker is not None:
                 worker.close(abandon=bool(worker.waiting()))
-        with self._warm_lock:
-            warmer, self._wanted = self._warmer, None
-            self._warmer = None
-        if warmer is not None:
-            warmer.close()
-        self._reader = self._splitter = None
+        self._reader = self._splitter = self._stager = None
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.errors import AssistantError, IndexNotReady
+from assistant.files import replace_path
 from assistant.index.vocabulary import defined_abbreviations, vocabulary
 from assistant.text import Normaliser, words
 from assistant.types import Filters, Passage, date_bounds
@@ -227,14 +228,7 @@ class BM25Store:
             for passage in self._built:
                 offsets.append(offsets[-1] + out.write(passage.model_dump_json().encode("utf-8") + b"\n"))
         np.save(tmp / OFFSETS_FILE, np.array(offsets, dtype=np.int64))
-        if folder.exists():
-            old = folder.with_name(folder.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
-            folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(folder)
+        replace_path(tmp, folder)
 
     @classmethod
     def load(cls, folder: Path) -> BM25Store:
@@ -421,3 +415,9 @@ def build_bm25(root: Path, passages: Sequence[Passage]) -> None:
     else:
         # bm25s cannot index nothing; an empty index has no keyword index, and readers know it.
         shutil.rmtree(root / FOLDER, ignore_errors=True)
+
+
+def stage_bm25(root: Path, passages: Sequence[Passage], folder: Path) -> None:
+    """Build the keyword index of `passages` into `folder`/bm25, to be moved into `root` (nothing for no passages)."""
+    if passages:
+        BM25Store.build(passages).save(folder / FOLDER)

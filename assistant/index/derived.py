@@ -4,18 +4,24 @@ Each kind is rebuilt after a commit and stamped in derived.json with the manifes
 built from; a stamp behind the manifest, or a missing output, means a rebuild is due. The index
 builds its own keyword index; data derived above it arrives as `Derived` builders
 (assistant/library.py gives the register's), so the index imports nothing above itself.
+
+An ingest knows every passage the index will hold once all its files are split, while the last batches
+are still being encoded: a kind that can be staged is then built ahead, into a folder beside the
+index's (assistant/index/ahead.py), and taken (moved into place and stamped) when the last commit
+leaves the index holding exactly those passages. Otherwise it is rebuilt as after any commit.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.files import atomic_write
+from assistant.files import atomic_write, replace_path
 from assistant.index.bm25 import FOLDER as BM25_FOLDER
-from assistant.index.bm25 import build_bm25
+from assistant.index.bm25 import build_bm25, stage_bm25
 from assistant.index.lock import crash_point
 from assistant.index.manifest import MANIFEST_FILE
 from assistant.types import Passage
@@ -32,12 +38,31 @@ class Derived:
     build: Callable[[Path, list[Passage]], object]  # (index folder, every passage) -> written
     needed_when_empty: bool = True  # False: an index with no reports has no output, and that is fine
     version: int = 1  # raised when the build changes what it writes: data built by an older one is stale
+    # Built ahead: `stage(root, passages, folder)` writes what `build` would, under `folder` (caches are still
+    # read and kept under root), and `staged` names the file or folder it writes there, moved whole into root.
+    stage: Callable[[Path, list[Passage], Path], object] | None = None
+    staged: str = ""
+    # Fills caches of `build` from some reports' passages before they are committed (the ingest's workers
+    # call it as files are split), so the build after the last commit does little per report.
+    warm: Callable[[Path, list[Passage]], object] | None = None
 
 
 # 2: a templated line with its own date ("The DCS has been in post since May 2015") is no longer boilerplate.
 # 3: nouns the stemmer kept apart from their verb meet it ("delivery"/"delivers", text.py).
-KEYWORDS = Derived("bm25", f"{BM25_FOLDER}/ids.json", build_bm25, needed_when_empty=False, version=3)
+KEYWORDS = Derived(
+    "bm25", f"{BM25_FOLDER}/ids.json", build_bm25, needed_when_empty=False, version=3, stage=stage_bm25, staged=BM25_FOLDER
+)
 VERSIONS = "versions"  # derived.json's key for the builders' versions, beside the generation stamps
+
+
+def stage_all(root: Path, builders: Sequence[Derived], folder: Path, passages: list[Passage]) -> None:
+    """Build every kind from `passages` into `folder` (made afresh): nothing under `root` changes but caches."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for item in builders:
+        if item.stage is None:
+            raise ValueError(f"derived data {item.name!r} cannot be built ahead")
+        item.stage(root, passages, folder)
 
 
 class DerivedData:
@@ -87,3 +112,20 @@ class DerivedData:
             self.on_built(item.name)
             crash_point(item.name)
             self._stamp(item, generation)
+
+    def stageable(self) -> bool:
+        """Whether every kind can be built ahead (a kind that cannot is rebuilt with the rest, after the commit)."""
+        return all(item.stage is not None and item.staged for item in self.builders)
+
+    def take(self, generation: int, folder: Path) -> bool:
+        """Move what `stage` built into place, stamping each kind as `rebuild` does; False (nothing moved) when
+        some kind's output is missing from `folder`, and then the caller rebuilds."""
+        if not all(item.staged and (folder / item.staged).exists() for item in self.builders):
+            return False
+        for item in self.builders:
+            replace_path(folder / item.staged, self.root / item.staged)
+            self.on_built(item.name)
+            crash_point(item.name)
+            self._stamp(item, generation)
+        shutil.rmtree(folder, ignore_errors=True)
+        return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 import threading
 import time
 from collections import deque
@@ -15,13 +17,14 @@ from assistant.documents.passages import token_counter, unit_spans
 from assistant.documents.read import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, ReportError, SettingsError
 from assistant.index.ahead import AHEAD, Ahead, Outcome, Units
-from assistant.index.derived import KEYWORDS
 from assistant.index.embedding import Embedder
 from assistant.index.manifest import Manifest
 from assistant.index.store import Embedded, FileResult, Pending, Store, embed_passages
 from assistant.types import Passage, Report, ReportMeta
 
 __all__ = ["EMBED_BATCH", "FileResult", "IngestSummary", "prepare", "run_ingest", "split_report"]
+
+log = logging.getLogger(__name__)
 
 # Passages embedded per call across files: enough for the encoder's length-sorted batches to carry
 # little padding (2,048 field passages sorted by tokens: 5% padding; 512: 20%, which the raw encoder,
@@ -31,6 +34,8 @@ __all__ = ["EMBED_BATCH", "FileResult", "IngestSummary", "prepare", "run_ingest"
 EMBED_BATCH = 2048
 # Read in place: plain text needs no parsing, so a worker would only add the cost of sending it.
 PLAIN = (".txt", ".md")
+# Where derived data is built ahead of the last commit (hidden: not part of the index a server mirrors).
+AHEAD_FOLDER = ".derived-ahead"
 
 
 @dataclass
@@ -93,18 +98,16 @@ def run_ingest(
     pending: list[Pending] = []
     found: list[Future[list[Units]] | None] = []  # each pending file's sentence units, when found in a worker
     ahead = Ahead()
-    warmed = [item for item in store.derived.builders if item is not KEYWORDS]
+    builders = store.derived.builders
     # The batch being encoded, in a thread of its own: it is written once the next batch is under way, so
     # Chroma, the report files and the manifest are written while the encoder works, not between its batches.
     encoding: tuple[list[Pending], Future[Embedded]] | None = None
     splits = 0
+    split_first: list[Pending] = []  # the first file split, warmed with the second (no worker for one file)
 
-    def write(batch: list[Pending], vectors: Future[Embedded], *, more: bool) -> None:
-        results = store.commit(batch, hashes, embedded=vectors.result)
-        for result in results:
+    def write(batch: list[Pending], vectors: Future[Embedded]) -> None:
+        for result in store.commit(batch, hashes, embedded=vectors.result):
             record(result)
-        if more and any(r.status in ("added", "updated") for r in results):
-            ahead.warm(store.root, warmed, manifest.reports)
 
     def flush(*, last: bool = False) -> None:
         nonlocal encoding
@@ -114,10 +117,10 @@ def run_ingest(
         before = encoding[1] if encoding else None
         started = (batch, _in_thread(_encode, store.embedder, batch, units, before)) if batch else None
         if encoding is not None:
-            write(*encoding, more=True)
+            write(*encoding)
         encoding = started
         if last and encoding is not None:
-            write(*encoding, more=False)
+            write(*encoding)
             encoding = None
 
     def take() -> None:
@@ -128,7 +131,7 @@ def run_ingest(
             progress(number, len(files), path.name)
         if isinstance(item, AssistantError):
             if encoding is not None:  # batches full before this file are stored, as when encoding in turn
-                write(*encoding, more=False)
+                write(*encoding)
                 encoding = None
             raise item
         if isinstance(item, Checked) and not _ready(item) and idle():
@@ -139,14 +142,36 @@ def run_ingest(
             return
         splits += 1
         pending.append(prepared)
-        # From the second file on, a worker finds the units while files before it are encoded.
+        # From the second file on, a worker finds the units while files before it are encoded, then fills the
+        # derived data's caches from the same sentences (the first file's too, once a worker is under way).
         found.append(ahead.units([p.text for p in prepared.passages]) if splits > 1 else None)
+        if splits > 1:
+            ahead.warm(store.root, builders, [p for item in split_first + [prepared] for p in item.passages])
+            split_first.clear()
+        else:
+            split_first.append(prepared)
         if sum(len(p.passages) for p in pending) >= EMBED_BATCH or idle():
             flush()
 
     def idle() -> bool:
         """Whether the encoder waits while enough is split for a batch worth its call (the first, or after slow reads)."""
         return (encoding is None or encoding[1].done()) and sum(len(p.passages) for p in pending) >= EMBED_BATCH // 4
+
+    def build_ahead() -> tuple[Future[None], dict[str, str]] | None:
+        """Once every file is split: start building the derived data of the index as the last commit will leave
+        it, with what it should then hold (source -> content hash); None when it cannot be built ahead, or when
+        too little is left to encode to hide the work of a worker behind."""
+        waiting = (encoding[0] if encoding else []) + pending
+        if sum(len(item.passages) for item in waiting) < max(1, EMBED_BATCH // 4) or not store.derived.stageable():
+            return None
+        fresh = {item.report.source: item.passages for item in waiting}
+        committed = {source: entry for source, entry in manifest.reports.items() if source not in fresh}
+        future = ahead.stage(store.root, store.root / AHEAD_FOLDER, builders, committed, fresh)
+        if future is None:
+            return None
+        expected = {source: entry.hash for source, entry in committed.items()}
+        expected.update((item.report.source, item.report.content_hash) for item in waiting)
+        return future, expected
 
     # Files are checked in order, read ahead in a worker, then split and committed in order, so the
     # results are those of reading each in turn. The first file to parse is read here: a worker
@@ -165,17 +190,32 @@ def run_ingest(
                 take()
         while checked:
             take()
+        staged = build_ahead()
         flush(last=True)
-        ahead.settle()
+        taken = staged is not None and _take(store, *staged)
     finally:
         if encoding is not None:  # the run failed: the batch under way is dropped (it wrote nothing)
             encoding[1].cancel()
         ahead.close()
-    if any(r.status in ("added", "updated", "removed") for r in summary.results) or store.stale_derived():
+        shutil.rmtree(store.root / AHEAD_FOLDER, ignore_errors=True)
+    if not taken and (any(r.status in ("added", "updated", "removed") for r in summary.results) or store.stale_derived()):
         store.rebuild_derived()
     store.finish()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _take(store: Store, staged: Future[None], expected: dict[str, str]) -> bool:
+    """Take the derived data built ahead when the index holds what it was built for (a file may have failed
+    to commit since); False, having moved nothing, when it was not."""
+    try:
+        staged.result()
+    except Exception:  # noqa: BLE001 - built ahead only to save time: the rebuild does it, and reports its own errors
+        log.debug("building derived data ahead failed", exc_info=True)
+        return False
+    if {source: entry.hash for source, entry in store.manifest.reports.items()} != expected:
+        return False
+    return store.derived.take(store.manifest.generation, store.root / AHEAD_FOLDER)
 
 
 @dataclass

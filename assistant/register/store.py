@@ -100,6 +100,9 @@ def _extract(report: list[Passage], cache: Path | None, used: set[str]) -> _Extr
     return extracted
 
 
+CACHE_FOLDER = "register-cache"
+
+
 def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Register:
     """Extract the register from passages (all reports at once, so later reports can vouch for earlier ones).
 
@@ -137,11 +140,21 @@ def build_register(passages: Iterable[Passage], cache: Path | None = None) -> Re
     return register
 
 
-def write_register(folder: Path, passages: Iterable[Passage]) -> Register:
-    """Build the register and replace `folder/commitments.json` in one step (never half-written)."""
-    register = build_register(passages, cache=folder / "register-cache")
-    atomic_write(folder / REGISTER_FILE, register.model_dump_json())
+def write_register(folder: Path, passages: Iterable[Passage], into: Path | None = None) -> Register:
+    """Build the register and replace `commitments.json` in one step (never half-written): in `folder`, or in
+    `into` when it is built ahead to be moved there (the extraction cache is `folder`'s either way)."""
+    register = build_register(passages, cache=folder / CACHE_FOLDER)
+    atomic_write((into or folder) / REGISTER_FILE, register.model_dump_json())
     return register
+
+
+def warm_register(folder: Path, passages: Iterable[Passage]) -> None:
+    """Extract these passages' reports into `folder`'s cache, for the build that follows their commit."""
+    by_source: dict[str, list[Passage]] = defaultdict(list)
+    for passage in passages:
+        by_source[passage.source].append(passage)
+    for report in by_source.values():
+        _extract(sorted(report, key=lambda p: p.ordinal), folder / CACHE_FOLDER, set())
 
 
 _CACHE: dict[Path, tuple[int, Register]] = {}

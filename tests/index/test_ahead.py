@@ -19,6 +19,7 @@ from assistant.documents.passages import unit_spans
 from assistant.documents.read import read_bytes, read_report
 from assistant.errors import ReportError
 from assistant.index.ahead import Ahead
+from assistant.index.bm25 import BM25Store
 from assistant.index.index import Index
 from assistant.library import open_index
 from assistant.register.store import build_register
@@ -99,19 +100,51 @@ def test_an_ingest_through_workers_gives_the_results_of_reading_in_turn(sample_i
     check_consistent(sample_index)
 
 
-def test_warming_between_batches_leaves_the_register_a_full_rebuild_makes(
+def test_derived_data_built_ahead_is_what_a_full_rebuild_makes(
     sample_index: Index, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(batching, "EMBED_BATCH", 1)  # a commit per report: warm-ups run between them
+    monkeypatch.setattr(batching, "EMBED_BATCH", 1)  # a commit per report: caches warmed, data built ahead of the last
+    taken: list[bool] = []
+    take = batching._take
+    monkeypatch.setattr(batching, "_take", lambda *args: taken.append(take(*args)) or taken[-1])
     for number in (1, 2, 3):
         (corpus / f"review-{number}.txt").write_text(NEW_REPORT.replace("fourteen", f"{number} hundred"), encoding="utf-8")
     summary = sample_index.ingest([corpus])
     assert summary.count("added") == 3
+    assert taken == [True]
+    assert not (sample_index.root / batching.AHEAD_FOLDER).exists()
     stored = json.loads((sample_index.root / "commitments.json").read_text(encoding="utf-8"))
     fresh = json.loads(build_register(sample_index.all_passages()).model_dump_json())
     stored.pop("built_at")
     fresh.pop("built_at")
     assert stored == fresh
+    keywords = BM25Store.load(sample_index.root / "bm25")
+    assert keywords.ids == [p.id for p in sample_index.all_passages()]
+    check_consistent(sample_index)
+
+
+def test_derived_data_built_ahead_is_not_taken_when_a_file_fails_to_commit(
+    sample_index: Index, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batching, "EMBED_BATCH", 1)
+    for number in (1, 2, 3):
+        (corpus / f"review-{number}.txt").write_text(NEW_REPORT.replace("fourteen", f"{number} hundred"), encoding="utf-8")
+    store = sample_index._store
+    commit = store.commit
+
+    def refuse_the_last(pending, hashes, embedded=None):  # type: ignore[no-untyped-def]
+        if pending and pending[0].report.source == "review-3.txt":
+            for item in pending:
+                hashes.pop(item.report.content_hash, None)
+            return [batching.FileResult(str(item.path), "failed", message="refused") for item in pending]
+        return commit(pending, hashes, embedded=embedded)
+
+    monkeypatch.setattr(store, "commit", refuse_the_last)
+    summary = sample_index.ingest([corpus])
+    assert summary.count("added") == 2 and summary.count("failed") == 1
+    keywords = BM25Store.load(sample_index.root / "bm25")
+    assert keywords.ids == [p.id for p in sample_index.all_passages()]  # rebuilt: review-3 is not in it
+    assert not any(p.source == "review-3.txt" for p in sample_index.all_passages())
     check_consistent(sample_index)
 
 
