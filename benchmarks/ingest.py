@@ -130,7 +130,10 @@ def stage_timer(seconds: dict[str, float]) -> Iterator[None]:
         (store.Store, "_store", "Chroma, files"),
         (Manifest, "save", "Chroma, files"),
         (store.Store, "delete_ids", "Chroma, files"),
-        (store.Store, "rebuild_derived", "BM25"),
+        # Derived data is built ahead in a worker and taken after the last commit (waiting for it, if the
+        # worker has not finished); rebuilt here only when that could not be done.
+        (ingest_run, "_take", "derived data (taken)"),
+        (store.Store, "rebuild_derived", "derived data (rebuilt)"),
         (register_store, "write_register", "commitments register"),  # looked up when library.build_register runs
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]

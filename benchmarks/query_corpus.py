@@ -12,8 +12,8 @@ reuses what copies share:
 - its register extraction likewise (commitments, inspections and facts read from the same text);
 - vectors are hashed bag-of-words (HashEmbedder), computed as one sparse product per batch;
 - the keyword index's trigrams and the register's word weights are worked out once per distinct
-  passage text, and no worker warms the register as batches commit (it would redo the extraction
-  this process shares between copies).
+  passage text, and no worker warms the register or builds derived data ahead (it would redo the
+  extraction this process shares between copies).
 Rows still reach Chroma as production writes them (in batches a server accepts), and every derived
 file is built and mirrored by the real code; the time of each step is printed (Phases), with the
 builder's peak memory. Questions are still encoded by the real model at query time.
@@ -391,11 +391,13 @@ def build_large(index_dir: Path, corpus: Path, passages: int, chroma_url: str | 
     reports = reports_for(passages, corpus.parent / "probes", index.split, index.settings.max_file_mb)
     synthetic_corpus(corpus, reports)
     print(f"  wrote {reports:,} reports in {time.perf_counter() - started:.0f} s", flush=True)
-    # The register is extracted once per distinct text here (above); a worker warming it from every
-    # committed report, after each commit, would redo all of that extraction for nothing.
+    # The register is extracted, and the keyword index's trigrams worked out, once per distinct text in this
+    # process (above); a worker warming the register's cache as files are split, or building the derived data
+    # ahead of the last commit, would redo all of that for nothing. The ingest's own rebuild does it here.
     from assistant.index.ahead import Ahead
 
     Ahead.warm = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    Ahead.stage = lambda *args, **kwargs: None  # type: ignore[method-assign]
     phases = time_phases(index)
     last = [time.perf_counter()]
 
