@@ -13,6 +13,7 @@ most pages.
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections import Counter
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from pypdfium2 import PdfDocument, PdfPage
+    from pypdfium2 import PdfDocument, PdfPage, PdfTextPage
 
 # Lines within this many characters of a column's start belong to that column.
 _ALIGN = 3
@@ -225,30 +226,124 @@ class Line(NamedTuple):
 
 def page_lines(page: PdfPage) -> list[Line]:
     """The non-empty lines of one pdfium page with their geometry."""
+    textpage = page.get_textpage()
+    try:
+        return _lines(textpage, textpage.get_text_range())
+    finally:
+        textpage.close()
+
+
+def _lines(textpage: PdfTextPage, text: str) -> list[Line]:
     import ctypes
 
     import pypdfium2.raw as pdfium_c
 
-    textpage = page.get_textpage()
-    try:
-        text = textpage.get_text_range()
-        # Text and character indices agree unless a character lies outside the BMP; then skip geometry.
-        aligned = len(text) == textpage.count_chars()
-        x, y = ctypes.c_double(), ctypes.c_double()
-        lines: list[Line] = []
-        position = 0
-        for line in text.split("\r\n"):
-            if line.strip():
-                first = position + len(line) - len(line.lstrip())
-                baseline = size = None
-                if aligned and pdfium_c.FPDFText_GetCharOrigin(textpage.raw, first, ctypes.byref(x), ctypes.byref(y)):
-                    baseline, size = y.value, pdfium_c.FPDFText_GetFontSize(textpage.raw, first) or None
-                cleaned = _GLUED_NUMBER.sub(r"\1 ", line.rstrip().translate(_HYPHEN_MARKS))
-                lines.append(Line(cleaned, baseline, size))
-            position += len(line) + 2
-    finally:
-        textpage.close()
+    # Text and character indices agree unless a character lies outside the BMP; then skip geometry.
+    aligned = len(text) == textpage.count_chars()
+    x, y = ctypes.c_double(), ctypes.c_double()
+    lines: list[Line] = []
+    position = 0
+    for line in text.split("\r\n"):
+        if line.strip():
+            first = position + len(line) - len(line.lstrip())
+            baseline = size = None
+            if aligned and pdfium_c.FPDFText_GetCharOrigin(textpage.raw, first, ctypes.byref(x), ctypes.byref(y)):
+                baseline, size = y.value, pdfium_c.FPDFText_GetFontSize(textpage.raw, first) or None
+            cleaned = _GLUED_NUMBER.sub(r"\1 ", line.rstrip().translate(_HYPHEN_MARKS))
+            lines.append(Line(cleaned, baseline, size))
+        position += len(line) + 2
     return lines
+
+
+# Two runs of text on one line are a table's cells when this many ems apart (of the line's font size):
+# a justified line spaces its words up to about 0.55 em, cells in the field reports stand 0.9 em apart or
+# more. Erring low only costs a layout pass.
+_CELL_GAP = 0.6
+# Runs whose baselines lie less than this many ems apart share a row: pypdf's layout mode puts text less
+# than a font height apart on one line, and a cell centred beside a wrapped one sits half a line off.
+_ROW_SPREAD = 1.5
+
+
+class _Run(NamedTuple):
+    """A stretch of a pdfium line without a wide gap: a line of prose, or one cell of a table row."""
+
+    baseline: float
+    left: float
+    right: float
+    size: float
+    text: str
+
+
+def _runs(textpage: PdfTextPage, text: str) -> list[_Run] | None:
+    """The runs of a page: its pdfium lines, cut where a gap of `_CELL_GAP` ems parts two words (a list
+    number or bullet set off from its item by a tab stop starts no cell). None where pdfium gives no geometry."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    if len(text) != textpage.count_chars():
+        return None
+    raw = textpage.raw
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    box = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+    x, y = ctypes.c_double(), ctypes.c_double()
+    origin = (ctypes.byref(x), ctypes.byref(y))
+    runs: list[_Run] = []
+    position = 0
+    for line in text.split("\r\n"):
+        stripped = line.rstrip()
+        start = len(line) - len(line.lstrip())
+        if start < len(stripped):
+            size = pdfium_c.FPDFText_GetFontSize(raw, position + start) or 1.0
+            if not pdfium_c.FPDFText_GetCharOrigin(raw, position + start, *origin):
+                return None
+            starts = [(start, x.value, y.value)]
+            ends: list[float] = []
+            for gap in re.finditer(r"(?<=\S)\s+(?=\S)", stripped):
+                if len(starts) == 1 and _MARKER.match(stripped[start : gap.start()]):
+                    continue
+                if not (
+                    pdfium_c.FPDFText_GetCharBox(raw, position + gap.start() - 1, *box)
+                    and pdfium_c.FPDFText_GetCharOrigin(raw, position + gap.end(), *origin)
+                ):
+                    return None
+                if x.value - right.value >= _CELL_GAP * size:
+                    ends.append(right.value)
+                    starts.append((gap.end(), x.value, y.value))
+            if not pdfium_c.FPDFText_GetCharBox(raw, position + len(stripped) - 1, *box):
+                return None
+            ends.append(right.value)
+            stops = [cut for cut, _, _ in starts[1:]] + [len(stripped)]
+            for (first, x0, baseline), x1, stop in zip(starts, ends, stops):
+                runs.append(_Run(baseline, x0, x1, size, stripped[first:stop].rstrip()))
+        position += len(line) + 2
+    return runs
+
+
+def _rows_of_cells(runs: list[_Run]) -> int:
+    """How many runs have a cell beside them on their left: about the same baseline, ending before they
+    start. A row of n cells counts n - 1, prose in one column none (two columns count as cells: a
+    layout pass more)."""
+    ordered = sorted(runs)
+    baselines = [run.baseline for run in ordered]
+    count = 0
+    for run in ordered:
+        lo = bisect.bisect_left(baselines, run.baseline - _ROW_SPREAD * run.size)
+        hi = bisect.bisect_right(baselines, run.baseline + _ROW_SPREAD * run.size)
+        count += any(
+            other.right <= run.left
+            and abs(other.baseline - run.baseline) < _ROW_SPREAD * min(run.size, other.size)
+            and not _MARKER.match(other.text)
+            for other in ordered[lo:hi]
+        )
+    return count
+
+
+def _sets_cells_side_by_side(textpage: PdfTextPage, text: str) -> bool:
+    """Two rows or more of cells side by side, as a table needs (header and one row) for layout mode to
+    find it; a page without geometry is given the benefit of the doubt."""
+    runs = _runs(textpage, text)
+    return runs is None or _rows_of_cells(runs) >= 2
 
 
 def with_paragraph_breaks(lines: Sequence[Line]) -> str:
@@ -277,24 +372,46 @@ def with_paragraph_breaks(lines: Sequence[Line]) -> str:
     return "\n".join(out)
 
 
+def _read_page(document: PdfDocument, number: int, ask_cells: Callable[[str], bool]) -> tuple[str, bool | None]:
+    """Page n's text with its paragraph breaks, and whether it sets cells side by side, measured only
+    where `ask_cells(text)` (None elsewhere): the geometry costs two calls a word gap."""
+    page = document[number]
+    try:
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+            joined = with_paragraph_breaks(_lines(textpage, text))
+            cells = _sets_cells_side_by_side(textpage, text) if ask_cells(joined) else None
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    return joined, cells
+
+
 def pdf_text(document: PdfDocument, layout: Callable[[int], str]) -> str:
     """The whole text of an open pdfium document, page by page, with tables as rows of tab-separated cells.
 
-    `layout(n)` gives page n in a layout that keeps columns apart (pypdf's layout mode); it is asked
-    only for pages whose plain text may hold a table, since it costs ten times pdfium's reading.
+    `layout(n)` gives page n in a layout that keeps columns apart (pypdf's layout mode). It costs ten
+    times pdfium's reading, so it is asked only for pages whose plain text may hold a table and whose
+    geometry sets cells side by side on two rows: most pages of short lines are lists, and justified
+    prose that layout mode spaces out reads as a table there and comes back mangled.
     """
     pages: list[str] = []
+    cells: list[bool | None] = []
     for number in range(len(document)):
-        page = document[number]
-        try:
-            pages.append(with_paragraph_breaks(page_lines(page)))
-        finally:
-            page.close()
+        text, beside = _read_page(document, number, _may_hold_table)
+        pages.append(text)
+        cells.append(beside)
     plain = strip_running_lines(pages)
     text = ""
     for number, page_text_ in enumerate(plain):
         if _may_hold_table(page_text_):
-            page_text_ = tables_into(page_text_, layout(number))
+            beside = cells[number]
+            if beside is None:  # dropping a running line joined short lines into a run: measure now
+                beside = _read_page(document, number, lambda _: True)[1]
+            if beside:
+                page_text_ = tables_into(page_text_, layout(number))
         text = _join_pages(text, page_text_)
     return text
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pypdfium2 as pdfium
 import pytest
 from report_files import _pdf, text_pdf
@@ -10,10 +12,14 @@ from assistant.documents.pdf import (
     Line,
     _join_pages,
     page_lines,
+    pdf_text,
     strip_running_lines,
     tables_into,
     with_paragraph_breaks,
 )
+from assistant.documents.read import _pypdf_layout
+
+FIELD = Path(__file__).parents[1] / "data" / "field"
 
 # pypdf's layout mode keeps a table's columns apart; plain extraction interleaves its wrapped cells.
 LAYOUT = """Ofsted judgements
@@ -133,3 +139,71 @@ def test_a_line_end_hyphen_and_a_paragraph_number_set_off_by_a_tab_read_as_pypdf
     # pdfium marks a word broken at a line end with U+FFFE and glues a number to a word a tab stop set off.
     content = b"BT /F1 11 Tf 14 TL 50 800 Td (26.) Tj 16 0 Td (All multi-) Tj -16 -14 Td (agency work) Tj ET"
     assert _pdfium_text(_pdf(content)) == "26. All multi-agency work"
+
+
+def _placed(texts: list[tuple[int, int, str]]) -> bytes:
+    """A one-page PDF with each text drawn at its own (x, y), as word processors draw table cells."""
+    return _pdf(b"\n".join(b"BT /F1 11 Tf %d %d Td (%s) Tj ET" % (x, y, text.encode()) for x, y, text in texts))
+
+
+def _asked_for_layout(data: bytes) -> tuple[list[int], str]:
+    """The pages pdf_text asks pypdf's layout mode for, and the text it gives."""
+    asked: list[int] = []
+    layout = _pypdf_layout(data)
+    document = pdfium.PdfDocument(data)
+    try:
+        text = pdf_text(document, lambda number: asked.append(number) or layout(number))
+    finally:
+        document.close()
+    return asked, text
+
+
+BULLETS = ["Key points", "Caseloads have fallen.", "Twelve social workers joined.", "Leaders know the service."]
+
+
+def test_a_page_of_short_lines_and_bullets_is_not_sent_to_layout_mode() -> None:
+    # Short lines, a bullet set off from its item by a tab stop, a list number likewise: no table.
+    texts = [(50, 800, BULLETS[0])]
+    for n, line in enumerate(BULLETS[1:]):
+        texts += [(50, 780 - 16 * n, "-"), (68, 780 - 16 * n, line)]
+    texts += [(50, 700, "1."), (72, 700, "The plan was agreed."), (50, 684, "2."), (72, 684, "Visits are timely.")]
+    asked, text = _asked_for_layout(_placed(texts))
+    assert asked == []
+    assert "Key points\n- Caseloads have fallen.\n" in text
+
+
+def test_a_page_that_sets_cells_side_by_side_is_sent_to_layout_mode() -> None:
+    rows = [("Measure", "Value"), ("Agency social workers", "75 FTE"), ("Caseload", "18")]
+    texts = [(50, 800 - 16 * n, left) for n, (left, _) in enumerate(rows)]
+    texts += [(300, 800 - 16 * n, right) for n, (_, right) in enumerate(rows)]
+    asked, text = _asked_for_layout(_placed(texts))
+    assert asked == [0]
+    assert "Measure\tValue\nAgency social workers\t75 FTE\nCaseload\t18" in text
+
+
+def test_in_a_field_report_only_the_pages_with_tables_go_to_layout_mode() -> None:
+    # Page 1 holds the judgement table, page 4 the contents; pages 5 and 6 (bulleted facts about the
+    # area) and the last two (the inspection team, contact details) have runs of short lines, no cells.
+    asked, text = _asked_for_layout((FIELD / "ofsted-80569-2016-12-09.pdf").read_bytes())
+    assert asked == [0, 3]
+    assert "\n3. Leadership, management and governance\tInadequate\n" in text
+
+
+def test_a_table_whose_short_lines_meet_only_once_the_running_header_is_dropped_is_still_found() -> None:
+    # On its own page the long running header parts the heading from the table's rows; the short lines
+    # run on only in the text without it, so the page's cells are measured after the header is gone.
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    header = "Children's Services Improvement Report to the Cabinet, 2024"
+    writer = PdfWriter()
+    for topic in ("Caseloads", "Vacancies", "Agency staff", "Sickness"):
+        texts = [(50, 800, f"Summary: {topic}"), (50, 784, header), (50, 768, f"{topic} by team"), (300, 768, "Count")]
+        texts += [(50, 752, f"{topic} in the north"), (300, 752, "12")]
+        writer.add_page(PdfReader(io.BytesIO(_placed(texts))).pages[0])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    asked, text = _asked_for_layout(buffer.getvalue())
+    assert asked == [1, 2, 3]
+    assert "\nSickness by team\tCount\nSickness in the north\t12\n" in text
