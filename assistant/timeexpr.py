@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from assistant.dates import ANY_MONTH, FULL_MONTHS, MONTHS, Anchor, add_months, month_end
+from assistant.dates import ANY_MONTH, FULL_MONTHS, MONTH_NAMES, MONTHS, Anchor, add_months, month_end
 
 SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -63,8 +63,17 @@ def _year(text: str | None, base: int | None = None) -> int | None:
     return value
 
 
+# "5 March 2021", as `_spans_for` writes a day it has read: dateparser gives that day (None when the month has no
+# such day) at a few milliseconds a call, so it is read here; any other text goes to dateparser.
+_PLAIN_DAY = re.compile(r"(?P<d>[0-9]{1,2}) (?P<m>[A-Z][a-z]+) (?P<y>(?:19|20)[0-9][0-9])")
+_FULL_MONTH_NUMBERS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
+
+
 @lru_cache(maxsize=2048)
 def _dateparser(text: str) -> date | None:
+    if (plain := _PLAIN_DAY.fullmatch(text)) and (number := _FULL_MONTH_NUMBERS.get(plain["m"])):
+        year, day = int(plain["y"]), int(plain["d"])
+        return date(year, number, day) if 1 <= day <= calendar.monthrange(year, number)[1] else None
     import dateparser
 
     parsed = dateparser.parse(
@@ -322,20 +331,66 @@ def _resolve(build: Builder, anchor: Anchor, tense: str) -> tuple[date, date] | 
 _MAY_HOLD = re.compile(r"\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|(?i:year|month|week|soon|shortly|imminently|near|about|spring|summer|autumn|winter)")
 
 
-def _matches(text: str) -> Iterator[tuple[str, re.Match[str]]]:
-    """All pattern matches, longest first at each position, never overlapping."""
+# What each pattern needs somewhere in the text, as features all of which must be found (each matched as the
+# pattern spells it): a text is run only through the patterns it can match, a few of the 28 for most sentences.
+_FEATURES = {
+    "digit": re.compile(r"\d"),
+    "year": re.compile(r"(?:19|20)\d\d"),
+    "month": re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"),
+    "slash": re.compile(r"/"),
+    "week": re.compile(r"(?i:week|w/c)"),
+    "month word": re.compile(r"(?i:month)"),
+    "year word": re.compile(r"(?i:year)"),
+    "quarter": re.compile(r"(?i:quarter)"),
+    "half": re.compile(r"(?i:half)"),
+    "season": re.compile(r"(?i:spring|summer|autumn|winter)"),
+    "remainder": re.compile(r"(?i:remainder|rest|balance|later)"),
+    "period": re.compile(r"(?i:week|month|year)"),
+    "coming": re.compile(r"(?i:year|months)"),
+    "soon": re.compile(r"(?i:soon|shortly|imminently|near|coming|next|about)"),
+}
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "day_to_day": ("digit", "month"), "day_range": ("digit", "month"), "day": ("digit", "month"), "us_day": ("year", "month"),
+    "numeric": ("slash", "digit"), "week": ("week", "month"), "week_commencing": ("week", "digit", "month"),
+    "part_month": ("month",), "month_range": ("month",), "month_year": ("year", "month"), "month_rel_year": ("year word", "month"),
+    "month": ("month",), "season": ("season",), "quarter": ("quarter", "year"), "q": ("year",), "half": ("half", "year"),
+    "h": ("year",), "part_year": ("year",), "year_range": ("year",), "remainder": ("remainder",), "year": ("year",),
+    "this_year": ("year word",), "next_year": ("year word",), "last_year": ("year word",), "coming_year": ("coming",),
+    "within": ("period",), "this_month": ("month word",), "soon": ("soon",),
+}
+
+
+@lru_cache(maxsize=4096)
+def _all_matches(text: str) -> tuple[tuple[str, re.Match[str]], ...]:
+    """All pattern matches, longest first at each position, never overlapping.
+
+    Cached: the commitments, inspections and facts of a report read many of the same sentences.
+    """
     if not _MAY_HOLD.search(text):
-        return
-    found = [(m.start(), -(m.end() - m.start()), order, name, m) for order, (name, pattern) in enumerate(PATTERNS) for m in pattern.finditer(text)]
+        return ()
+    present = {feature for feature, needed in _FEATURES.items() if needed.search(text)}
+    found = [
+        (m.start(), -(m.end() - m.start()), order, name, m)
+        for order, (name, pattern) in enumerate(PATTERNS)
+        if present.issuperset(_NEEDS[name])
+        for m in pattern.finditer(text)
+    ]
     found.sort(key=lambda item: item[:3])
     taken_until = -1
+    kept: list[tuple[str, re.Match[str]]] = []
     for start, _negative_length, _order, name, match in found:
         if start < taken_until or match.end() == start:
             continue
         if name == "month" and match.group("m1") == "May" and not _MAY_BEFORE.search(text[: start]):
             continue  # "may" the verb, or a sentence-initial "May" with nothing to mark it as the month
         taken_until = match.end()
-        yield name, match
+        kept.append((name, match))
+    return tuple(kept)
+
+
+def _matches(text: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """All pattern matches, longest first at each position, never overlapping."""
+    return iter(_all_matches(text))
 
 
 def find_times(text: str, anchor: Anchor | None, tense: str | Callable[[int], str] = "") -> list[TimeSpan]:

@@ -155,3 +155,33 @@ def test_every_time_expression_holds_what_the_quick_check_looks_for(text: str) -
 def test_a_text_without_digit_month_or_time_word_has_no_time() -> None:
     assert find_times("The council's plan is agreed and staff are ready.", Anchor.parse("2021-03-19"), "future") == []
     assert [s.text for s in find_times("It will happen shortly.", Anchor.parse("2021-03-19"), "future")] == ["shortly"]
+
+
+@pytest.mark.parametrize("text", [case[1] for case in CASES] + WORDED)
+def test_every_pattern_match_holds_the_features_its_pattern_is_listed_as_needing(text: str) -> None:
+    # A text is run only through the patterns whose features (_NEEDS) it holds; a match lacking one would be lost.
+    from assistant.timeexpr import _FEATURES, _NEEDS, PATTERNS
+
+    checked = 0
+    for name, pattern in PATTERNS:
+        for match in pattern.finditer(text):
+            assert [f for f in _NEEDS[name] if not _FEATURES[f].search(match.group())] == [], (name, match.group())
+            checked += 1
+    assert checked
+
+
+def test_a_plain_day_is_read_as_dateparser_reads_it() -> None:
+    # _dateparser reads "5 March 2021" itself; dateparser must agree on every day of a leap year and on days that are no day.
+    import calendar
+
+    import dateparser
+
+    from assistant.timeexpr import _PLAIN_DAY, _dateparser
+
+    settings = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month", "year"]}
+    texts = [f"{day} {calendar.month_name[month]} 2024" for month in range(1, 13) for day in range(1, calendar.monthrange(2024, month)[1] + 1)]
+    texts += ["0 March 2021", "00 May 2021", "29 February 2023", "31 April 2022", "32 January 2020", "05 June 1999", "31 December 2099"]
+    for text in texts:
+        assert _PLAIN_DAY.fullmatch(text), text
+        parsed = dateparser.parse(text, languages=["en"], settings=settings)
+        assert _dateparser(text) == (parsed.date() if parsed else None), text
