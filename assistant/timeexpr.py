@@ -329,26 +329,59 @@ def _resolve(build: Builder, anchor: Anchor, tense: str) -> tuple[date, date] | 
 # What every pattern above needs somewhere in the text: a digit, a month's name (as the patterns spell it, case and
 # all) or a word of their own. Most sentences hold none, and are spared running every pattern over them.
 _MAY_HOLD = re.compile(r"\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|(?i:year|month|week|soon|shortly|imminently|near|about|spring|summer|autumn|winter)")
+_DIGIT = re.compile(r"\d")
+_MONTH_STEMS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TIME_WORDS = ("year", "month", "week", "soon", "shortly", "imminently", "near", "about", "spring", "summer", "autumn", "winter")
+# A letter outside ASCII: only such a letter can match an ASCII letter case-insensitively other than its own
+# upper or lower case ("ſ" matches "s"), so in a text without one, `word in text.lower()` is `(?i:word)`.
+_WIDE_LETTER = re.compile(r"[^\W\d_\x00-\x7f]")
+
+
+def _lowered(text: str) -> str | None:
+    """The text in lower case when plain substring tests on it match as case-insensitive patterns would; else None."""
+    return text.lower() if text.isascii() or not _WIDE_LETTER.search(text) else None
+
+
+def _may_hold(text: str, lowered: str | None) -> bool:
+    """`_MAY_HOLD.search(text)`, by substring tests where they are exact (a scan per word beats the pattern's)."""
+    if lowered is None:
+        return bool(_MAY_HOLD.search(text))
+    return any(stem in text for stem in _MONTH_STEMS) or any(word in lowered for word in _TIME_WORDS) or bool(_DIGIT.search(text))
 
 
 # What each pattern needs somewhere in the text, as features all of which must be found (each matched as the
 # pattern spells it): a text is run only through the patterns it can match, a few of the 28 for most sentences.
+_CASED_WORDS = {"month": _MONTH_STEMS, "slash": ("/",)}
+_WORDS = {
+    "week": ("week", "w/c"),
+    "month word": ("month",),
+    "year word": ("year",),
+    "quarter": ("quarter",),
+    "half": ("half",),
+    "season": ("spring", "summer", "autumn", "winter"),
+    "remainder": ("remainder", "rest", "balance", "later"),
+    "period": ("week", "month", "year"),
+    "coming": ("year", "months"),
+    "soon": ("soon", "shortly", "imminently", "near", "coming", "next", "about"),
+}
 _FEATURES = {
     "digit": re.compile(r"\d"),
     "year": re.compile(r"(?:19|20)\d\d"),
-    "month": re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"),
-    "slash": re.compile(r"/"),
-    "week": re.compile(r"(?i:week|w/c)"),
-    "month word": re.compile(r"(?i:month)"),
-    "year word": re.compile(r"(?i:year)"),
-    "quarter": re.compile(r"(?i:quarter)"),
-    "half": re.compile(r"(?i:half)"),
-    "season": re.compile(r"(?i:spring|summer|autumn|winter)"),
-    "remainder": re.compile(r"(?i:remainder|rest|balance|later)"),
-    "period": re.compile(r"(?i:week|month|year)"),
-    "coming": re.compile(r"(?i:year|months)"),
-    "soon": re.compile(r"(?i:soon|shortly|imminently|near|coming|next|about)"),
+    **{feature: re.compile("|".join(map(re.escape, words))) for feature, words in _CASED_WORDS.items()},
+    **{feature: re.compile("(?i:" + "|".join(map(re.escape, words)) + ")") for feature, words in _WORDS.items()},
 }
+
+
+def _present(text: str, lowered: str | None) -> set[str]:
+    """The features found in `text` (as _FEATURES match them)."""
+    if lowered is None:
+        return {feature for feature, pattern in _FEATURES.items() if pattern.search(text)}
+    present = {feature for feature in ("digit", "year") if _FEATURES[feature].search(text)}
+    present.update(feature for feature, words in _CASED_WORDS.items() if any(word in text for word in words))
+    present.update(feature for feature, words in _WORDS.items() if any(word in lowered for word in words))
+    return present
+
+
 _NEEDS: dict[str, tuple[str, ...]] = {
     "day_to_day": ("digit", "month"), "day_range": ("digit", "month"), "day": ("digit", "month"), "us_day": ("year", "month"),
     "numeric": ("slash", "digit"), "week": ("week", "month"), "week_commencing": ("week", "digit", "month"),
@@ -366,9 +399,10 @@ def _all_matches(text: str) -> tuple[tuple[str, re.Match[str]], ...]:
 
     Cached: the commitments, inspections and facts of a report read many of the same sentences.
     """
-    if not _MAY_HOLD.search(text):
+    lowered = _lowered(text)
+    if not _may_hold(text, lowered):
         return ()
-    present = {feature for feature, needed in _FEATURES.items() if needed.search(text)}
+    present = _present(text, lowered)
     found = [
         (m.start(), -(m.end() - m.start()), order, name, m)
         for order, (name, pattern) in enumerate(PATTERNS)

@@ -185,3 +185,24 @@ def test_a_plain_day_is_read_as_dateparser_reads_it() -> None:
         assert _PLAIN_DAY.fullmatch(text), text
         parsed = dateparser.parse(text, languages=["en"], settings=settings)
         assert _dateparser(text) == (parsed.date() if parsed else None), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [case[1] for case in CASES] + WORDED + ["it will be done \u017foon", "the wee\u212a ahead", "caf\u00e9 \u2013 no time here", "\u00bd the staff", "plain words only"],
+)
+def test_substring_tests_find_what_the_patterns_find(text: str) -> None:
+    # Where a text has a letter outside ASCII ("ſ" matches "s" case-insensitively) the patterns themselves are run.
+    from assistant.timeexpr import _FEATURES, _MAY_HOLD, _lowered, _may_hold, _present
+
+    lowered = _lowered(text)
+    assert _may_hold(text, lowered) == bool(_MAY_HOLD.search(text))
+    assert _present(text, lowered) == {feature for feature, pattern in _FEATURES.items() if pattern.search(text)}
+
+
+def test_a_letter_outside_ascii_matching_an_ascii_one_is_still_found() -> None:
+    from assistant.timeexpr import _lowered, _may_hold
+
+    assert _lowered("it will be done \u017foon") is None
+    assert _may_hold("it will be done \u017foon", None)
+    assert not _may_hold("caf\u00e9 \u2013 no time here", _lowered("caf\u00e9 \u2013 no time here"))
