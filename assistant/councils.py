@@ -36,6 +36,12 @@ _AND = rf"(?:\s*&\s*|{_SEP}and{_SEP})"
 _PREFIX = r"(?:the\s+)?(?:London\s+Borough\s+of|Royal\s+Borough\s+of|Metropolitan\s+Borough\s+of|City\s+and\s+County\s+of|City\s+of|County\s+of|Borough\s+of|LB)\s+"
 _SUFFIX = r"\s+(?:(?:(?:Metropolitan|County)\s+)?Borough\s+Council|(?:County|City|District)\s+Council|Council|MBC|CBC|BC|CC|City)"
 _FUZZY_MIN = 7  # letters: shorter names are too close to ordinary words for a typo to be safe
+# A name of two places joined ("Kensington and Chelsea", "Blackburn with Darwen", "Richmond upon Thames",
+# "Southend-on-Sea") is spoken as its first place. Such short forms are worked out, not listed: they are read
+# in questions only (a report's "Windsor Road" is no council), like a common-word name, and only when no other
+# council's name holds the same first word ("Kingston": upon Thames or upon Hull, left to the listed aliases).
+_JOINS = frozenset({"and", "with", "upon", "on"})
+_NOT_PLACES = frozenset({"north", "south", "east", "west", "mid", "central", "greater", "city", "county", "royal", "isle", "isles", "vale"})
 _MAX_WORDS = 6
 
 
@@ -118,6 +124,9 @@ class Gazetteer:
         for council in councils:
             for alias in council.aliases:
                 self._by_key.setdefault(normalise(alias), council)
+        short = {key: council for key, council in _short_forms(councils).items() if key not in self._by_key}
+        self._by_key.update(short)
+        self._short = frozenset(short)
         cores = sorted(self._by_key, key=len, reverse=True)  # longest first: the regex takes the first that fits
         core = "|".join(_alias_pattern(k) for k in cores)
         self._pattern = re.compile(
@@ -126,7 +135,7 @@ class Gazetteer:
         )
         self._fuzzy: dict[str, set[str]] = {}
         for key, owner in self._by_key.items():
-            if owner and len(key.replace(" ", "")) >= _FUZZY_MIN and key not in COMMON_WORD_NAMES:
+            if owner and len(key.replace(" ", "")) >= _FUZZY_MIN and key not in COMMON_WORD_NAMES and key not in self._short:
                 for variant in _deletions(key):
                     self._fuzzy.setdefault(variant, set()).add(key)
         self._typo_seen: dict[str, str | None] = {}
@@ -183,9 +192,10 @@ class Gazetteer:
                 possessor = self._by_key.get(normalise(core[:-1]))
                 if possessor and possessor.name in known_names:
                     council = possessor
-            ok = not case_sensitive or (_capitalised(match["core"]) and match["poss"] != "s")
+            key = normalise(match["core"])
+            ok = not case_sensitive or (_capitalised(match["core"]) and match["poss"] != "s" and key not in self._short)
             ok = ok and not _POSTCODE.match(text, match.end())
-            if ok and gate and normalise(match["core"]) in COMMON_WORD_NAMES:
+            if ok and gate and (key in COMMON_WORD_NAMES or key in self._short):
                 ok = _plausible_place(text, match, case_sensitive, council.name in known_names)
             if ok:
                 found.append(Mention(council, match.start(), match.end(), match.group()))
@@ -283,6 +293,18 @@ def _plausible_place(text: str, match: re.Match[str], case_sensitive: bool, know
     if match["core"][0].isupper():
         return True
     return known and not case_sensitive
+
+
+def _short_forms(councils: list[Council]) -> dict[str, Council]:
+    """First places of joined names ("kensington" for Kensington and Chelsea), those naming one council only."""
+    firsts: dict[str, set[str]] = {}
+    owners: dict[str, Council] = {}
+    for council in councils:
+        words = normalise(council.name).split()
+        firsts.setdefault(words[0], set()).add(council.name)
+        if len(words) > 2 and words[1] in _JOINS and words[0] not in _NOT_PLACES and words[0] not in _CONNECTORS:
+            owners[words[0]] = council
+    return {word: council for word, council in owners.items() if len(firsts[word]) == 1}
 
 
 def _split(value: str) -> tuple[str, ...]:

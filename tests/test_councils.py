@@ -170,6 +170,19 @@ def test_common_word_names_in_lower_case_need_to_be_known() -> None:
     assert _found("bury the past", known={"Bury"}) == []
 
 
+def test_a_name_of_two_places_joined_is_spoken_as_its_first() -> None:
+    # Worked out from the names, not listed: every council named "X and Y", "X with Y", "X upon Y", "X-on-Y".
+    assert _found("problems with the front door in Kensington?") == [("Kensington", "Kensington and Chelsea")]
+    assert _found("how is hammersmith doing", known=["Hammersmith and Fulham"]) == [("hammersmith", "Hammersmith and Fulham")]
+    assert _found("how is hammersmith doing") == []  # lower case: only a council the library holds
+    assert _found("bath time for toddlers") == []  # a word, unless the library holds the council (as "bury")
+    assert gazetteer().lookup("Windsor") == gazetteer().get("Windsor and Maidenhead")
+    # In a report, a short form is a street or a town: never the council.
+    assert _found("Our office on Windsor Road, Kensington", case_sensitive=True) == []
+    # Listed aliases keep their reach: "Telford" heads a report.
+    assert _found("Telford", case_sensitive=True) == [("Telford", "Telford and Wrekin")]
+
+
 def test_case_sensitive_find_wants_capitals() -> None:
     assert _found("north somerset and Tameside", case_sensitive=True) == [("Tameside", "Tameside")]
     assert _found("WEST SUSSEX COUNTY COUNCIL", case_sensitive=True) == [("WEST SUSSEX COUNTY COUNCIL", "West Sussex")]
