@@ -34,7 +34,7 @@ from assistant.register.ofsted import JUDGEMENT_LABELS, JUDGEMENTS, InspectionRe
 from assistant.register.query import query_inspections, select_commitments
 from assistant.register.store import Register, load_register
 from assistant.register.table import SUB_JUDGEMENTS
-from assistant.text import compile_table, terms
+from assistant.text import STOPWORDS, compile_table, terms
 from assistant.timeexpr import find_times
 from assistant.types import Answer
 
@@ -216,6 +216,7 @@ _COMPARE_FILLER = {
     "ofsted", "grades", "grade", "ratings", "rating", "judgements", "inspections", "inspection", "results", "councils",
 }
 _OUTCOME = re.compile(r"\b(?:outcomes?|results?|better|worse|improv\w*|deteriorat\w*|declin\w*)\b", re.I)
+_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
 # "How did Derby do in its latest Ofsted?", "how did Tameside get on at its last inspection": its grades.
 _HOW_IT_DID = re.compile(
     r"^(?=.*\b(?:ofsted|inspect\w*|ilacs|(?:19|20)\d\d)\b).*\bhow\s+(?:did|does|do|has|have|is|are|was|were)\b.{0,40}?"
@@ -266,10 +267,21 @@ def _names_a_topic(question: str, named: Sequence[str]) -> bool:
     return bool(set(terms(question)) - _GRADE_FILLER)
 
 
+def _asks_outcome(question: str) -> bool:
+    """Outcome words, but for a noun naming a thing ("improvement plan", "the improvement board"): "has Bury
+    improved?" asks how it came out, "what is the improvement plan about?" asks about a plan."""
+    for found in _OUTCOME.finditer(question):
+        after = _NEXT_WORD.match(question, found.end())
+        naming = found.group().lower().startswith("improvement") and after and after.group(1).lower() not in STOPWORDS
+        if not naming:
+            return True
+    return False
+
+
 def _asks_grade(question: str, named: Sequence[str] = ()) -> bool:
     """A question about grades: rating words, a grade, outcomes, or change in a judged area. A grade word alone
     ("any good?") asks about a grade only of the council or a judged area, not of a topic no judgement grades."""
-    if _RATING.search(question) or _OUTCOME.search(question) or _OWN_COMPARED.search(question):
+    if _RATING.search(question) or _asks_outcome(question) or _OWN_COMPARED.search(question):
         return True
     if _GRADE_WORDS.search(question) and not _names_a_topic(question, named):
         return True
