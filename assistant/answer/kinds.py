@@ -44,8 +44,9 @@ _REFERENCE = re.compile(
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|quarter|dozen)\b", re.I)
 _MONEY = re.compile(r"£\s?\d|\d\s?(?:k|m|bn|million|billion|thousand)\b|\bpounds\b", re.I)
 _GRADE = re.compile(r"\b(?:inadequate|requires? improvement(?: to be good)?|good|outstanding)\b", re.I)
+# Wording that looks ahead ("to be good" is the end of a grade's name, "requires improvement to be good", not a plan).
 FUTURE = re.compile(
-    r"\b(?:will|shall|is to|are to|to be|going to|planned|planning|plans? to|scheduled|expected|due|intend\w*|"
+    r"\b(?:will|shall|is to|are to|to be(?! good\b)|going to|planned|planning|plans? to|scheduled|expected|due|intend\w*|"
     r"aim\w* to|aim(?:s|ed|ing)? (?:for|at)|targets?(?: of)?|expects? to|(?:approved|agreed|allocated|committed) (?:to|for)|hop(?:e|ing) to|next|forthcoming|upcoming|being (?:completed|developed|launched|introduced|prepared)|from (?:April|May|June|July|September|January)\s+\d{4})\b",
     re.I,
 )

@@ -170,6 +170,9 @@ def test_the_next_event_is_a_date_looked_forward_to_not_the_one_reported() -> No
     assert not holds_kind("Inspection dates: 27 to 31 January 2025", "when", question, set())
     assert holds_kind("The next monitoring visit is scheduled for February 2026.", "when", question, set())
     assert holds_kind("Inspection dates: 27 to 31 January 2025", "when", "when was the inspection of sunderland", set())
+    # A grade's full name is not a plan: "to be good" looks ahead to nothing.
+    graded = "At the last inspection in 2017, children's services required improvement to be good."
+    assert not holds_kind(graded, "when", "when will north somerset be reinspected", set())
 
 
 def test_who_runs_a_service_is_answered_by_an_organisation_and_a_role_by_a_person() -> None:
