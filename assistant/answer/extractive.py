@@ -31,6 +31,9 @@ _ASIDES = compile_table({
 # Who a follow-up points back at ("what did she say"), and question words typed without their apostrophe
 # ("whos the dcs"): never the words an answer must hold.
 # Words a speaker adds for emphasis ("who actually runs …"): rare in reports, so they would weigh most of all.
+# The sector's two words for one state: a child "looked after" by the council is a child "in care". A sentence
+# saying either holds the other's words ("how many children in care?": "575 children are being looked after").
+_SAME_MEANING = [(("looked after", "looked-after", "in care"), frozenset(terms("looked after in care")))]
 _FILLERS = frozenset(terms("actually really basically exactly just please kindly literally honestly"))
 _PRONOUNS = frozenset(terms("he she him her his hers they them their theirs it its whos whats hows wheres whens thats"))
 # Verbs that ask what a report says ("what did Ofsted think of…", "how did inspectors describe…"): the
@@ -79,6 +82,10 @@ class ExtractiveAnswerer:
             long = self.abbreviations.get(short.lower())
             if long:
                 found |= set(terms(long))
+        lower = text.lower()
+        for phrases, held in _SAME_MEANING:
+            if any(phrase in lower for phrase in phrases):
+                found |= held
         found |= {short for short, long in (concepts or {}).items() if long <= found}
         return found
 

@@ -208,3 +208,13 @@ def test_words_added_for_emphasis_weigh_nothing() -> None:
     hits = [_hit("The MASH is working well and decisions are timely.", 1)]
     strength = lambda q: answerer.answer(q, hits, kind="fact", councils=[])[2].score  # noqa: E731
     assert strength("is the MASH actually working?") == strength("is the MASH working?")
+
+
+def test_children_looked_after_are_children_in_care() -> None:
+    hits = [
+        _hit("At 19 June 2017, 760 children were being looked after by the local authority.", 1),
+        _hit("Two children's homes were kept open and the payment to care leavers rose.", 2),
+    ]
+    answerer = ExtractiveAnswerer(load_settings())
+    assert answerer.answer("how many children in care are there?", hits, kind="number", councils=[])[0].startswith("At 19 June 2017, 760")
+    assert answerer._unit_terms("looked-after children") >= answerer._unit_terms("children in care")
