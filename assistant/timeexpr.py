@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -63,8 +63,8 @@ def _year(text: str | None, base: int | None = None) -> int | None:
     return value
 
 
-# "5 March 2021", as `_spans_for` writes a day it has read: dateparser gives that day (None when the month has no
-# such day) at a few milliseconds a call, so it is read here; any other text goes to dateparser.
+# "5 March 2021", as `_spans_for` writes a day: read here as dateparser reads it (None if the month has no such day),
+# sparing its milliseconds a call; any other text goes to dateparser.
 _PLAIN_DAY = re.compile(r"(?P<d>[0-9]{1,2}) (?P<m>[A-Z][a-z]+) (?P<y>(?:19|20)[0-9][0-9])")
 _FULL_MONTH_NUMBERS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
 
@@ -329,7 +329,6 @@ def _resolve(build: Builder, anchor: Anchor, tense: str) -> tuple[date, date] | 
 # What every pattern above needs somewhere in the text: a digit, a month's name (as the patterns spell it, case and
 # all) or a word of their own. Most sentences hold none, and are spared running every pattern over them.
 _MAY_HOLD = re.compile(r"\d|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|(?i:year|month|week|soon|shortly|imminently|near|about|spring|summer|autumn|winter)")
-_DIGIT = re.compile(r"\d")
 _MONTH_STEMS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TIME_WORDS = ("year", "month", "week", "soon", "shortly", "imminently", "near", "about", "spring", "summer", "autumn", "winter")
 # A letter outside ASCII: only such a letter can match an ASCII letter case-insensitively other than its own
@@ -337,43 +336,33 @@ _TIME_WORDS = ("year", "month", "week", "soon", "shortly", "imminently", "near",
 _WIDE_LETTER = re.compile(r"[^\W\d_\x00-\x7f]")
 
 
-def _lowered(text: str) -> str | None:
-    """The text in lower case when plain substring tests on it match as case-insensitive patterns would; else None."""
+def _lowered(text: str) -> str | None:  # lower case, if substring tests on it are (?i:...) patterns' tests
     return text.lower() if text.isascii() or not _WIDE_LETTER.search(text) else None
 
 
-def _may_hold(text: str, lowered: str | None) -> bool:
-    """`_MAY_HOLD.search(text)`, by substring tests where they are exact (a scan per word beats the pattern's)."""
+def _may_hold(text: str, lowered: str | None) -> bool:  # _MAY_HOLD.search(text), by substring tests where exact
     if lowered is None:
         return bool(_MAY_HOLD.search(text))
-    return any(stem in text for stem in _MONTH_STEMS) or any(word in lowered for word in _TIME_WORDS) or bool(_DIGIT.search(text))
+    return any(m in text for m in _MONTH_STEMS) or any(w in lowered for w in _TIME_WORDS) or bool(_FEATURES["digit"].search(text))
 
 
 # What each pattern needs somewhere in the text, as features all of which must be found (each matched as the
 # pattern spells it): a text is run only through the patterns it can match, a few of the 28 for most sentences.
 _CASED_WORDS = {"month": _MONTH_STEMS, "slash": ("/",)}
 _WORDS = {
-    "week": ("week", "w/c"),
-    "month word": ("month",),
-    "year word": ("year",),
-    "quarter": ("quarter",),
-    "half": ("half",),
-    "season": ("spring", "summer", "autumn", "winter"),
-    "remainder": ("remainder", "rest", "balance", "later"),
-    "period": ("week", "month", "year"),
-    "coming": ("year", "months"),
+    "week": ("week", "w/c"), "month word": ("month",), "year word": ("year",), "quarter": ("quarter",), "half": ("half",),
+    "season": ("spring", "summer", "autumn", "winter"), "remainder": ("remainder", "rest", "balance", "later"),
+    "period": ("week", "month", "year"), "coming": ("year", "months"),
     "soon": ("soon", "shortly", "imminently", "near", "coming", "next", "about"),
 }
 _FEATURES = {
-    "digit": re.compile(r"\d"),
-    "year": re.compile(r"(?:19|20)\d\d"),
+    "digit": re.compile(r"\d"), "year": re.compile(r"(?:19|20)\d\d"),
     **{feature: re.compile("|".join(map(re.escape, words))) for feature, words in _CASED_WORDS.items()},
     **{feature: re.compile("(?i:" + "|".join(map(re.escape, words)) + ")") for feature, words in _WORDS.items()},
 }
 
 
-def _present(text: str, lowered: str | None) -> set[str]:
-    """The features found in `text` (as _FEATURES match them)."""
+def _present(text: str, lowered: str | None) -> set[str]:  # the features found in `text`, as _FEATURES match them
     if lowered is None:
         return {feature for feature, pattern in _FEATURES.items() if pattern.search(text)}
     present = {feature for feature in ("digit", "year") if _FEATURES[feature].search(text)}
@@ -395,20 +384,12 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 
 @lru_cache(maxsize=4096)
 def _all_matches(text: str) -> tuple[tuple[str, re.Match[str]], ...]:
-    """All pattern matches, longest first at each position, never overlapping.
-
-    Cached: the commitments, inspections and facts of a report read many of the same sentences.
-    """
-    lowered = _lowered(text)
-    if not _may_hold(text, lowered):
+    """All pattern matches, longest first at each position, never overlapping (cached: commitments, inspections and facts read the same sentences)."""
+    if not _may_hold(text, lowered := _lowered(text)):
         return ()
     present = _present(text, lowered)
-    found = [
-        (m.start(), -(m.end() - m.start()), order, name, m)
-        for order, (name, pattern) in enumerate(PATTERNS)
-        if present.issuperset(_NEEDS[name])
-        for m in pattern.finditer(text)
-    ]
+    found = [(m.start(), -(m.end() - m.start()), order, name, m) for order, (name, pattern) in enumerate(PATTERNS)
+             if present.issuperset(_NEEDS[name]) for m in pattern.finditer(text)]
     found.sort(key=lambda item: item[:3])
     taken_until = -1
     kept: list[tuple[str, re.Match[str]]] = []
@@ -422,9 +403,6 @@ def _all_matches(text: str) -> tuple[tuple[str, re.Match[str]], ...]:
     return tuple(kept)
 
 
-def _matches(text: str) -> Iterator[tuple[str, re.Match[str]]]:
-    """All pattern matches, longest first at each position, never overlapping."""
-    return iter(_all_matches(text))
 
 
 def find_times(text: str, anchor: Anchor | None, tense: str | Callable[[int], str] = "") -> list[TimeSpan]:
@@ -434,7 +412,7 @@ def find_times(text: str, anchor: Anchor | None, tense: str | Callable[[int], st
     of the expression's offset, so each clause of a sentence can lean its own way.
     """
     spans: list[TimeSpan] = []
-    for name, match in _matches(text):
+    for name, match in _all_matches(text):
         lean = tense(match.start()) if callable(tense) else tense
         if name in ("this_year", "next_year", "last_year", "coming_year", "remainder", "within", "this_month", "soon", "month_rel_year"):
             if anchor is None:
