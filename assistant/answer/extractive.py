@@ -226,7 +226,8 @@ class ExtractiveAnswerer:
             if over_time is not None:
                 return over_time
         if kind == "list":
-            block, coverage = self._best_list(question, units, ranked[0], councils, letterheads or {})
+            weighted = report_weights if report_weights and len(reports) < 2 else {}
+            block, coverage = self._best_list(question, units, ranked[0], councils, letterheads or {}, weighted)
             if block:
                 # A list under a heading the question echoes is evidence in itself, whatever its sentences score.
                 evidence = self._evidence(ranked[0], kind, question, councils)
@@ -269,10 +270,17 @@ class ExtractiveAnswerer:
         return [other] if not matched or max(matched, key=weights.__getitem__) in self._unit_terms(other.text) else []
 
     def _best_list(
-        self, question: str, units: list[Unit], best: Unit, councils: list[str], letterheads: Mapping[str, frozenset[str]]
+        self,
+        question: str,
+        units: list[Unit],
+        best: Unit,
+        councils: list[str],
+        letterheads: Mapping[str, frozenset[str]],
+        report_weights: Mapping[str, float] | None = None,
     ) -> tuple[list[Unit], float]:
         """Lead-in and items of the list that, taken whole, covers the question best. The words of a report's
-        standard wording ("Ofsted", "report") describe every list in it, as its heading does."""
+        standard wording ("Ofsted", "report") describe every list in it, as its heading does. A list of a report
+        far from the time asked about ("the recommendations for Croydon 2024") counts less, as its sentences do."""
         weights = self.question_weights(question, councils)
         total = sum(weights.values()) or 1.0
         asked = heading_terms(set(weights))
@@ -299,6 +307,8 @@ class ExtractiveAnswerer:
         scored += self._numbered_lists(weights, total, units, best)
         if not scored:
             return [], 0.0
+        if report_weights:
+            scored = [(s * report_weights.get(b[0].passage.source, 1.0), c, e, b) for s, c, e, b in scored]
         _, coverage, echo, block = max(scored, key=lambda item: item[0])
         # Enough of the question's words, or a heading it echoes ("areas to improve" under "What needs
         # to improve?") and some of its words. A heading echoed whole names what is asked for: the

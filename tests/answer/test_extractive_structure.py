@@ -218,3 +218,19 @@ def test_children_looked_after_are_children_in_care() -> None:
     answerer = ExtractiveAnswerer(load_settings())
     assert answerer.answer("how many children in care are there?", hits, kind="number", councils=[])[0].startswith("At 19 June 2017, 760")
     assert answerer._unit_terms("looked-after children") >= answerer._unit_terms("children in care")
+
+
+def test_a_list_of_a_report_nearer_the_time_asked_about_answers_before_an_older_one() -> None:
+    old = "• Ensure that plans for children are specific\n• Ensure that strategy discussions include all partners"
+    new = "• Services to children out of hours\n• Sufficiency of accommodation for care leavers"
+    hits = [
+        _hit(old, 1, section="Recommendations", pid="old:1"),
+        _hit(new, 2, section="What needs to improve?", pid="new:1"),
+    ]
+    hits[0].passage.source, hits[1].passage.source = "old.txt", "new.txt"
+    question = "list the recommendations for 2024"
+    answerer = ExtractiveAnswerer(load_settings())
+    unweighted, _, _ = answerer.answer(question, hits, kind="list", councils=[])
+    text, citations, _ = answerer.answer(question, hits, kind="list", councils=[], report_weights={"old.txt": 0.6, "new.txt": 1.0})
+    assert "strategy discussions" in unweighted  # its heading echoes the question's word
+    assert "out of hours" in text and citations[0].source == "new.txt"
