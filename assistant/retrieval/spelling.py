@@ -96,6 +96,35 @@ def _stopword(word: str) -> str | None:
     return max(near, key=lambda w: (len(w), w)) if near else None
 
 
+# A word cut short ("exec", "info", "govt" aside) is the library's word it begins, when that word (with the words
+# sharing its stem: "information", "informed") makes up most of the words so begun and is used often enough.
+COMPLETED_SHARE = 0.8
+COMPLETED_MIN = 5
+_completions: dict[tuple[str, int], str | None] = {}
+
+
+def _completed(word: str, vocab: Mapping[str, int]) -> str | None:
+    """The library word a short one cuts off ("exec": "executive"), or None when the library says no one word."""
+    key = (word, id(vocab))
+    if key not in _completions:
+        from assistant.text import stem
+
+        if len(_completions) > 4096:
+            _completions.clear()
+        groups: dict[str, list[str]] = {}
+        for candidate in vocab:
+            if len(candidate) > len(word) + 1 and candidate.startswith(word) and candidate.isalpha():
+                groups.setdefault(stem(candidate), []).append(candidate)
+        counts = {s: sum(vocab[w] for w in words) for s, words in groups.items()}
+        total = sum(counts.values())
+        best = max(counts, key=counts.__getitem__, default=None)
+        found = None
+        if best is not None and counts[best] >= COMPLETED_MIN and counts[best] >= COMPLETED_SHARE * total:
+            found = max(groups[best], key=vocab.__getitem__)
+        _completions[key] = found
+    return _completions[key]
+
+
 _long: dict[int, tuple[Mapping[str, str], list[tuple[str, str]]]] = {}
 
 
@@ -133,8 +162,8 @@ def mend_question(
             return word
         if vocab and len(lower) in (3, 4) and lower.isalpha() and not word.isupper() and lower not in vocab and lower not in STOPWORDS:
             # "wat did ofstd say abut …": a short word the library lacks, a slip from a word of the question's frame,
-            # must not count as the rare word it seems.
-            return _stopword(lower) or word
+            # must not count as the rare word it seems; "chief exec": a word cut short, the library's word it begins.
+            return _stopword(lower) or (None if lower in glossary else _completed(lower, vocab)) or word
         if not vocab or len(lower) < 5 or lower in vocab or lower in STOPWORDS or not lower.isalpha():
             return word
         fixed = _correct(lower, vocab)

@@ -59,3 +59,12 @@ def test_a_short_slip_from_a_question_word_is_that_word_not_a_rare_term() -> Non
     # A word the library has, an abbreviation in capitals, or one a letter longer than a question word or with
     # one changed ("dogs", not "does") stays as typed.
     assert mend_question("send the WAT ehcp dogs", vocab, expand=False) == "send the WAT ehcp dogs"
+
+
+def test_a_word_cut_short_is_the_librarys_word_it_begins() -> None:
+    vocab = {"executive": 40, "executed": 2, "information": 30, "informed": 12, "carers": 9, "caring": 8, "carried": 7, "lacks": 6}
+    assert mend_question("who is the chief exec", vocab, expand=False) == "who is the chief executive"
+    assert mend_question("any info on caseloads", vocab, expand=False) == "any information on caseloads"  # "informed" shares its stem
+    # No one word the library uses most ("car": carers, caring, carried), or a sector abbreviation: left as typed.
+    assert mend_question("the car park", vocab, expand=False) == "the car park"
+    assert mend_question("lac in croydon", vocab, expand=False) == "lac in croydon"
