@@ -27,6 +27,8 @@ from assistant.index.manifest import MANIFEST_FILE
 from assistant.types import Passage
 
 DERIVED_FILE = "derived.json"
+# Where an ingest builds derived data ahead of its last commit (hidden: no part of the index a server mirrors).
+AHEAD_FOLDER = ".derived-ahead"
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,9 @@ class DerivedData:
         atomic_write(self.root / DERIVED_FILE, json.dumps(stamped))
 
     def rebuild(self, generation: int, passages: list[Passage]) -> None:
-        """Rebuild everything derived from all passages, in order, stamping each as it is done."""
+        """Rebuild everything derived from all passages, in order, stamping each as it is done (and drop what an
+        ingest killed while taking it had built ahead)."""
+        shutil.rmtree(self.root / AHEAD_FOLDER, ignore_errors=True)
         for item in self.builders:
             item.build(self.root, passages)
             self.on_built(item.name)

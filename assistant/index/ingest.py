@@ -17,6 +17,7 @@ from assistant.documents.passages import token_counter, unit_spans
 from assistant.documents.read import content_hash, discover, load_manifest, read_bytes, read_report
 from assistant.errors import AssistantError, ReportError, SettingsError
 from assistant.index.ahead import AHEAD, Ahead, Outcome, Units
+from assistant.index.derived import AHEAD_FOLDER
 from assistant.index.embedding import Embedder
 from assistant.index.manifest import Manifest
 from assistant.index.store import Embedded, FileResult, Pending, Store, embed_passages
@@ -34,8 +35,6 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 2048
 # Read in place: plain text needs no parsing, so a worker would only add the cost of sending it.
 PLAIN = (".txt", ".md")
-# Where derived data is built ahead of the last commit (hidden: not part of the index a server mirrors).
-AHEAD_FOLDER = ".derived-ahead"
 
 
 @dataclass

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from index_checks import NEW_REPORT, check_consistent
@@ -20,6 +21,7 @@ from assistant.documents.read import read_bytes, read_report
 from assistant.errors import ReportError
 from assistant.index.ahead import Ahead
 from assistant.index.bm25 import BM25Store
+from assistant.index.derived import AHEAD_FOLDER
 from assistant.index.index import Index
 from assistant.library import open_index
 from assistant.register.store import build_register
@@ -106,13 +108,18 @@ def test_derived_data_built_ahead_is_what_a_full_rebuild_makes(
     monkeypatch.setattr(batching, "EMBED_BATCH", 1)  # a commit per report: caches warmed, data built ahead of the last
     taken: list[bool] = []
     take = batching._take
-    monkeypatch.setattr(batching, "_take", lambda *args: taken.append(take(*args)) or taken[-1])
+
+    def recorded(*args: Any) -> bool:
+        taken.append(take(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(batching, "_take", recorded)
     for number in (1, 2, 3):
         (corpus / f"review-{number}.txt").write_text(NEW_REPORT.replace("fourteen", f"{number} hundred"), encoding="utf-8")
     summary = sample_index.ingest([corpus])
     assert summary.count("added") == 3
     assert taken == [True]
-    assert not (sample_index.root / batching.AHEAD_FOLDER).exists()
+    assert not (sample_index.root / AHEAD_FOLDER).exists()
     stored = json.loads((sample_index.root / "commitments.json").read_text(encoding="utf-8"))
     fresh = json.loads(build_register(sample_index.all_passages()).model_dump_json())
     stored.pop("built_at")
@@ -132,7 +139,7 @@ def test_derived_data_built_ahead_is_not_taken_when_a_file_fails_to_commit(
     store = sample_index._store
     commit = store.commit
 
-    def refuse_the_last(pending, hashes, embedded=None):  # type: ignore[no-untyped-def]
+    def refuse_the_last(pending: Any, hashes: Any, embedded: Any = None) -> Any:
         if pending and pending[0].report.source == "review-3.txt":
             for item in pending:
                 hashes.pop(item.report.content_hash, None)

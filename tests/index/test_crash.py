@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from assistant.cli.main import cli
 from assistant.index.bm25 import BM25Store
+from assistant.index.derived import AHEAD_FOLDER
 from assistant.index.index import Index
 from assistant.index.lock import WriterLock
 from assistant.library import open_index
@@ -45,11 +46,11 @@ def _write(folder: Path, reports: dict[str, str]) -> Path:
     return folder
 
 
-def _subprocess(args: list[str], index_dir: Path, crash_at: str = "") -> subprocess.CompletedProcess[str]:
+def _subprocess(args: list[str], index_dir: Path, crash_at: str = "", before: str = "") -> subprocess.CompletedProcess[str]:
+    """`assistant ARGS` in a process of its own, after the Python statements `before`."""
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_CRASH_AT": crash_at}
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env, timeout=300
-    )
+    command = ["-m", "assistant", *args] if not before else ["-c", f"{before}from assistant.cli.main import cli; cli({args!r})"]
+    return subprocess.run([sys.executable, *command], capture_output=True, text=True, env=env, timeout=300)
 
 
 def check_invariant(index_dir: Path, embedder: Any) -> Index:
@@ -78,12 +79,15 @@ CASES = [
     ("manifest", "nothing", "ingest", "search"),  # committed, but BM25 never built
     ("bm25", "two reports", "ingest", "search"),
     ("register", "two reports", "ingest", "ingest"),
+    # Derived data built ahead in a worker, killed while it is moved into place.
+    ("bm25", "two reports", "ingest ahead", "search"),
+    ("register", "two reports", "ingest ahead", "ingest"),
     ("remove", "two reports", "remove", "search"),
     ("removed-rows", "two reports", "remove", "ingest"),
 ]
 
 
-@pytest.mark.parametrize(("stage", "before", "action", "after"), CASES, ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(("stage", "before", "action", "after"), CASES, ids=[f"{case[0]}-{case[2]}" for case in CASES])
 def test_a_crash_at_each_stage_is_repaired_by_the_next_command(
     tmp_path: Path, embedder: Any, shared_model: None, stage: str, before: str, action: str, after: str
 ) -> None:
@@ -93,8 +97,10 @@ def test_a_crash_at_each_stage_is_repaired_by_the_next_command(
     held = set(open_index(Settings(index_dir=index_dir)).reports)
     corpus = _write(tmp_path / "corpus", {**REPORTS, "alpha.txt": CHANGED_ALPHA, "gamma.txt": GAMMA})
 
-    args = ["ingest", "-q", str(corpus)] if action == "ingest" else ["remove", "alpha.txt"]
-    crashed = _subprocess(args, index_dir, crash_at=stage)
+    args = ["ingest", "-q", str(corpus)] if action.startswith("ingest") else ["remove", "alpha.txt"]
+    # A batch a file: every file after the first is split while one before it is encoded, and built ahead.
+    ahead = "import assistant.index.ingest as batches; batches.EMBED_BATCH = 1; " if action == "ingest ahead" else ""
+    crashed = _subprocess(args, index_dir, crash_at=stage, before=ahead)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     committed = set(open_index(Settings(index_dir=index_dir)).reports)
     if stage not in ("read", "embedded"):
@@ -113,7 +119,8 @@ def test_a_crash_at_each_stage_is_repaired_by_the_next_command(
     gone = {"alpha.txt"} if action == "remove" else set()
     assert (held | committed) - gone <= set(index.reports)
 
-    if action == "ingest":
+    if action.startswith("ingest"):
+        assert not (index_dir / AHEAD_FOLDER).exists()  # what was built ahead is gone, taken or not
         index.ingest([corpus])
         index = check_invariant(index_dir, embedder)
         assert sorted(index.reports) == ["alpha.txt", "beta.txt", "gamma.txt"]
