@@ -164,6 +164,18 @@ def stage_timer(seconds: dict[str, float]) -> Iterator[None]:
             setattr(owner, name, original)
 
 
+def release_chroma() -> None:
+    """Stop the embedded Chroma systems of the runs so far. chromadb keeps one per folder for the life of the
+    process, its threads still running: a second run in this process then shared the cores with the first's
+    (its CPU rose by a sixth), which a user's one ingest per process never does."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    for system in list(SharedSystemClient._identifier_to_system.values()):
+        with contextlib.suppress(Exception):
+            system.stop()
+    SharedSystemClient.clear_system_cache()
+
+
 def children_cpu() -> float:
     """CPU seconds of the ended child processes so far (an ingest's workers are waited for when it ends)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -214,6 +226,7 @@ def compare(name: str, corpus: list[Path], work: Path, embedder: Embedder, repea
             encoded, encode = encoder_call(embedder, list(index.all_passages()))
             assert encoded == passages, f"index holds {encoded} passages, ingest embedded {passages}"
         files = len(index.reports)
+        release_chroma()
         shutil.rmtree(index.root, ignore_errors=True)
         cpu = time.process_time()
         started = time.perf_counter()
