@@ -326,9 +326,12 @@ class BM25Store:
         return self.stemmer.stemWords([w for w in TOKEN.findall(query.lower()) if w not in self.stopwords])
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        return self.search_words(self.words(query), k, filters)
+
+    def search_words(self, words: list[str], k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The best `k` passages for words as `words` gives them (repeated words count again)."""
         if not self.ids or (self.postings is None and self.retriever is None):
             return []
-        words = self.words(query)
         if not words:
             return []
         mask = self.mask(filters) if filters else None

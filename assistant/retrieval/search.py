@@ -8,6 +8,7 @@ import numpy as np
 
 from assistant.index.index import Index
 from assistant.retrieval.dense import matrix_of, nearest
+from assistant.retrieval.spelling import standing_for
 from assistant.settings import Settings
 from assistant.text import terms, words
 from assistant.types import Filters, Passage, SearchHit
@@ -113,13 +114,13 @@ class Retriever:
         for rank, (passage, cosine) in enumerate(nearest(self.index, vector, candidates, filters), start=1):
             hits[passage.id] = SearchHit(passage=passage, score=cosine, dense_score=cosine)
             dense_rank[passage.id] = rank
-        bm25 = self.index.bm25.search(query, candidates, filters)
+        keyword = self.index.bm25
+        bm25 = keyword.search_words(standing_for(keyword.words(query), keyword.abbreviations, keyword.words), candidates, filters)
         bm25_rank = {pid: rank for rank, (pid, _) in enumerate(bm25, start=1)}
         missing = [pid for pid, _ in bm25 if pid not in hits]
         matrix = matrix_of(self.index)
         if missing and matrix is not None and matrix.dim == len(vector):
             # Vectors from the index's matrix (vectors.py), text and metadata from the keyword index's copy.
-            keyword = self.index.bm25
             positions = [keyword.position(pid) for pid in missing]
             known = [(pid, row) for pid, row in zip(missing, positions, strict=True) if row is not None]
             passages = keyword.passages([pid for pid, _ in known])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from assistant.index.vocabulary import WORD
@@ -187,3 +187,26 @@ def mend_question(
         if any(f" {name} " in flat for name in names):
             extra += [name for name in names if f" {name} " not in flat]
     return f"{mended} ({'; '.join(dict.fromkeys(extra))})" if extra else mended
+
+
+# The stemmed words of each long form, per library: a question weighs them on every search.
+_stemmed: dict[int, tuple[Mapping[str, str], list[tuple[list[str], list[str]]]]] = {}
+
+
+def standing_for(words: list[str], abbreviations: Mapping[str, str], stem_words: Callable[[str], list[str]]) -> list[str]:
+    """The keyword search's words, an abbreviation asked beside its long form ("multi agency safeguarding hub
+    (MASH)", as mend_question adds one to the other) counted once for each word of that form: a passage that
+    prints only "the MASH" says every one of them, and otherwise ranks below any that spells the form out.
+    `stem_words` splits and stems as the keyword index does."""
+    held = _stemmed.get(id(abbreviations))
+    if held is None or held[0] is not abbreviations:
+        pairs = [(stem_words(short), stem_words(long)) for short, long in _long_forms(abbreviations)]
+        held = (abbreviations, [(s, long) for s, long in pairs if len(s) == 1 and len(long) > 1])
+        _stemmed.clear()
+        _stemmed[id(abbreviations)] = held
+    asked = set(words)
+    extra: list[str] = []
+    for short, long in held[1]:
+        if short[0] in asked and asked.issuperset(long):
+            extra += short * (len(long) - 1)
+    return words + extra

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from assistant.index.bm25 import BM25Store
 from assistant.index.index import Index
-from assistant.retrieval.spelling import mend_question
+from assistant.retrieval.spelling import mend_question, standing_for
+from assistant.types import Passage
 
 
 def test_a_typo_is_mended_to_the_librarys_own_word(shared_index: Index) -> None:
@@ -68,3 +72,27 @@ def test_a_word_cut_short_is_the_librarys_word_it_begins() -> None:
     # No one word the library uses most ("car": carers, caring, carried), or a sector abbreviation: left as typed.
     assert mend_question("the car park", vocab, expand=False) == "the car park"
     assert mend_question("lac in croydon", vocab, expand=False) == "lac in croydon"
+
+
+def passage(pid: str, text: str) -> Passage:
+    return Passage(id=pid, source=f"{pid}.txt", council="Tameside", date="2024", paragraph="1", ordinal=0, start=0, end=len(text), text=text)
+
+
+def test_an_abbreviation_beside_its_long_form_counts_for_every_word_of_it(tmp_path: Path) -> None:
+    passages = [
+        passage("short", "Inspectors found that the MASH is not always effective in identifying children who need help."),
+        passage("spelled", "Several agencies met, and a multi-agency hub for safeguarding adults opened in the town centre."),
+        passage("other", "Care leavers live in suitable homes and are well supported by their personal advisers."),
+    ]
+    BM25Store.build(passages).save(tmp_path / "bm25")
+    store = BM25Store.load(tmp_path / "bm25")
+    asked = mend_question("what did inspectors find at the multi agency safeguarding hub", store.vocab, store.abbreviations)
+    assert asked.endswith("(MASH)")
+    # As typed, the long form's four words outweigh the one word the finding prints.
+    assert [pid for pid, _ in store.search(asked, 2)][0] == "spelled"
+    words = standing_for(store.words(asked), store.abbreviations, store.words)
+    assert words.count("mash") == 4 and sorted(set(words)) == sorted(set(store.words(asked)))
+    assert [pid for pid, _ in store.search_words(words, 2)][0] == "short"
+    # Either form alone is searched as typed.
+    for alone in ("what did inspectors find at the MASH", "what did inspectors find at the multi agency safeguarding hub"):
+        assert standing_for(store.words(alone), store.abbreviations, store.words) == store.words(alone)
