@@ -28,7 +28,7 @@ UNITS = {"pct": "%", "count": "count", "money": "£", "rate": "per 10,000 childr
 _W = r"[\s\-–]+"  # the space between words, as PDFs give it
 _CHILDREN = r"(?:children|young\s+people)(?:\s+and\s+young\s+people)?"
 # How questions name children looked after and children in need: by count and by rate alike.
-_CLA = r"(?:children\s+)?looked[\s-]+after(?:\s+children)?|children\s+in\s+care|\bCLA\b"
+_CLA = r"(?:children\s+)?looked[\s-]+after(?:\s+children)?|children\s+(?:are\s+)?in\s+care|\bCLA\b"
 _CIN = r"(?:children\s+)?in\s+need\b(?!\s+of)|\bCIN\b"
 _EET = r"(?:education|employment|training),?\s+(?:education|employment|training),?\s+(?:or|and)\s+(?:education|employment|training)"
 
@@ -404,9 +404,9 @@ _ASKING = {
     "of", "for", "at", "on", "by", "our", "its", "their", "been", "changed", "change", "changes", "changing", "moved",
     "move", "moving", "developed", "develop", "gone", "over", "time", "years", "year", "since", "trend", "trends",
     "series", "latest", "current", "currently", "now", "level", "levels", "figure", "figures", "value", "values",
-    "today", "recent", "recently", "show", "give", "list",
+    "today", "recent", "recently", "show", "give", "list", "many", "much", "there",
 }
-_ASKS = re.compile(r"\b(?:how\s+(?:has|have|did|is|are)\b|what(?:['’]s|\s+(?:is|was|are|were)\b)|over\s+(?:time|the\s+years)|trend|series|figures?\b|latest\b)", re.I)
+_ASKS = re.compile(r"\b(?:how\s+(?:has|have|did|is|are|many|much)\b|what(?:['’]s|\s+(?:is|was|are|were)\b)|over\s+(?:time|the\s+years)|trend|series|figures?\b|latest\b)", re.I)
 
 
 def asks_for_metric(question: str, councils: Sequence[str] = ()) -> bool:

@@ -141,6 +141,11 @@ def test_questions_that_ask_for_a_metric() -> None:
     assert asks_for_metric("caseloads in Coventry over time", councils)
     assert not asks_for_metric("What is being done about the vacancy rate in West Sussex?", councils)
     assert not asks_for_metric("What did Ofsted find at the last monitoring visit?", councils)
+    # "How many" asks for a count as plainly as "what is the number of", however the metric is worded.
+    assert asks_for_metric("how many children are in care in Coventry", councils)
+    assert [m.name for m in find_metrics("how many children are in care in Coventry")][0] == "children looked after"
+    assert asks_for_metric("how many looked after children in Tameside", councils)
+    assert not asks_for_metric("how many children in care have a permanent plan in Coventry", councils)
 
 
 FIELD_EXPECTED = [
