@@ -3,22 +3,24 @@
 pdfium reads the text (a tenth of pypdf's CPU) but drops the empty lines between paragraphs, which the
 splitter reads as paragraph ends; `with_paragraph_breaks` puts them back from the lines' baselines.
 
-Tables are read by hand on top of pypdf's layout mode, asked only for pages that may hold one: plain
-extraction interleaves a table's wrapped cells ("The experiences and progress of care / leavers /
+Tables are read by hand from a fixed-width layout of the page, made only for pages that may hold one:
+plain extraction interleaves a table's wrapped cells ("The experiences and progress of care / leavers /
 Good"), so the fact a member asks about first (Ofsted's judgement table) never stands in one sentence.
-Layout mode keeps columns apart; this module reads the columns back into rows (cells joined by a tab,
-the convention the DOCX and HTML readers share) and drops the lines that recur at the top or bottom of
-most pages.
+The layout (`pdf_layout`: pdfium's geometry set as pypdf's layout mode sets a page, pypdf itself only
+where pdfium gives no geometry) keeps columns apart; this module reads the columns back into rows
+(cells joined by a tab, the convention the DOCX and HTML readers share) and drops the lines that recur
+at the top or bottom of most pages.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
+
+from assistant.documents.pdf_layout import MARKER, Run, clean_line, layout_text, page_runs, sets_cells_side_by_side
 
 if TYPE_CHECKING:
     from pypdfium2 import PdfDocument, PdfPage, PdfTextPage
@@ -51,16 +53,12 @@ def _column(starts: Sequence[int], position: int) -> int | None:
     return max(i for i, start in enumerate(starts) if start <= position + _ALIGN or i == 0)
 
 
-# Bullets include the private-use code points symbol fonts put them at ("\uf02d", "\uf06e").
-_MARKER = re.compile(r"^(?:\(?\d{1,3}(?:\.\d{1,2})*[.)]?|\(?[a-z]{1,4}\)|[-•◼▪■●\uf000-\uf0ff])$")
-
-
 def _row_segments(line: str) -> list[tuple[int, str]] | None:
     """The cells of a table row, or None: a numbered or bulleted line with a hanging indent is a list item."""
     if not _is_row(line):
         return None
     segments = _segments(line)
-    return None if _MARKER.match(segments[0][1]) else segments
+    return None if MARKER.match(segments[0][1]) else segments
 
 
 def _fits(segment: tuple[int, str], column: int, starts: Sequence[int]) -> bool:
@@ -144,8 +142,9 @@ def _words_pattern(text: str) -> str:
 def tables_into(plain: str, layout: str) -> str:
     """The plain text of a page with each table the layout shows replaced by its rows.
 
-    Plain extraction keeps words whole (layout mode now and then splits one: "o f"), so prose is
-    taken from it; a table's span is found there by its first and last cells.
+    Prose is taken from the plain text, which keeps paragraphs and words whole (pypdf's layout mode,
+    the fallback, now and then splits one: "o f"); a table's span is found there by its first and last
+    cells.
     """
     for _, _, rows in _tables(layout.split("\n")):
         head = re.search(_words_pattern(" ".join(rows[0][0].split()[:6])), plain)
@@ -208,11 +207,6 @@ def strip_running_lines(pages: list[str]) -> list[str]:
 _PARAGRAPH_GAP = 1.9
 # Baseline steps larger than this (points) are column or section jumps, not the page's line pitch.
 _MAX_PITCH = 40.0
-# pdfium joins a word hyphenated at a line end and marks the hyphen U+FFFE (U+0002 in older builds).
-_HYPHEN_MARKS = str.maketrans({"\ufffe": "-", "\x02": "-"})
-# A paragraph number set off by a tab stop comes out glued to its first word ("26.All"); pypdf and
-# the splitter's list patterns expect "26. All".
-_GLUED_NUMBER = re.compile(r"^(\s*\d{1,3}(?:\.\d{1,2})*\.)(?=[^\W\d_]|[‘'“\"(])")
 
 
 class Line(NamedTuple):
@@ -249,101 +243,10 @@ def _lines(textpage: PdfTextPage, text: str) -> list[Line]:
             baseline = size = None
             if aligned and pdfium_c.FPDFText_GetCharOrigin(textpage.raw, first, ctypes.byref(x), ctypes.byref(y)):
                 baseline, size = y.value, pdfium_c.FPDFText_GetFontSize(textpage.raw, first) or None
-            cleaned = _GLUED_NUMBER.sub(r"\1 ", line.rstrip().translate(_HYPHEN_MARKS))
+            cleaned = clean_line(line.rstrip())
             lines.append(Line(cleaned, baseline, size))
         position += len(line) + 2
     return lines
-
-
-# Two runs of text on one line are a table's cells when this many ems apart (of the line's font size):
-# a justified line spaces its words up to about 0.55 em, cells in the field reports stand 0.9 em apart or
-# more. Erring low only costs a layout pass.
-_CELL_GAP = 0.6
-# Runs whose baselines lie less than this many ems apart share a row: pypdf's layout mode puts text less
-# than a font height apart on one line, and a cell centred beside a wrapped one sits half a line off.
-_ROW_SPREAD = 1.5
-
-
-class _Run(NamedTuple):
-    """A stretch of a pdfium line without a wide gap: a line of prose, or one cell of a table row."""
-
-    baseline: float
-    left: float
-    right: float
-    size: float
-    text: str
-
-
-def _runs(textpage: PdfTextPage, text: str) -> list[_Run] | None:
-    """The runs of a page: its pdfium lines, cut where a gap of `_CELL_GAP` ems parts two words (a list
-    number or bullet set off from its item by a tab stop starts no cell). None where pdfium gives no geometry."""
-    import ctypes
-
-    import pypdfium2.raw as pdfium_c
-
-    if len(text) != textpage.count_chars():
-        return None
-    raw = textpage.raw
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    box = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
-    x, y = ctypes.c_double(), ctypes.c_double()
-    origin = (ctypes.byref(x), ctypes.byref(y))
-    runs: list[_Run] = []
-    position = 0
-    for line in text.split("\r\n"):
-        stripped = line.rstrip()
-        start = len(line) - len(line.lstrip())
-        if start < len(stripped):
-            size = pdfium_c.FPDFText_GetFontSize(raw, position + start) or 1.0
-            if not pdfium_c.FPDFText_GetCharOrigin(raw, position + start, *origin):
-                return None
-            starts = [(start, x.value, y.value)]
-            ends: list[float] = []
-            for gap in re.finditer(r"(?<=\S)\s+(?=\S)", stripped):
-                if len(starts) == 1 and _MARKER.match(stripped[start : gap.start()]):
-                    continue
-                if not (
-                    pdfium_c.FPDFText_GetCharBox(raw, position + gap.start() - 1, *box)
-                    and pdfium_c.FPDFText_GetCharOrigin(raw, position + gap.end(), *origin)
-                ):
-                    return None
-                if x.value - right.value >= _CELL_GAP * size:
-                    ends.append(right.value)
-                    starts.append((gap.end(), x.value, y.value))
-            if not pdfium_c.FPDFText_GetCharBox(raw, position + len(stripped) - 1, *box):
-                return None
-            ends.append(right.value)
-            stops = [cut for cut, _, _ in starts[1:]] + [len(stripped)]
-            for (first, x0, baseline), x1, stop in zip(starts, ends, stops):
-                runs.append(_Run(baseline, x0, x1, size, stripped[first:stop].rstrip()))
-        position += len(line) + 2
-    return runs
-
-
-def _rows_of_cells(runs: list[_Run]) -> int:
-    """How many runs have a cell beside them on their left: about the same baseline, ending before they
-    start. A row of n cells counts n - 1, prose in one column none (two columns count as cells: a
-    layout pass more)."""
-    ordered = sorted(runs)
-    baselines = [run.baseline for run in ordered]
-    count = 0
-    for run in ordered:
-        lo = bisect.bisect_left(baselines, run.baseline - _ROW_SPREAD * run.size)
-        hi = bisect.bisect_right(baselines, run.baseline + _ROW_SPREAD * run.size)
-        count += any(
-            other.right <= run.left
-            and abs(other.baseline - run.baseline) < _ROW_SPREAD * min(run.size, other.size)
-            and not _MARKER.match(other.text)
-            for other in ordered[lo:hi]
-        )
-    return count
-
-
-def _sets_cells_side_by_side(textpage: PdfTextPage, text: str) -> bool:
-    """Two rows or more of cells side by side, as a table needs (header and one row) for layout mode to
-    find it; a page without geometry is given the benefit of the doubt."""
-    runs = _runs(textpage, text)
-    return runs is None or _rows_of_cells(runs) >= 2
 
 
 def with_paragraph_breaks(lines: Sequence[Line]) -> str:
@@ -372,46 +275,58 @@ def with_paragraph_breaks(lines: Sequence[Line]) -> str:
     return "\n".join(out)
 
 
-def _read_page(document: PdfDocument, number: int, ask_cells: Callable[[str], bool]) -> tuple[str, bool | None]:
-    """Page n's text with its paragraph breaks, and whether it sets cells side by side, measured only
-    where `ask_cells(text)` (None elsewhere): the geometry costs two calls a word gap."""
+class _Page(NamedTuple):
+    """A page as pdfium reads it: its text with paragraph breaks and, where they were measured, its runs."""
+
+    text: str
+    measured: bool
+    runs: list[Run] | None  # None where pdfium gives no geometry
+
+
+def _read_page(document: PdfDocument, number: int, ask_runs: Callable[[str], bool]) -> _Page:
+    """Page n's text with its paragraph breaks, and its runs, measured only where `ask_runs(text)`: the
+    geometry costs three calls a word gap."""
     page = document[number]
     try:
         textpage = page.get_textpage()
         try:
             text = textpage.get_text_range()
             joined = with_paragraph_breaks(_lines(textpage, text))
-            cells = _sets_cells_side_by_side(textpage, text) if ask_cells(joined) else None
+            if not ask_runs(joined):
+                return _Page(joined, False, None)
+            return _Page(joined, True, page_runs(textpage, text))
         finally:
             textpage.close()
     finally:
         page.close()
-    return joined, cells
 
 
-def pdf_text(document: PdfDocument, layout: Callable[[int], str]) -> str:
+def _layout(number: int, runs: list[Run] | None, fallback: Callable[[int], str]) -> str | None:
+    """Page n as fixed-width text if it sets cells side by side (None if not): set from pdfium's runs, or
+    by `fallback(n)` where pdfium gives no geometry."""
+    if runs is None:
+        return fallback(number)
+    return layout_text(runs) if sets_cells_side_by_side(runs) else None
+
+
+def pdf_text(document: PdfDocument, fallback: Callable[[int], str]) -> str:
     """The whole text of an open pdfium document, page by page, with tables as rows of tab-separated cells.
 
-    `layout(n)` gives page n in a layout that keeps columns apart (pypdf's layout mode). It costs ten
-    times pdfium's reading, so it is asked only for pages whose plain text may hold a table and whose
-    geometry sets cells side by side on two rows: most pages of short lines are lists, and justified
-    prose that layout mode spaces out reads as a table there and comes back mangled.
+    Tables are looked for only on pages whose plain text may hold one and whose geometry sets cells side
+    by side on two rows: most pages of short lines are lists. `fallback(n)` gives page n in a layout that
+    keeps columns apart (pypdf's layout mode) where pdfium gives no geometry.
     """
-    pages: list[str] = []
-    cells: list[bool | None] = []
-    for number in range(len(document)):
-        text, beside = _read_page(document, number, _may_hold_table)
-        pages.append(text)
-        cells.append(beside)
-    plain = strip_running_lines(pages)
+    pages = [_read_page(document, number, _may_hold_table) for number in range(len(document))]
+    plain = strip_running_lines([page.text for page in pages])
     text = ""
     for number, page_text_ in enumerate(plain):
         if _may_hold_table(page_text_):
-            beside = cells[number]
-            if beside is None:  # dropping a running line joined short lines into a run: measure now
-                beside = _read_page(document, number, lambda _: True)[1]
-            if beside:
-                page_text_ = tables_into(page_text_, layout(number))
+            page = pages[number]
+            if not page.measured:  # dropping a running line joined short lines into a run: measure now
+                page = _read_page(document, number, lambda _: True)
+            layout = _layout(number, page.runs, fallback)
+            if layout is not None:
+                page_text_ = tables_into(page_text_, layout)
         text = _join_pages(text, page_text_)
     return text
 

@@ -131,7 +131,8 @@ def _read_pdf_locked(path: Path, data: bytes) -> str:
 
 
 def _pypdf_layout(data: bytes) -> Callable[[int], str]:
-    """Page n in pypdf's layout mode, which keeps a table's columns apart; opened only when first asked.
+    """Page n in pypdf's layout mode, which keeps a table's columns apart: asked only for a page that may
+    hold a table and whose geometry pdfium cannot give, opened only when first asked.
 
     A page pypdf cannot lay out reads as plain text (no table rows), not as a damaged file.
     """

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
 from report_files import _pdf, text_pdf
 
+from assistant.documents import pdf
 from assistant.documents.pdf import (
     Line,
     _join_pages,
@@ -17,7 +19,7 @@ from assistant.documents.pdf import (
     tables_into,
     with_paragraph_breaks,
 )
-from assistant.documents.read import _pypdf_layout
+from assistant.documents.pdf_layout import Run
 
 FIELD = Path(__file__).parents[1] / "data" / "field"
 
@@ -146,50 +148,65 @@ def _placed(texts: list[tuple[int, int, str]]) -> bytes:
     return _pdf(b"\n".join(b"BT /F1 11 Tf %d %d Td (%s) Tj ET" % (x, y, text.encode()) for x, y, text in texts))
 
 
-def _asked_for_layout(data: bytes) -> tuple[list[int], str]:
-    """The pages pdf_text asks pypdf's layout mode for, and the text it gives."""
-    asked: list[int] = []
-    layout = _pypdf_layout(data)
+def _refuse(number: int) -> str:
+    raise AssertionError(f"pypdf's layout mode was asked for page {number}")
+
+
+def _laid_out(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], str]:
+    """The pages pdf_text sets as fixed-width text to read tables from, and the text it gives; pypdf's
+    layout mode (the fallback where pdfium gives no geometry) is never asked."""
+    laid_out: list[int] = []
+    real = pdf._layout
+
+    def layout(number: int, runs: list[Run] | None, fallback: Callable[[int], str]) -> str | None:
+        text = real(number, runs, fallback)
+        if text is not None:
+            laid_out.append(number)
+        return text
+
+    monkeypatch.setattr(pdf, "_layout", layout)
     document = pdfium.PdfDocument(data)
     try:
-        text = pdf_text(document, lambda number: asked.append(number) or layout(number))
+        text = pdf_text(document, _refuse)
     finally:
         document.close()
-    return asked, text
+    return laid_out, text
 
 
 BULLETS = ["Key points", "Caseloads have fallen.", "Twelve social workers joined.", "Leaders know the service."]
 
 
-def test_a_page_of_short_lines_and_bullets_is_not_sent_to_layout_mode() -> None:
+def test_a_page_of_short_lines_and_bullets_is_not_read_for_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     # Short lines, a bullet set off from its item by a tab stop, a list number likewise: no table.
     texts = [(50, 800, BULLETS[0])]
     for n, line in enumerate(BULLETS[1:]):
         texts += [(50, 780 - 16 * n, "-"), (68, 780 - 16 * n, line)]
     texts += [(50, 700, "1."), (72, 700, "The plan was agreed."), (50, 684, "2."), (72, 684, "Visits are timely.")]
-    asked, text = _asked_for_layout(_placed(texts))
-    assert asked == []
+    laid_out, text = _laid_out(_placed(texts), monkeypatch)
+    assert laid_out == []
     assert "Key points\n- Caseloads have fallen.\n" in text
 
 
-def test_a_page_that_sets_cells_side_by_side_is_sent_to_layout_mode() -> None:
+def test_a_page_that_sets_cells_side_by_side_is_read_for_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [("Measure", "Value"), ("Agency social workers", "75 FTE"), ("Caseload", "18")]
     texts = [(50, 800 - 16 * n, left) for n, (left, _) in enumerate(rows)]
     texts += [(300, 800 - 16 * n, right) for n, (_, right) in enumerate(rows)]
-    asked, text = _asked_for_layout(_placed(texts))
-    assert asked == [0]
+    laid_out, text = _laid_out(_placed(texts), monkeypatch)
+    assert laid_out == [0]
     assert "Measure\tValue\nAgency social workers\t75 FTE\nCaseload\t18" in text
 
 
-def test_in_a_field_report_only_the_pages_with_tables_go_to_layout_mode() -> None:
+def test_in_a_field_report_only_the_pages_with_tables_are_read_for_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     # Page 1 holds the judgement table, page 4 the contents; pages 5 and 6 (bulleted facts about the
     # area) and the last two (the inspection team, contact details) have runs of short lines, no cells.
-    asked, text = _asked_for_layout((FIELD / "ofsted-80569-2016-12-09.pdf").read_bytes())
-    assert asked == [0, 3]
+    laid_out, text = _laid_out((FIELD / "ofsted-80569-2016-12-09.pdf").read_bytes(), monkeypatch)
+    assert laid_out == [0, 3]
     assert "\n3. Leadership, management and governance\tInadequate\n" in text
 
 
-def test_a_table_whose_short_lines_meet_only_once_the_running_header_is_dropped_is_still_found() -> None:
+def test_a_table_whose_short_lines_meet_only_once_the_running_header_is_dropped_is_still_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # On its own page the long running header parts the heading from the table's rows; the short lines
     # run on only in the text without it, so the page's cells are measured after the header is gone.
     import io
@@ -204,6 +221,6 @@ def test_a_table_whose_short_lines_meet_only_once_the_running_header_is_dropped_
         writer.add_page(PdfReader(io.BytesIO(_placed(texts))).pages[0])
     buffer = io.BytesIO()
     writer.write(buffer)
-    asked, text = _asked_for_layout(buffer.getvalue())
-    assert asked == [1, 2, 3]
+    laid_out, text = _laid_out(buffer.getvalue(), monkeypatch)
+    assert laid_out == [1, 2, 3]
     assert "\nSickness by team\tCount\nSickness in the north\t12\n" in text
