@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from assistant.answer.kinds import YEAR, asks_inspection_fact
+from assistant.answer.inspection_fact import answer_inspection_fact
+from assistant.answer.kinds import YEAR
 from assistant.answer.register_text import (
     Numbered,
     change_line,
@@ -26,6 +27,7 @@ from assistant.answer.register_text import (
 )
 from assistant.councils import gazetteer
 from assistant.dates import Anchor
+from assistant.errors import AssistantError
 from assistant.register.clauses import first_label
 from assistant.register.commitments import Commitment
 from assistant.register.facts import Fact, asks_for_metric, find_metrics, show_value
@@ -85,7 +87,7 @@ def answer_from_register(question: str, index: Index, councils: Sequence[str] = 
     """
     started = time.perf_counter()
     register = load_register(index)
-    if (stated := answer_inspection_fact(question, register.records, councils)) is not None:
+    if (stated := answer_inspection_fact(question, register.records, councils, names_lead=lambda source: _names_lead(index, source))) is not None:
         return stated
     if (graded := answer_from_records(question, register.records, councils)) is not None:
         return graded
@@ -121,6 +123,18 @@ def answer_from_register(question: str, index: Index, councils: Sequence[str] = 
     if not cite.items:
         return None  # nothing in the register: let the normal answerer search the passages
     return list_answer(question, lines, cite, kind_label, councils, started)
+
+
+def _names_lead(index: Index, source: str) -> bool:
+    """Whether a report speaks of a lead inspector anywhere (the register may have missed the line)."""
+    try:
+        passages = index.load_report(source)[1]
+    except AssistantError:
+        return False
+    return any(_LEAD.search(p.text) for p in passages)
+
+
+_LEAD = re.compile(r"lead\s+inspector", re.I)
 
 
 def _promises(question: str, register: Register, councils: Sequence[str], cite: Numbered) -> list[str]:
@@ -400,49 +414,10 @@ def _not_judged(question: str, held: Sequence[InspectionRecord], field: str, cou
     return answer.model_copy(update={"answer": text, "refused": True, "confidence": 0.0})
 
 
-# ------------------------------------------------------------------ who led an inspection, and record_when
+# ------------------------------------------------------------------ the inspection before another
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _BEFORE = re.compile(
     r"\b(?:before|prior\s+to|preceding)\s+(?:the\s+|its\s+|their\s+)?(?:(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+)?(?P<year>(?:19|20)\d\d)\b",
     re.I,
 )
-_RELATIVE = re.compile(r"\b(?:before|prior\s+to|previous|preceding|earlier|first|after|since|next|following)\b", re.I)
-_FRAMEWORK_ASKED = compile_table({
-    "focused_visit": r"\bfocused\s+visit",
-    "monitoring_visit": r"\bmonitoring\s+visit",
-    "SIF": r"\bSIF\b|\bsingle\s+inspection",
-    "ILACS": r"\bILACS\b",
-})
-
-
-def answer_inspection_fact(question: str, records: Sequence[InspectionRecord], councils: Sequence[str] = ()) -> Answer | None:
-    """Who led an inspection, or when it was held, as its report's first page states it; None when the
-    question asks neither, names no held council, or the report of the inspection asked about states no such line."""
-    started = time.perf_counter()
-    asked = asks_inspection_fact(question)
-    if not asked or _RELATIVE.search(question):
-        return None  # "the inspection before Dec 2022": one placed by another, which the passages tell
-    named = councils_in(question, records) or [c for c in councils if any(r.council == c for r in records)]
-    if not named:
-        return None
-    fact = "lead_inspector" if asked == "lead" else "inspection_end"
-    mine = [r for r in records if r.council in named and r.citation_for(fact) and (asked == "dates" or r.lead_inspector)]
-    framework = first_label(_FRAMEWORK_ASKED.items(), question, "")
-    if framework:
-        mine = [r for r in mine if framework in (r.kind, r.framework)]
-    years = set(YEAR.findall(question))
-    if years:
-        mine = [r for r in mine if {(r.inspection_end or r.inspection_start)[:4], r.published[:4]} & years]
-    else:  # "the latest", or no time named: the council's most recent report of its own
-        mine = [max((r for r in mine if r.council == c), key=lambda r: r.inspection_end) for c in named if any(r.council == c for r in mine)]
-    if not mine:
-        return None
-    cite = Numbered()
-    lines = []
-    for record in mine:
-        cited = record.citation_for(fact)
-        assert cited is not None
-        said = f"lead inspector {record.lead_inspector}" if asked == "lead" else " ".join(cited.quote.split())
-        lines.append(f"{record.council}, {record.label} ({record_when(record)}): {said} {cite(cited)}")
-    return list_answer(question, lines, cite, "inspection " + asked, named, started)
