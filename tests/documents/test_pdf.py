@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pytest
 from report_files import _pdf, text_pdf
 
-from assistant.documents import pdf
+from assistant.documents import pdf, read
 from assistant.documents.pdf import (
     Line,
     _join_pages,
@@ -19,7 +19,8 @@ from assistant.documents.pdf import (
     tables_into,
     with_paragraph_breaks,
 )
-from assistant.documents.pdf_layout import Run
+from assistant.documents.pdf_layout import Run, layout_text, page_runs
+from assistant.documents.read import read_report
 
 FIELD = Path(__file__).parents[1] / "data" / "field"
 
@@ -224,3 +225,65 @@ def test_a_table_whose_short_lines_meet_only_once_the_running_header_is_dropped_
     laid_out, text = _laid_out(buffer.getvalue(), monkeypatch)
     assert laid_out == [1, 2, 3]
     assert "\nSickness by team\tCount\nSickness in the north\t12\n" in text
+
+
+def _run(text: str, left: float, baseline: float, size: float = 11.0) -> Run:
+    return Run(baseline, left, left + 0.5 * size * len(text), size, text)
+
+
+def test_pdfium_runs_are_set_as_a_layout_whose_table_reads_as_rows() -> None:
+    # The grade is centred beside a wrapped cell, half a line below its first line: it joins that row.
+    runs = [
+        _run("Ofsted judgements", 50, 730),
+        _run("Judgement", 50, 700),
+        _run("Grade", 300, 700),
+        _run("The experiences and progress of care", 50, 680),
+        _run("Good", 300, 674),
+        _run("leavers", 50, 668),
+        _run("Overall effectiveness", 50, 650),
+        _run("Requires improvement to be good", 300, 650),
+        _run("The service has improved since then.", 50, 610),
+    ]
+    assert tables_into(PLAIN, layout_text(runs)) == tables_into(PLAIN, LAYOUT)
+
+
+def test_a_footnote_number_in_a_small_font_does_not_cut_its_line_into_cells() -> None:
+    # Word gaps of about 0.55 em of the 10-point text are over 0.6 em of the 6-point footnote number.
+    content = b"BT /F1 6 Tf 50 703 Td (10) Tj ET BT /F1 10 Tf 2 Tw 57 700 Td (Source: DfE Children in need) Tj ET"
+    document = pdfium.PdfDocument(_pdf(content))
+    try:
+        textpage = document[0].get_textpage()
+        runs = page_runs(textpage, textpage.get_text_range())
+    finally:
+        document.close()
+    assert [run.text for run in runs or []] == ["10Source: DfE Children in need"]
+
+
+def test_a_field_reports_judgement_table_is_read_without_pypdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pypdf's layout mode took two thirds of reading's CPU; pdfium's geometry lays the page out instead.
+    monkeypatch.setattr(read, "_pypdf_layout", lambda data: _refuse)
+    text = read_report(FIELD / "ofsted-2532287-2022-02-11.pdf").text
+    assert (
+        "\n\nJudgement\tGrade\n"
+        "The impact of leaders on social work practice with children and families\tInadequate\n"
+        "The experiences and progress of children who need help and protection\tInadequate\n"
+        "The experiences and progress of children in care and care leavers\tRequires improvement to be good\n"
+        "Overall effectiveness\tInadequate\n\n"
+    ) in text
+
+
+def test_where_pdfium_gives_no_geometry_pypdfs_layout_mode_reads_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [("Measure", "Value"), ("Agency social workers", "75 FTE"), ("Caseload", "18")]
+    texts = [(50, 800 - 16 * n, left) for n, (left, _) in enumerate(rows)]
+    texts += [(300, 800 - 16 * n, right) for n, (_, right) in enumerate(rows)]
+    data = _placed(texts)
+    asked: list[int] = []
+    layout = read._pypdf_layout(data)
+    monkeypatch.setattr(pdf, "page_runs", lambda textpage, text: None)
+    document = pdfium.PdfDocument(data)
+    try:
+        text = pdf_text(document, lambda number: asked.append(number) or layout(number))
+    finally:
+        document.close()
+    assert asked == [0]
+    assert "Measure\tValue\nAgency social workers\t75 FTE\nCaseload\t18" in text
