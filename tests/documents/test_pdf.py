@@ -278,11 +278,16 @@ def test_where_pdfium_gives_no_geometry_pypdfs_layout_mode_reads_the_table(monke
     texts += [(300, 800 - 16 * n, right) for n, (_, right) in enumerate(rows)]
     data = _placed(texts)
     asked: list[int] = []
-    layout = read._pypdf_layout(data)
+    pypdf_layout = read._pypdf_layout(data)
+
+    def layout(number: int) -> str:
+        asked.append(number)
+        return pypdf_layout(number)
+
     monkeypatch.setattr(pdf, "page_runs", lambda textpage, text: None)
     document = pdfium.PdfDocument(data)
     try:
-        text = pdf_text(document, lambda number: asked.append(number) or layout(number))
+        text = pdf_text(document, layout)
     finally:
         document.close()
     assert asked == [0]
