@@ -17,6 +17,8 @@ from assistant.types import Answer, Filters
 
 _SWITCH = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
 _AND_X = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([A-Z][\w' -]{1,40}?)\s*\??\s*$")
+# "and in harrow?": a council typed in lower case, read as one only when it names a council.
+_AND_IN = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([\w'’ -]{2,40}?)\s*\??\s*$", re.I)
 _AND_THE = re.compile(r"^\s*and\s+((?:the|its|their)\s+[\w'’ -]{2,40}?)\s*\??\s*$", re.I)
 _LEADING = re.compile(r"^\s*(?:and|but|so|also|ok|okay|then)\b[,\s]*", re.I)
 _ONE = re.compile(
@@ -35,6 +37,7 @@ _TOPIC = re.compile(
     r"\b((?:the|a|an|its|their|[A-Z][\w-]*['’]s)\s+[^?.,;]*?)(?=\s+(?:by|for|in|at|on|during|to|from|when|after|before)\b|[?.,;]|$)"
 )
 _ABOUT = re.compile(r"\babout\s+([^?.,;]+?)(?=\s+(?:in|for|at|during|since|by|from)\b|[?.,;]|$)", re.I)
+_NAME_OF = re.compile(r"^(?:the|a)\s+(?:name|title)s?\s+of\s+(?=\S+\s+\S)", re.I)
 _BARE_WH = re.compile(r"^(?:since|from|until|by)?\s*(?:when|why|how|where|how long|how many|how much|how come|by whom|who by)\s*\??$", re.I)
 _WH = re.compile(r"^\s*(?:who|what|when|where|which|why|how|is|are|was|were|did|does|do|has|have|will|can)\b", re.I)
 
@@ -53,7 +56,8 @@ def _topic(question: str) -> str:
     candidates = [c for c in candidates if len(c.split()) >= 2]
     if not candidates:
         return ""
-    return max(candidates, key=lambda c: len(c.split()))
+    # "What's the name of Sunderland's children's trust?": "it" will be the trust, not its name.
+    return _NAME_OF.sub("", max(candidates, key=lambda c: len(c.split())))
 
 
 def _head(topic: str) -> str:
@@ -98,11 +102,19 @@ def rewrite(question: str, previous: str, councils: list[str], *, subject: str =
     """
     if not previous:
         return question
-    switch = _SWITCH.match(question) or _AND_X.match(question)
+    switch = _switch(question, councils)
     if _names_a_council(question, councils) and not switch:
         return question  # "leeds ofsted grade" asks about Leeds, in the library or not
     text = _resolve(question, previous, councils, subject) if is_follow_up(question) else question
     return _carry_scope(text, previous, councils)
+
+
+def _switch(question: str, councils: list[str]) -> re.Match[str] | None:
+    """"What about X?", "and in X?": the same question asked of another council or topic."""
+    found = _SWITCH.match(question) or _AND_X.match(question)
+    if found is None and (lower := _AND_IN.match(question)) and mentioned_councils(lower.group(1), councils):
+        return lower
+    return found
 
 
 def _names_a_council(question: str, councils: list[str]) -> bool:
@@ -118,7 +130,7 @@ def _resolve(question: str, previous: str, councils: list[str], subject: str = "
         if _TIME.search(previous):
             return _TIME.sub(asked, previous, count=1)
         return f"{previous.rstrip(' ?')} in {asked}?"
-    switch = _SWITCH.match(question) or _AND_X.match(question)
+    switch = _switch(question, councils)
     if switch:
         target = switch.group(1).strip()
         if mentioned_councils(target, councils) or not previous_councils:

@@ -73,6 +73,10 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("what were the main problems in Darlington?", "and what about care leavers", "what were the main problems for care leavers in Darlington?"),
         ("What is the care leavers judgement in Darlington?", "what about children in care?", "What is the children in care judgement in Darlington?"),
         ("What grade did Darlington get for care leavers?", "what about adoption?", "What grade did Darlington get for adoption?"),
+        # Another council typed in lower case, as members type them.
+        ("how are care leavers doing in darlington", "and in west sussex?", "how are care leavers doing in west sussex"),
+        # "it" after "the name of X" is X, not its name.
+        ("whats the name of darlington's improvement board", "when was it set up", "When was darlington's improvement board set up"),
         # A bare question word asks the last question again, with it.
         ("Who runs children's social care for Darlington?", "since when?", "Who runs children's social care for Darlington, and since when?"),
         ("Was Darlington rated inadequate in 2019?", "why?", "Was Darlington rated inadequate in 2019, and why?"),
