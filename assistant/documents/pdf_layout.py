@@ -88,9 +88,10 @@ def page_runs(textpage: PdfTextPage, text: str) -> list[Run] | None:
                     and pdfium_c.FPDFText_GetCharOrigin(raw, position + gap.end(), *origin)
                 ):
                     return None
-                # A footnote number in a small font starts the line: gaps are measured against the text.
-                after = pdfium_c.FPDFText_GetFontSize(raw, position + gap.end())
-                if x.value - right.value >= _CELL_GAP * max(size, after):
+                width = x.value - right.value
+                # A footnote number in a small font may start the line: a wide gap is measured again
+                # against the text after it.
+                if width >= _CELL_GAP * size and width >= _CELL_GAP * pdfium_c.FPDFText_GetFontSize(raw, position + gap.end()):
                     ends.append(right.value)
                     starts.append((gap.end(), x.value, y.value))
             if not pdfium_c.FPDFText_GetCharBox(raw, position + len(stripped) - 1, *box):
