@@ -331,14 +331,27 @@ def pdf_text(document: PdfDocument, fallback: Callable[[int], str]) -> str:
     return text
 
 
+_FOOT_NUMBER = re.compile(r"\n\s*\d{1,3}\s*$")
+
+
+def _without_foot_number(text: str) -> str:
+    """The text without a page number standing alone at its end. Only the trailing spaces and digits are
+    searched: a search through every page read so far made joining a report's pages quadratic."""
+    stripped = text.rstrip()
+    start = len(stripped)
+    while start and (stripped[start - 1].isspace() or stripped[start - 1].isdecimal()):
+        start -= 1
+    return (stripped[:start] + _FOOT_NUMBER.sub("", stripped[start:])).rstrip()
+
+
 def _join_pages(before: str, after: str) -> str:
     """A sentence the page break cut ("a new 'front door' called" | "Family Connect") is one again."""
     # A page number standing alone at the foot or head of a page is not where the sentence stops.
-    tail = re.sub(r"\n\s*\d{1,3}\s*$", "", before.rstrip()).rstrip()
+    tail = _without_foot_number(before)
     head = re.sub(r"^\s*\d{1,3}\s*\n", "", after.lstrip()).lstrip()
     if not tail:
         return after
-    if re.search(r"[A-Za-z,’']$", tail) and re.match(r"[A-Za-z‘'(]", head):
+    if re.match(r"[A-Za-z,’']$", tail[-1]) and re.match(r"[A-Za-z‘'(]", head):
         first_line = head.split("\n", 1)[0]
         if not first_line.rstrip().endswith(("?", ":")) and "\t" not in first_line:
             return f"{tail} {head}"
