@@ -252,6 +252,9 @@ class Engine:
             elif isinstance(written, tuple):
                 text, citations = written
                 written_by = "llm"
+        if elsewhere and not refused:
+            # Said first, so an answer from a neighbour's report is not read as the council's own.
+            text = f"The library holds no reports on {' or '.join(elsewhere)}; other reports say:\n\n{text}"
         if refused:
             text = REFUSAL
             if elsewhere:

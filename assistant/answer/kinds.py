@@ -18,7 +18,7 @@ _ASKS_AHEAD = re.compile(r"\b(?:next|upcoming|forthcoming|will)\b", re.I)
 _FREQUENCY = re.compile(r"\b(?:quarterly|monthly|weekly|daily|annually|yearly|fortnightly|every|each (?:week|month|quarter|year)|times a|per (?:week|month|year)|regular(?:ly)?)\b", re.I)
 
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bsince when\b|\bwhen (?:was|is|were|did|does|will|are)\b|\bdates\b|\bdate\s*\??\s*$|\bdue\b.*\?$", re.I)),
+    ("when", re.compile(r"^\s*(?:and\s+)?when(?:s|['’]s)?\b|\bwhat (?:date|day|month|year|time)\b|\bwhich (?:date|month|year)\b|\bhow soon\b|\bby when\b|\bsince when\b|\bwhen (?:was|is|were|did|does|will|are)\b|\bdates\b|\bdate\s*\??\s*$|\bdue\b.*\?$", re.I)),
     ("who", re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|who['’]?s)\b|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:their|his|her|the\s+(?:\w+\s+)?\w+['’]s)\s+names?\b|\bwhich (?:officer|officers|person|people|director|member)\b|\bname of\b|\b(?:called|named)\s*(?:now|today|these days)?\s*\??\s*$|\b(?:inspector|director|chair|chief executive|leader|commissioner|manager)s?\s*\??\s*$", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|long|far|often|high|low|big|large)\b|\bwhat (?:percentage|proportion|share|number|figure|rate)\b|\b(?:rates?|percentages?|numbers?|proportions?)\b|%|" + _MONEY_WORDS, re.I)),
     ("judgement", re.compile(r"\b(?:grade|graded|judge|judgement|judgment|judged|rated|rating|verdict|outcome)\b", re.I)),

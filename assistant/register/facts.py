@@ -101,7 +101,9 @@ METRICS: tuple[Metric, ...] = (
 )
 BY_NAME = {m.name: m for m in METRICS}
 # Every word a question may name a metric by: the engine counts them as register words.
-METRIC_WORDS = " ".join(sorted({w for m in METRICS for w in re.findall(r"[a-z]{3,}", f"{m.name} {m.words}".lower())} - {"per", "are", "the"}))
+METRIC_WORDS = " ".join(
+    sorted({w for m in METRICS for w in re.findall(r"[a-z]{3,}", re.sub(r"\\[a-zA-Z]", " ", f"{m.name} {m.words}").lower())} - {"per", "are", "the"})
+)
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _VALUE = {

@@ -44,7 +44,11 @@ GLOSSARY = {
 }
 # Everyday words for what reports name formally: replaced, as a typo is mended, so both search and the
 # weighing of an answer's words read the report's word.
-EVERYDAY = {"kids": "children", "kid": "child", "youngsters": "young people", "mums": "mothers", "dads": "fathers"}
+EVERYDAY = {
+    "kids": "children", "kid": "child", "youngsters": "young people", "mums": "mothers", "dads": "fathers",
+    # A question word typed with its "is" glued on ("whens the next inspection"): the question it asks.
+    "wats": "whats", "whens": "when's", "wheres": "where's", "hows": "how's", "whys": "why's", "whos": "who's",
+}
 # The sector's names for one thing: a question using one also searches the others.
 SAME_THING = [("children in care", "looked after children", "children looked after")]
 COMMON_WORDS = 150  # the library's most used words: what every report of it says

@@ -140,6 +140,7 @@ def test_a_council_spoken_of_in_other_reports_is_answered_only_from_what_they_sa
     answer = shared_engine.answer("How long did Leeds take to improve?")
     assert not answer.refused and answer.citations
     assert all("Leeds" in c.passage for c in answer.citations) and "4 years" in answer.answer
+    assert answer.answer.startswith("The library holds no reports on Leeds; other reports say:")
     unanswered = shared_engine.answer("What is the Ofsted grade of Leeds?")
     assert unanswered.refused and "no reports on Leeds" in unanswered.answer
 

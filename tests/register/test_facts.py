@@ -146,6 +146,7 @@ def test_questions_that_ask_for_a_metric() -> None:
     assert [m.name for m in find_metrics("how many children are in care in Coventry")][0] == "children looked after"
     assert asks_for_metric("how many looked after children in Tameside", councils)
     assert not asks_for_metric("how many children in care have a permanent plan in Coventry", councils)
+    assert asks_for_metric("CLA numbers Coventry", councils)  # the metric's abbreviation is one of its words
 
 
 FIELD_EXPECTED = [

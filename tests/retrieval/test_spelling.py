@@ -54,6 +54,9 @@ def test_everyday_words_become_the_reports_and_one_thing_is_searched_by_all_its_
     searched = mend_question("how many kids in care?", vocab)
     assert "looked after children" in searched and "children looked after" in searched
     assert mend_question("how many looked after children?", vocab).count("children in care") == 1
+    # A question word with its "is" glued on asks what it would with the apostrophe.
+    assert mend_question("wats the grade", vocab, expand=False) == "whats the grade"
+    assert mend_question("whens the next visit", vocab, expand=False) == "when's the next visit"
 
 
 def test_a_short_slip_from_a_question_word_is_that_word_not_a_rare_term() -> None:
