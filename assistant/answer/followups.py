@@ -13,12 +13,13 @@ from typing import Protocol
 
 from assistant.answer.from_register import JUDGED_AREAS
 from assistant.answer.scope import read_scope
+from assistant.councils import gazetteer
 from assistant.types import Answer, Filters
 
 _SWITCH = re.compile(r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
 _AND_X = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([A-Z][\w' -]{1,40}?)\s*\??\s*$")
-# "and in harrow?": a council typed in lower case, read as one only when it names a council.
-_AND_IN = re.compile(r"^\s*and\s+(?:in|for|at)?\s*([\w'’ -]{2,40}?)\s*\??\s*$", re.I)
+# "and in harrow?", "harrow?": a council typed in lower case, or alone, read as one only when it names councils.
+_AND_IN = re.compile(r"^\s*(?:and\s+)?(?:(?:in|for|at)\s+)?([\w'’ &-]{2,40}?)\s*\??\s*$", re.I)
 _AND_THE = re.compile(r"^\s*and\s+((?:the|its|their)\s+[\w'’ -]{2,40}?)\s*\??\s*$", re.I)
 _LEADING = re.compile(r"^\s*(?:and|but|so|also|ok|okay|then)\b[,\s]*", re.I)
 _ONE = re.compile(
@@ -112,9 +113,17 @@ def rewrite(question: str, previous: str, councils: list[str], *, subject: str =
 def _switch(question: str, councils: list[str]) -> re.Match[str] | None:
     """"What about X?", "and in X?": the same question asked of another council or topic."""
     found = _SWITCH.match(question) or _AND_X.match(question)
-    if found is None and (lower := _AND_IN.match(question)) and mentioned_councils(lower.group(1), councils):
+    if found is None and (lower := _AND_IN.match(question)) and _only_councils(lower.group(1), councils):
         return lower
     return found
+
+
+def _only_councils(text: str, councils: list[str]) -> bool:
+    """Whether the text names councils and nothing else ("harrow", "barnet and harrow")."""
+    mentions = gazetteer().find(text, known=councils)
+    for mention in reversed(mentions):
+        text = text[: mention.start] + " " + text[mention.end :]
+    return bool(mentions) and not re.sub(r"\b(?:and|&)\b|[\W_]", "", text, flags=re.I)
 
 
 def _names_a_council(question: str, councils: list[str]) -> bool:

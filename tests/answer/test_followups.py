@@ -75,6 +75,7 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("What grade did Darlington get for care leavers?", "what about adoption?", "What grade did Darlington get for adoption?"),
         # Another council typed in lower case, as members type them.
         ("how are care leavers doing in darlington", "and in west sussex?", "how are care leavers doing in west sussex"),
+        ("how are care leavers doing in darlington", "worcestershire", "how are care leavers doing in worcestershire"),
         # "it" after "the name of X" is X, not its name.
         ("whats the name of darlington's improvement board", "when was it set up", "When was darlington's improvement board set up"),
         # A bare question word asks the last question again, with it.
