@@ -244,6 +244,7 @@ _OVERVIEW = re.compile(
     r"^\W*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?(?:tell\s+me\s+about|(?:give\s+me\s+)?(?:an?\s+)?(?:overview|summary)\s+of"
     r"|summari[sz]e|what\s+about|how\s+is|how['’]s|how\s+are\s+things\s+in)\W+(?:doing|getting\s+on|performing|faring|now|please)?\W*$"
     r"|^\W*(?:an?\s+)?(?:overview|summary)(?:\s+please)?\W*$"
+    r"|^\W*how\s+(?:did|does|has|have)\W+(?:do|done|get\s+on|got\s+on|fared?|perform(?:ed)?)\W*$"  # "how did kensington do"
     r"|^\W*$",  # a council's name alone ("surrey", "croydon 2024")
     re.I,
 )

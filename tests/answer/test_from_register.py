@@ -279,7 +279,7 @@ def test_how_a_piece_of_work_did_is_no_question_of_grades(records: list[Inspecti
     "question",
     [
         "Tell me about Tameside", "how is tameside doing?", "Tameside overview", "Can you give me an overview of Tameside?",
-        "tameside ofsted 2023 - overview", "tameside", "2023 Tameside?",
+        "tameside ofsted 2023 - overview", "tameside", "2023 Tameside?", "how did tameside do", "how has Tameside fared?",
     ],
 )
 def test_a_bare_question_about_a_council_gets_its_grades(records: list[InspectionRecord], question: str) -> None:
