@@ -26,7 +26,8 @@ COUNCILS = ["Darlington", "North Somerset", "West Sussex", "Worcestershire"]
         ("What caseload level were they aiming for?", "commitment"),
         ("what is the front door called now", "who"),
         ("whos the dcs north somerset", "who"),
-        ("whens the next inspection of swindon", "when"),  # not a promise: "when's", typed without its apostrophe
+        ("whens the next inspection of swindon", "when"),
+        ("surrey 2025 weaknesses", "list"),  # what a report lists under "What needs to improve"  # not a promise: "when's", typed without its apostrophe
         # A grade stated as given is context: what is asked is something else.
         ("were there any areas of strong practice despite the inadequate grade?", "fact"),
         ("what did they still need to improve after the outstanding judgement?", "list"),
