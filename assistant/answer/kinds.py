@@ -370,7 +370,9 @@ def register_can_answer(question: str, councils: list[str], mend: Callable[[str]
     if asks_for_metric(question, councils) or asks_inspection_fact(question):
         return True  # "how has the vacancy rate changed", "who led the 2014 inspection": held by the register
     kind = question_kind(question)
-    if kind in ("who", "number", "list") or (kind == "when" and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
+    # "When did Worcestershire get its inadequate rating?": the register dates each grade; other "when"s are the passages'.
+    graded_when = _GRADE.search(question) and re.search(r"\b(?:rat(?:ed|ing)|grade[ds]?|judge?(?:d|ment)|get|got|bec[ao]me|went)\b", question, re.I)
+    if kind in ("who", "number", "list") or (kind == "when" and not graded_when and not re.search(r"\b(?:next|upcoming)\b", question, re.I)):
         return False
     if _YES_NO.match(question) and _PROMISE_WORDS.search(question):
         return False

@@ -91,6 +91,8 @@ def test_a_who_question_wants_a_name_beside_the_role_it_names() -> None:
         ("Who leads children's services?", False),
         ("Has Bury committed money to youth services?", False),
         ("Why did the Minister suspend the Trust process?", False),
+        ("When did Worcestershire get its inadequate rating?", True),  # the register dates each grade
+        ("When was Darlington's improvement plan agreed?", False),
     ],
 )
 def test_the_register_settles_grades_promises_and_metrics(question: str, settled: bool) -> None:
