@@ -6,20 +6,31 @@ import io
 from pathlib import Path
 
 
-def _pdf(content: bytes, *, with_font: bool = True) -> bytes:
-    """A one-page PDF around a content stream.
+# A ToUnicode map that reads "~" as an emoji, a character outside the Basic Multilingual Plane.
+EMOJI_TILDE = (
+    b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Tilde def /CMapType 2 def\n"
+    b"1 begincodespacerange <00> <FF> endcodespacerange\n1 beginbfchar <7E> <D83DDE00> endbfchar\n"
+    b"endcmap CMapName currentdict /CMap defineresource pop end end"
+)
+
+
+def _pdf(content: bytes, *, with_font: bool = True, to_unicode: bytes | None = None) -> bytes:
+    """A one-page PDF around a content stream; `to_unicode`, a ToUnicode CMap for its font.
 
     Built by hand (no PDF writer that can lay out text is installed); the cross-reference
     table is computed so readers do not have to repair the file.
     """
     font = b" /Resources << /Font << /F1 5 0 R >> >>" if with_font else b""
+    mapped = b" /ToUnicode 6 0 R" if to_unicode else b""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R" + font + b" >>",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica" + mapped + b" >>",
     ]
+    if to_unicode:
+        objects.append(b"<< /Length %d >>\nstream\n" % len(to_unicode) + to_unicode + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

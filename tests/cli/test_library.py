@@ -18,7 +18,7 @@ def _assistant(*args: str, index: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_ingest_refuses_a_link_out_and_keeps_library_warnings_in_the_log(tmp_path: Path) -> None:
-    from report_files import REPORT_LINES, _pdf, text_pdf
+    from report_files import EMOJI_TILDE, REPORT_LINES, _pdf, text_pdf
 
     folder, index = tmp_path / "corpus", tmp_path / "index"
     folder.mkdir()
@@ -26,11 +26,12 @@ def test_ingest_refuses_a_link_out_and_keeps_library_warnings_in_the_log(tmp_pat
         ("Progress Report – March 2021\n\n1. " + " ".join(REPORT_LINES[1:]) + "\n").encode("cp1252")
     )
     (folder / "passwd.txt").symlink_to("/etc/passwd")
-    # "invalid pdf header", still read; its table (cells side by side) sends it through pypdf's layout, which warns.
-    rows = [(b"Judgement", b"Grade"), (b"Care", b"Good"), (b"Leadership", b"Good")]
+    # "invalid pdf header", still read. Its table (cells side by side) holds a character outside the Basic
+    # Multilingual Plane, where pdfium gives no geometry: the page goes to pypdf's layout mode, which warns.
+    rows = [(b"Judgement", b"Grade"), (b"Care ~", b"Good"), (b"Leadership", b"Good")]
     texts = [(x, 800 - 16 * n, cell) for n, row in enumerate(rows) for x, cell in zip((50, 300), row)]
     texts += [(50, 700 - 16 * n, line.encode("latin-1")) for n, line in enumerate(REPORT_LINES)]
-    (folder / "prefixed.pdf").write_bytes(b"garbage\n" + _pdf(b"\n".join(b"BT /F1 11 Tf %d %d Td (%s) Tj ET" % t for t in texts)))
+    (folder / "prefixed.pdf").write_bytes(b"garbage\n" + _pdf(b"\n".join(b"BT /F1 11 Tf %d %d Td (%s) Tj ET" % t for t in texts), to_unicode=EMOJI_TILDE))
     (folder / "truncated.pdf").write_bytes(text_pdf(REPORT_LINES).replace(b"%%EOF", b"")[:-40])  # "EOF marker not found"
     result = _assistant("ingest", str(folder), index=index)
     assert result.returncode == 1, result.stderr
