@@ -1,6 +1,6 @@
 """Work an ingest does beside the encoder, in worker processes: files read ahead, derived data warmed.
 
-Encoding is most of an ingest; reading a PDF (pypdf is pure Python) and extracting a report's register
+Encoding is most of an ingest; reading a PDF (pdfium, and the layout of its table pages) and extracting a report's register
 entries are most of the rest, and both hold the GIL. Done here, in processes of their own, they run
 while the main process encodes, instead of after it:
 
