@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-
 # A ToUnicode map that reads "~" as an emoji, a character outside the Basic Multilingual Plane.
 EMOJI_TILDE = (
     b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Tilde def /CMapType 2 def\n"
