@@ -13,7 +13,8 @@ from assistant.register.ofsted import InspectionRecord
 from assistant.text import compile_table
 from assistant.types import Answer
 
-_RELATIVE = re.compile(r"\b(?:before|prior\s+to|previous|preceding|earlier|first|after|since|next|following)\b", re.I)
+# An inspection placed by another ("the one before December 2023"); "looked after children" places none.
+_RELATIVE = re.compile(r"\b(?:before|prior\s+to|previous|preceding|earlier|first|(?<!looked\s)(?<!looked-)after|since|next|following)\b", re.I)
 _FRAMEWORK_ASKED = compile_table({
     "focused_visit": r"\bfocused\s+visit",
     "monitoring_visit": r"\bmonitoring\s+visit",

@@ -174,6 +174,7 @@ def test_a_report_is_named_by_the_year_it_was_published_too(records: list[Inspec
     [
         ("who led the Tameside inspection in December 2023?", "lead inspector Andy Waugh [1]"),
         ("tameside sif 2016 lead inspector", "lead inspector Paula Thomson-Jones [1]"),
+        ("who inspected tameside's looked after children services in 2016", "lead inspector Paula Thomson-Jones [1]"),  # "after" places nothing
         ("Tameside - who was the lead inspector at the latest inspection?", "lead inspector Andy Waugh [1]"),
         ("the dates of the Tameside inspection whose report was published in 2016?", "Inspection date: 26 September 2016 to 20 October 2016 [1]"),
         ("When was Tameside last inspected?", "Inspection dates: 4 to 15 December 2023 [1]"),
