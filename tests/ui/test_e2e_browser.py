@@ -133,7 +133,7 @@ def test_chat_cites_expands_follows_up_filters_and_copies(page: Any) -> None:
     expect(page.locator("#cra-header h1")).to_have_text("Council Reports Assistant")
     expect(page.get_by_text("What did Ofsted find at Worcestershire's latest monitoring visit?")).to_be_visible()
 
-    answer = ask(page, "How many agency social workers does West Sussex have?")
+    answer = ask(page, "How many agency social workers does West Sussex have in post?")
     expect(answer).to_have_class("cra-answer cra-answered")
     expect(answer.locator(".cra-text")).to_contain_text("Around 75 FTE Agency Social Workers")
     expect(answer.locator(".cra-ref").first).to_have_text("[1]")
@@ -155,7 +155,7 @@ def test_chat_cites_expands_follows_up_filters_and_copies(page: Any) -> None:
     copied = page.locator("#cra-copy-text textarea")
     expect(copied).to_be_visible()
     text = copied.input_value()
-    assert text.startswith("How many agency social workers does West Sussex have?\n\n")
+    assert text.startswith("How many agency social workers does West Sussex have in post?\n\n")
     assert "\nReferences\n[1] West Sussex, " in text and ", February 2020, para 8 (000_593dbc0cfa530023.txt)" in text
 
     follow = ask(page, "And what was the vacancy gap?")
@@ -186,7 +186,7 @@ def test_chat_cites_expands_follows_up_filters_and_copies(page: Any) -> None:
 def test_citation_opens_the_report_at_its_paragraph(page: Any) -> None:
     from playwright.sync_api import expect
 
-    answer = ask(page, "How many agency social workers does West Sussex have?")
+    answer = ask(page, "How many agency social workers does West Sussex have in post?")
     card = answer.locator("details.cra-card").first
     card.locator("summary").click()
     with page.context.expect_page() as opened:
@@ -271,7 +271,7 @@ def test_readable_at_tablet_width(page: Any) -> None:
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": 820, "height": 1180})
-    answer = ask(page, "How many agency social workers does West Sussex have?")
+    answer = ask(page, "How many agency social workers does West Sussex have in post?")
     answer.locator("details.cra-card summary").first.click()
     expect(page.locator("#cra-f-council")).to_be_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
