@@ -105,8 +105,8 @@ def test_hybrid_search_ranks_alike_with_and_without_the_matrix(sample_index: Ind
     # Chroma's to the last bit, and a rounding to five places may fall either side).
     assert [[pid for pid, _, _ in hits] for hits in without] == [[pid for pid, _, _ in hits] for hits in with_matrix]
     for hits, expected in zip(without, with_matrix, strict=True):
-        for (_, score, dense), (_, want_score, want_dense) in zip(hits, expected, strict=True):
-            assert score == pytest.approx(want_score, abs=1e-4) and dense == pytest.approx(want_dense, abs=1e-4)
+        for (_, score, cosine), (_, want_score, want_cosine) in zip(hits, expected, strict=True):
+            assert score == pytest.approx(want_score, abs=1e-4) and cosine == pytest.approx(want_cosine, abs=1e-4)
 
 
 def test_with_the_matrix_a_search_asks_chroma_for_no_vectors(sample_index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
