@@ -9,8 +9,9 @@ exists, else tests/data/field/*.pdf); one field file is a saved web page that fa
 file that fails to ingest is named and left out, not fatal. Ingest is timed end to end (read, clean,
 split, embed, Chroma, manifest, BM25) into a fresh index folder; the raw encoder is the call ingest
 makes to the index's own embedder (`embed_with_units`, or `embed_batch` for an embedder without unit
-vectors: assistant/index/store.py embed_passages) on the same passage texts, in the same process,
-interleaved with the ingest runs so both see the same machine load. Medians of the repeats.
+vectors: assistant/index/store.py embed_passages) on the same passage texts, through the same embedder
+(whose model runs in its child process, assistant/index/encoder.py, for both), interleaved with the
+ingest runs so both see the same machine load. Medians of the repeats. CPU seconds count the child too.
 With --json the last line is {"ratio", "passages_per_s", "encoder_passages_per_s"} of the main corpus.
 """
 
@@ -177,10 +178,18 @@ def release_chroma() -> None:
     SharedSystemClient.clear_system_cache()
 
 
-def children_cpu() -> float:
-    """CPU seconds of the ended child processes so far (an ingest's workers are waited for when it ends)."""
+def cpu_seconds() -> float:
+    """CPU seconds so far of this process and its child processes: those ended (an ingest's workers are waited
+    for when it ends) and those still running (the encoder's child, kept between batches)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    total = time.process_time() + usage.ru_utime + usage.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid():  # fields: state, ppid, ..., utime (12th), stime (13th)
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def ingest_once(
@@ -193,11 +202,11 @@ def ingest_once(
     folder = Path(tempfile.mkdtemp(dir=work, prefix="index-"))
     index = open_index(Settings(index_dir=folder), embedder=embedder)
     with stage_timer(stages) if stages is not None else contextlib.nullcontext():
-        cpu = time.process_time() + children_cpu()
+        cpu = cpu_seconds()
         started = time.perf_counter()
         summary = index.ingest(corpus)
         seconds = time.perf_counter() - started
-        cpu = time.process_time() + children_cpu() - cpu
+        cpu = cpu_seconds() - cpu
     if stages is not None:  # the main thread's time in no stage: mostly waiting for the encoder's vectors
         stages["other"] += seconds - sum(v for k, v in stages.items() if k not in ("other", ENCODER))
     if not summary.embedded:
@@ -229,11 +238,11 @@ def compare(name: str, corpus: list[Path], work: Path, embedder: Embedder, repea
         files = len(index.reports)
         release_chroma()
         shutil.rmtree(index.root, ignore_errors=True)
-        cpu = time.process_time()
+        cpu = cpu_seconds()
         started = time.perf_counter()
         encode()
         raw_rates.append(passages / (time.perf_counter() - started))
-        raw_cpu.append(time.process_time() - cpu)
+        raw_cpu.append(cpu_seconds() - cpu)
         print(
             f"  run {repeat + 1}: ingest {ingest_rates[-1]:6.1f} passages/s ({ingest_cpu[-1]:6.1f} CPU s, workers too)   "
             f"raw encoder {raw_rates[-1]:6.1f} passages/s ({raw_cpu[-1]:6.1f} CPU s)"
@@ -298,7 +307,7 @@ def main() -> None:
         embedder = open_index(Settings(index_dir=Path(tmp))).embedder
     embedder.embed_batch(["warm up the model"] * 8)
     batch_size = getattr(getattr(embedder, "passages", embedder), "batch_size", "?")  # OnnxQueries: its passage half
-    print(f"model {embedder.name} ({type(embedder).__name__}), torch threads {__import__('torch').get_num_threads()}, "
+    print(f"model {embedder.name} ({type(embedder).__name__}), "
           f"batch size {batch_size}")
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)

@@ -84,14 +84,15 @@ class _Kept(logging.Handler):
         return records
 
 
-def _start_worker(levels: dict[str, int], niceness: int) -> None:
-    """In a worker: die when the main process dies, and log as it does."""
-    try:
-        import ctypes
+def _start_worker(levels: dict[str, int], niceness: int, *, tied: bool = True) -> None:
+    """In a worker: die when the thread that started it ends (`tied`), and log as the main process does."""
+    if tied:
+        try:
+            import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the worker still ends when its stdin closes
-        pass
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # not Linux: the worker still ends when its stdin closes
+            pass
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     logging.captureWarnings(True)
@@ -148,9 +149,13 @@ def _stage(
 TASKS: dict[str, Callable[..., Any]] = {"read": _read, "units": _units, "warm": _warm, "stage": _stage}
 
 
-def serve(levels: dict[str, int], niceness: int = NICENESS) -> None:
-    """A worker's loop: (id, task, arguments) in on stdin, (id, ok, result or error text) out on stdout."""
-    _start_worker(levels, niceness)
+def serve(
+    levels: dict[str, int], niceness: int = NICENESS, table: dict[str, Callable[..., Any]] | None = None, *, tied: bool = True
+) -> None:
+    """A worker's loop: (id, task, arguments) in on stdin, (id, ok, result or error text) out on stdout; the tasks are
+    `table`'s (this module's TASKS unless given)."""
+    table = TASKS if table is None else table
+    _start_worker(levels, niceness, tied=tied)
     kept = _Kept()
     logging.getLogger().addHandler(kept)
     if os.getppid() == 1:  # the main process died while this one started
@@ -163,7 +168,7 @@ def serve(levels: dict[str, int], niceness: int = NICENESS) -> None:
         except EOFError:
             return
         try:
-            answer: tuple[int, bool, Any, list[logging.LogRecord]] = (number, True, TASKS[name](*args), [])
+            answer: tuple[int, bool, Any, list[logging.LogRecord]] = (number, True, table[name](*args), [])
         except Exception as exc:  # noqa: BLE001 - sent back, raised by the main process
             answer = (number, False, f"{type(exc).__name__}: {exc}", [])
         answer[3].extend(kept.take())
@@ -171,15 +176,15 @@ def serve(levels: dict[str, int], niceness: int = NICENESS) -> None:
         answers.flush()
 
 
-class _Worker:
-    """One worker process, its tasks done in the order given."""
+class Worker:
+    """One worker process, its tasks done in the order given: `python -m <module>`, whose main calls `serve`."""
 
-    def __init__(self, niceness: int) -> None:
+    def __init__(self, niceness: int, module: str = "assistant.index.ahead") -> None:
         levels = {name: logging.getLogger(name).getEffectiveLevel() for name in LOGGERS}
         home = str(Path(assistant.__file__).resolve().parent.parent)  # the package this process runs, installed or not
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.index.ahead", json.dumps(levels), str(niceness)],
+            [sys.executable, "-m", module, json.dumps(levels), str(niceness)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
         )
         self._futures: dict[int, Future[Any]] = {}
@@ -262,15 +267,15 @@ class Ahead:
     """The worker processes of one ingest run; `close` them when the run ends, however it ends."""
 
     def __init__(self) -> None:
-        self._reader: _Worker | None = None
-        self._splitter: _Worker | None = None
-        self._stager: _Worker | None = None
+        self._reader: Worker | None = None
+        self._splitter: Worker | None = None
+        self._stager: Worker | None = None
         self._sendable: dict[tuple[Derived, ...], bool] = {}  # builders a worker can be sent (a test's closure cannot)
 
     def read(self, path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Future[Outcome]:
         """Start reading a file; `report` gives its result."""
         if self._reader is None:
-            self._reader = _Worker(FEEDING)
+            self._reader = Worker(FEEDING)
         return self._reader.submit("read", path, data, meta, max_mb)
 
     def units(self, texts: Sequence[str]) -> Future[list[Units]]:
@@ -285,9 +290,9 @@ class Ahead:
         if builders and self._can_send(builders):
             self._split_worker().submit("warm", root, builders, passages)
 
-    def _split_worker(self) -> _Worker:
+    def _split_worker(self) -> Worker:
         if self._splitter is None:
-            self._splitter = _Worker(FEEDING)
+            self._splitter = Worker(FEEDING)
         return self._splitter
 
     def stage(
@@ -305,7 +310,7 @@ class Ahead:
         if not self._can_send(tuple(builders)):
             return None
         if self._stager is None:
-            self._stager = _Worker(NICENESS)
+            self._stager = Worker(NICENESS)
         return self._stager.submit("stage", root, folder, tuple(builders), dict(committed), fresh)
 
     @staticmethod

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from onnxruntime import InferenceSession
     from tokenizers import Encoding, Tokenizer
 
+    from assistant.index.encoder import ProcessEmbedder
+
 logger = logging.getLogger(__name__)
 
 # Part of the file's name: bump it when the exported graph changes, so files of an older export are not used.
@@ -250,9 +252,10 @@ class OnnxEmbedder:
 
 
 class OnnxQueries:
-    """Questions through onnxruntime, passages through sentence-transformers (torch loads only to ingest)."""
+    """Questions through onnxruntime, passages through sentence-transformers (torch loads only to ingest, in a
+    process of its own: assistant/index/encoder.py)."""
 
-    def __init__(self, passages: SentenceTransformerEmbedder, queries: OnnxEmbedder) -> None:
+    def __init__(self, passages: SentenceTransformerEmbedder | ProcessEmbedder, queries: OnnxEmbedder) -> None:
         self.passages = passages
         self.queries = queries
         self.name = passages.name
@@ -279,7 +282,9 @@ def open_embedder(
     if not path.is_file():
         logger.warning("no ONNX export of the embedding model (run `make install`): questions load torch (~7 s)")
         return passages
-    return OnnxQueries(passages, OnnxEmbedder(model_dir, onnx_file=path, query_threads=query_threads))
+    from assistant.index.encoder import shared
+
+    return OnnxQueries(shared(passages), OnnxEmbedder(model_dir, onnx_file=path, query_threads=query_threads))
 
 
 # ------------------------------------------------------------ export (install time; needs torch)

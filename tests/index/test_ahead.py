@@ -191,7 +191,7 @@ def test_an_ingest_of_plain_text_starts_no_worker(sample_index: Index, corpus: P
     def no_worker(self: object) -> None:
         raise AssertionError("a worker was started for plain text")
 
-    monkeypatch.setattr("assistant.index.ahead._Worker.__init__", no_worker)
+    monkeypatch.setattr("assistant.index.ahead.Worker.__init__", no_worker)
     (corpus / "fostering.txt").write_text(NEW_REPORT, encoding="utf-8")
     summary = open_index(sample_index.settings, embedder=sample_index.embedder).ingest([corpus])
     assert summary.count("added") == 1

@@ -12,6 +12,7 @@ import pytest
 
 from assistant.errors import SettingsError
 from assistant.index.embedding import SentenceTransformerEmbedder, UnitEmbedder
+from assistant.index.encoder import ProcessEmbedder
 from assistant.index.onnx_embedding import (
     OnnxEmbedder,
     OnnxQueries,
@@ -104,7 +105,8 @@ def test_a_query_does_not_import_torch(onnx_embedder: OnnxEmbedder) -> None:
 def test_the_index_embedder_keeps_passages_on_sentence_transformers(onnx_embedder: OnnxEmbedder) -> None:
     embedder = open_embedder(onnx_dir=onnx_embedder.onnx_file.parent)
     assert isinstance(embedder, OnnxQueries) and isinstance(embedder, UnitEmbedder)
-    assert isinstance(embedder.passages, SentenceTransformerEmbedder)
+    assert isinstance(embedder.passages, ProcessEmbedder)  # in a child process: assistant/index/encoder.py
+    assert isinstance(embedder.passages.local, SentenceTransformerEmbedder)
     assert embedder.name == SentenceTransformerEmbedder().name == "all-MiniLM-L6-v2"  # the index's manifest checks it
     assert embedder.model_dir == default_model_dir()
 
