@@ -13,8 +13,10 @@ once does not hold the model's memory for good, and started again by the next ba
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,5 +144,15 @@ def _embed_with_units(
 TASKS: dict[str, Callable[..., Any]] = {"embed_batch": _embed_batch, "embed_with_units": _embed_with_units}
 
 
+def _orphan_watch(parent: int) -> None:
+    """End at once when the process that started this one dies, even mid-batch: no one will take the vectors.
+
+    (PR_SET_PDEATHSIG would fire when the starting *thread* ends, and ingest encodes from short-lived threads.)"""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 if __name__ == "__main__":
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True, name="orphan-watch").start()
     serve(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}, int(sys.argv[2]) if len(sys.argv) > 2 else 0, TASKS, tied=False)

@@ -118,3 +118,28 @@ def _running(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/stat")
     return status.is_file() and status.read_text().split(")")[-1].split()[0] != "Z"
+
+
+def test_the_child_ends_mid_batch_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """A killed ingest leaves no encoder working on for a batch no one will store."""
+    script = (
+        "import sys, threading\n"
+        "from assistant.index.embedding import SentenceTransformerEmbedder\n"
+        "from assistant.index.encoder import ProcessEmbedder\n"
+        "embedder = ProcessEmbedder(SentenceTransformerEmbedder())\n"
+        "embedder.embed_batch(['warm'])\n"
+        "print(embedder.pid, flush=True)\n"
+        "embedder.embed_batch(['a long passage about highways maintenance budgets ' * 30] * 20000)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    time.sleep(1.0)  # well inside the big batch (minutes of work)
+    assert _running(child)
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child), "the encoder worked on after its parent died"
