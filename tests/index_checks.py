@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from conftest import SAMPLES
@@ -130,3 +132,13 @@ def hits(index: Index, query: str) -> list[str]:
     from assistant.retrieval.search import Retriever
 
     return [hit.passage.source for hit in Retriever(index).search(query, k=3)]
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet waited for, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.is_file() and status.read_text().split(")")[-1].split()[0] == "Z")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from index_checks import NEW_REPORT, check_consistent
+from index_checks import NEW_REPORT, check_consistent, process_alive
 from report_files import REPORT_LINES, encrypted_pdf, scanned_pdf, text_pdf
 
 import assistant.index.ingest as batching
@@ -173,18 +172,9 @@ def test_a_worker_dies_with_the_ingest_that_started_it(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     worker = int(done.stdout.split()[0])
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(worker):
+    while time.monotonic() < deadline and process_alive(worker):
         time.sleep(0.1)
-    assert not _alive(worker)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/stat")
-    return not (status.is_file() and status.read_text().split(")")[-1].split()[0] == "Z")  # a zombie is dead
+    assert not process_alive(worker)
 
 
 def test_an_ingest_of_plain_text_starts_no_worker(sample_index: Index, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from index_checks import process_alive
 
 from assistant.errors import AssistantError
 from assistant.index.embedding import SentenceTransformerEmbedder
@@ -58,9 +59,9 @@ def test_the_child_stops_when_idle_and_starts_again_when_needed(
     pid = process_embedder.pid
     assert pid is not None
     deadline = time.monotonic() + 30
-    while (process_embedder.pid is not None or _running(pid)) and time.monotonic() < deadline:
+    while (process_embedder.pid is not None or process_alive(pid)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert process_embedder.pid is None and not _running(pid), "the idle child did not stop"
+    assert process_embedder.pid is None and not process_alive(pid), "the idle child did not stop"
     assert np.allclose(process_embedder.embed_batch(TEXTS[:1]), first, atol=1e-6)
     assert process_embedder.pid not in (None, pid)
 
@@ -111,14 +112,6 @@ def test_an_ingest_through_the_index_embedder_leaves_torch_out_of_its_process(tm
     assert result == {"added": 1, "kind": "ProcessEmbedder", "top": "roads.txt", "heavy": []}
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/stat")
-    return status.is_file() and status.read_text().split(")")[-1].split()[0] != "Z"
-
 
 def test_the_child_ends_mid_batch_when_its_parent_is_killed(tmp_path: Path) -> None:
     """A killed ingest leaves no encoder working on for a batch no one will store."""
@@ -135,11 +128,11 @@ def test_the_child_ends_mid_batch_when_its_parent_is_killed(tmp_path: Path) -> N
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
     time.sleep(1.0)  # well inside the big batch (minutes of work)
-    assert _running(child)
+    assert process_alive(child)
     parent.kill()
     parent.wait()
     parent.stdout.close()
     deadline = time.monotonic() + 10
-    while _running(child) and time.monotonic() < deadline:
+    while process_alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _running(child), "the encoder worked on after its parent died"
+    assert not process_alive(child), "the encoder worked on after its parent died"
