@@ -86,6 +86,9 @@ class _Kept(logging.Handler):
 
 def _start_worker(levels: dict[str, int], niceness: int, *, tied: bool = True) -> None:
     """In a worker: die when the thread that started it ends (`tied`), and log as the main process does."""
+    # Ctrl-C reaches the whole process group: it is the main process's to handle (it ends its workers), not a
+    # traceback from each worker on the user's terminal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if tied:
         try:
             import ctypes

@@ -77,6 +77,17 @@ def test_a_killed_child_is_replaced_by_the_next_call(process_embedder: ProcessEm
     assert process_embedder.pid not in (None, pid)
 
 
+def test_ctrl_c_is_left_to_the_parent(process_embedder: ProcessEmbedder) -> None:
+    """Ctrl-C reaches the whole process group: the child neither dies nor prints a traceback; its parent decides."""
+    process_embedder.embed_batch(TEXTS[:1])
+    pid = process_embedder.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert process_embedder.embed_batch(TEXTS[:2]).shape == (2, 384)
+    assert process_embedder.pid == pid
+
+
 def test_a_child_that_dies_while_encoding_is_a_clear_error(process_embedder: ProcessEmbedder) -> None:
     process_embedder.embed_batch(TEXTS[:1])
     pid = process_embedder.pid
