@@ -194,6 +194,7 @@ class Worker:
         self._lock = threading.Lock()
         self._count = 0
         self._stopped = False  # its answers ended: a task given now fails at once
+        self._told = False  # asked to end
         # Tasks are written by a thread: a file's bytes can fill the pipe while the worker is busy.
         self._outbox: queue.Queue[tuple[int, str, tuple[Any, ...]] | None] = queue.Queue()
         threading.Thread(target=self._send, daemon=True, name="ahead-send").start()
@@ -251,11 +252,17 @@ class Worker:
         for future in left:
             future.set_exception(RuntimeError("the ingest worker stopped before it answered"))
 
-    def close(self, *, abandon: bool = False) -> None:
-        """Stop after the tasks given, or (`abandon`) at once: a read no one will take is not worth finishing."""
-        self._outbox.put(None)
+    def stop(self, *, abandon: bool = False) -> None:
+        """Ask it to end after the tasks given, or (`abandon`) end it at once; `close` waits for it."""
+        if not self._told:
+            self._told = True
+            self._outbox.put(None)
         if abandon:
             self.process.kill()
+
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop after the tasks given, or (`abandon`) at once: a read no one will take is not worth finishing."""
+        self.stop(abandon=abandon)
         try:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -336,9 +343,11 @@ class Ahead:
 
     def close(self) -> None:
         """Stop the workers: work left over (the run failed, or a cache no one will read) is dropped."""
-        for worker in (self._reader, self._splitter, self._stager):
-            if worker is not None:
-                worker.close(abandon=bool(worker.waiting()))
+        workers = [worker for worker in (self._reader, self._splitter, self._stager) if worker is not None]
+        for worker in workers:  # all told first: they end side by side, not one after another
+            worker.stop(abandon=bool(worker.waiting()))
+        for worker in workers:
+            worker.close()
         self._reader = self._splitter = self._stager = None
 
 
