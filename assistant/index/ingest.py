@@ -185,6 +185,10 @@ def run_ingest(
                 if to_parse > 1:
                     item.reading = ahead.read(item.path, item.data, item.meta, max_mb)
             checked.append((number, path, item))
+            if number < min(AHEAD, len(files)):
+                # The window is filled before the first file is split: the reading worker starts, and
+                # reads, while this process loads the splitter (0.7 s) and splits the first files.
+                continue
             while checked and (len(checked) > AHEAD or _ready(checked[0][2])):
                 take()
         while checked:

@@ -177,6 +177,33 @@ def test_a_worker_dies_with_the_ingest_that_started_it(tmp_path: Path) -> None:
     assert not process_alive(worker)
 
 
+def test_the_files_read_ahead_are_handed_to_the_worker_before_the_first_is_split(
+    sample_index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a-notes.txt").write_text(NEW_REPORT, encoding="utf-8")
+    for name in ("b", "c", "d"):
+        (folder / f"{name}-report.pdf").write_bytes(text_pdf([*REPORT_LINES, f"20. Report {name} closes here."]))
+    events: list[str] = []
+    read, split = Ahead.read, sample_index.split
+
+    def reading(self: Ahead, path: Path, *args: Any) -> Any:
+        events.append(f"read {path.name}")
+        return read(self, path, *args)
+
+    def splitting(report: Any) -> Any:
+        events.append(f"split {report.source}")
+        return split(report)
+
+    monkeypatch.setattr(Ahead, "read", reading)
+    monkeypatch.setattr(sample_index, "split", splitting)
+    summary = sample_index.ingest([folder])
+    assert summary.count("added") == 4
+    # The first PDF is read here; the worker is given the others before anything is split.
+    assert events[:3] == ["read c-report.pdf", "read d-report.pdf", "split a-notes.txt"]
+
+
 def test_an_ingest_of_plain_text_starts_no_worker(sample_index: Index, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_worker(self: object) -> None:
         raise AssertionError("a worker was started for plain text")
