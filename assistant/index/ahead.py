@@ -11,7 +11,10 @@ while the main process encodes, instead of after it:
   data's per-report caches (the register's extraction) from those passages, reusing the sentences it
   just found;
 - `stage` builds all derived data (assistant/index/derived.py) ahead, once every file is split, while
-  the last batches are encoded: the ingest takes it after its last commit instead of rebuilding.
+  the last batches are encoded: the ingest takes it after its last commit instead of rebuilding. It runs in
+  the units worker, after its last units: that process has imported the builders' modules and holds the
+  sentences of the passages (the register segments the same texts again), which a fresh process would
+  spend ~1 CPU s finding while the encoder works.
 
 A worker is `python -m assistant.index.ahead`, fed pickled tasks on stdin and answering on stdout:
 not multiprocessing, whose `spawn` runs the caller's main script again in each worker, and whose
@@ -99,9 +102,19 @@ def _start_worker(levels: dict[str, int], niceness: int, *, tied: bool = True) -
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     logging.captureWarnings(True)
-    if niceness:
+    _lower_priority(niceness)
+
+
+_niceness = 0  # this worker's niceness above the main process's
+
+
+def _lower_priority(niceness: int) -> None:
+    """Run at `niceness` above the main process from now on (a process may lower its priority, not raise it)."""
+    global _niceness
+    if niceness > _niceness:
         with contextlib.suppress(OSError, AttributeError):
-            os.nice(niceness)
+            os.nice(niceness - _niceness)
+            _niceness = niceness
 
 
 def _read(path: Path, data: bytes, meta: ReportMeta | None, max_mb: float) -> Outcome:
@@ -141,7 +154,11 @@ def _stage(
     root: Path, folder: Path, builders: Sequence[Derived], committed: dict[str, IndexedReport], fresh: dict[str, list[Passage]]
 ) -> None:
     """Build the derived data of the index as it will be: the committed reports (read from their files here, not
-    sent) with the fresh ones, in the order the index lists its passages (by source)."""
+    sent) with the fresh ones, in the order the index lists its passages (by source).
+
+    At a lower priority from here on: the build is wanted only when the encoder is done, and takes what it
+    leaves; a units worker gets no more units to find once the stage is given."""
+    _lower_priority(NICENESS)
     files = ReportFiles(root)
     passages: list[Passage] = []
     for source in sorted({*committed, *fresh}):
@@ -315,13 +332,13 @@ class Ahead:
     ) -> Future[None] | None:
         """Start building the derived data of `committed` plus `fresh` into `folder`; None when it cannot be sent.
 
-        It runs at a lower priority: it needs only what the encoder leaves, and is wanted only when the
-        encoder is done."""
+        It runs at a lower priority, in the units worker when there is one (after the units given before it)."""
         if not self._can_send(tuple(builders)):
             return None
-        if self._stager is None:
-            self._stager = Worker(NICENESS)
-        return self._stager.submit("stage", root, folder, tuple(builders), dict(committed), fresh)
+        worker = self._splitter or self._stager
+        if worker is None:
+            worker = self._stager = Worker(NICENESS)
+        return worker.submit("stage", root, folder, tuple(builders), dict(committed), fresh)
 
     @staticmethod
     def report(future: Future[Outcome]) -> Report:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +19,7 @@ import assistant.index.ingest as batching
 from assistant.documents.passages import unit_spans
 from assistant.documents.read import read_bytes, read_report
 from assistant.errors import ReportError
-from assistant.index.ahead import Ahead
+from assistant.index.ahead import NICENESS, Ahead
 from assistant.index.bm25 import BM25Store
 from assistant.index.derived import AHEAD_FOLDER
 from assistant.index.index import Index
@@ -223,3 +224,26 @@ def test_reads_left_over_when_a_run_fails_are_dropped_not_finished(tmp_path: Pat
     ahead.close()  # before the worker, still starting, has answered any
     assert worker.process.returncode is not None
     assert all(future.done() for future in futures)
+
+
+def test_derived_data_is_built_in_the_units_worker_which_then_runs_at_a_lower_priority(
+    sample_index: Index, tmp_path: Path
+) -> None:
+    store = sample_index._store
+    ahead = Ahead()
+    try:
+        texts = [p.text for p in sample_index.all_passages()][:20]
+        assert ahead.units(texts).result() == [unit_spans(text) for text in texts]
+        worker = ahead._splitter
+        assert worker is not None
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == ours  # it feeds the encoder
+        staged = ahead.stage(store.root, tmp_path / "staged", store.derived.builders, dict(store.manifest.reports), {})
+        assert staged is not None
+        staged.result(timeout=120)
+        assert ahead._stager is None  # no process of its own: the units worker has the modules and the sentences
+        assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == ours + NICENESS
+        keywords = BM25Store.load(tmp_path / "staged" / "bm25")
+        assert keywords.ids == [p.id for p in sample_index.all_passages()]
+    finally:
+        ahead.close()
